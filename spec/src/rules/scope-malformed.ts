@@ -1,0 +1,27 @@
+/**
+ * @module `scope-malformed`: every required scope follows the scope grammar.
+ * contract.md §2 "Scopes" (anything else grants nothing, so an operation requiring it could never be
+ * called); design.md "The contract vocabulary" (`agents:{agent_id}:run`).
+ */
+import { requiredScopes } from '../lib/document.js';
+import { defineRule, quote } from '../lib/rule.js';
+import { parseScope, SCOPE_GRAMMAR } from '../lib/scope.js';
+
+export const scopeMalformed = defineRule({
+  id: 'scope-malformed',
+  check({ operations, adminScopes }) {
+    return operations.flatMap((op) =>
+      (requiredScopes(op.operation) ?? []).flatMap((scope, i) =>
+        parseScope(scope, adminScopes)
+          ? []
+          : {
+              pointer: `${op.pointer}/x-required-scopes/${i}`,
+              message:
+                `Scope ${quote(scope)} of ${op.label} is malformed: a required scope is the admin scope ` +
+                `(${adminScopes.map((s) => quote(s)).join(', ')}) or ${SCOPE_GRAMMAR}. ` +
+                'Scopes are compared exactly, so fix its spelling, e.g. "agents:read" or "agents:{agent_id}:run".',
+            },
+      ),
+    );
+  },
+});
