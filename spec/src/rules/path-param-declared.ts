@@ -20,7 +20,9 @@ export const pathParamDeclared = defineRule({
           pointer: op.pointer,
           message:
             `${op.label} has ${quote(`{${name}}`)} in its path but no \`in: path\` parameter ${quote(name)} ` +
-            '(on the operation or its path item). Add `{name: ' + name + ', in: path, required: true, schema: {type: string}}`.',
+            '(on the operation or its path item). Add `{name: ' +
+            name +
+            ', in: path, required: true, schema: {type: string}}`.',
         }));
       const extra: Finding[] = [];
       for (const p of declared) {
@@ -29,8 +31,8 @@ export const pathParamDeclared = defineRule({
         extra.push({
           pointer: p.pointer,
           message:
-            `${op.label} declares the path parameter ${quote(p.name)}, which does not occur in its path ` +
-            `${quote(op.path)}. Rename it to one of ${template.map((n) => quote(n)).join(', ') || '(none)'} or remove it.`,
+            `The \`in: path\` parameter ${quote(p.name)} does not occur in the path ${quote(op.path)} ` +
+            `(its template expressions: ${template.map((n) => quote(n)).join(', ') || 'none'}). Rename it or remove it.`,
         });
       }
       return [...missing, ...extra];

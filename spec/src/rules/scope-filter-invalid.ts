@@ -18,7 +18,12 @@ export const scopeFilterInvalid = defineRule({
       if (filter === undefined) return [];
       const at = `${op.pointer}/x-scope-filter`;
       if (!isObject(filter)) {
-        return [{ pointer: at, message: `"x-scope-filter" of ${op.label} is ${quote(filter)}, not an object. Write ${SHAPE}.` }];
+        return [
+          {
+            pointer: at,
+            message: `"x-scope-filter" of ${op.label} is ${quote(filter)}, not an object. Write ${SHAPE}.`,
+          },
+        ];
       }
       const out: Finding[] = [];
       for (const field of FIELDS) {
@@ -51,7 +56,9 @@ export const scopeFilterInvalid = defineRule({
       if (typeof resource === 'string' && typeof action === 'string') {
         const matches = (requiredScopes(op.operation) ?? []).some((scope) => {
           const parsed = parseScope(scope, adminScopes);
-          return parsed && parsed.kind !== 'admin' && parsed.resource === resource && parsed.action === action;
+          return (
+            parsed && parsed.kind !== 'admin' && parsed.resource === resource && parsed.action === action
+          );
         });
         if (!matches) {
           out.push({

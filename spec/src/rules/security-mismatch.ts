@@ -20,6 +20,7 @@ export const securityMismatch = defineRule({
       const security = own ? op.operation.security : document.security;
       const base = own ? `${op.pointer}/security` : '/security';
       const whose = own ? `the "security" of ${op.label}` : `the root "security" inherited by ${op.label}`;
+      const its = own ? 'its "security"' : 'the root "security" it inherits';
       const want = [...new Set(scopes)].sort();
       const mirror = `security: [{bearerAuth: ${quote(scopes)}}, {oauth2: ${quote(scopes)}}]`;
 
@@ -29,7 +30,7 @@ export const securityMismatch = defineRule({
           {
             pointer: own ? base : op.pointer,
             message:
-              `${op.label} is public (x-required-scopes: []) but ${whose} is ${quote(security)}, so tools ` +
+              `${op.label} is public (x-required-scopes: []) but ${its} is ${quote(security)}, so tools ` +
               'would ask for a token it does not need. Set `security: []` on the operation (the bundler does).',
           },
         ];
@@ -39,8 +40,10 @@ export const securityMismatch = defineRule({
           {
             pointer: own ? base : op.pointer,
             message:
-              `${op.label} requires ${quote(scopes)} but ${security === undefined ? 'has no "security"' : `${whose} is ${quote(security)}`}, ` +
-              'so tools would treat it as public. Add `' + mirror + '` (the bundler derives it).',
+              `${op.label} requires ${quote(scopes)} but ${security === undefined ? 'has no "security"' : `${its} is ${quote(security)}`}, ` +
+              'so tools would treat it as public. Add `' +
+              mirror +
+              '` (the bundler derives it).',
           },
         ];
       }

@@ -1,0 +1,12 @@
+/** @module @agentos/spec: the AgentOS OpenAPI 3.1 document, its loader, bundler and contract lint. */
+export {
+  BUNDLE_HEADER,
+  type BundleOptions,
+  type BundleResult,
+  bundleSpec,
+  specSourcesPath,
+} from './bundle.js';
+export { SpecError, type SpecErrorCode } from './errors.js';
+export type { JsonObject, OpenAPIDocument } from './lib/document.js';
+export { type LintMessage, type LintResult, type LintRuleId, lintSpec } from './lint.js';
+export { loadSpec, specPath } from './load.js';

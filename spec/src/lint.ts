@@ -1,0 +1,115 @@
+/**
+ * @module The contract lint: the OpenAPI 3.1 schema check (swagger-parser), then the AgentOS rules of
+ * design.md "The contract vocabulary" on the un-dereferenced document.
+ */
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { listOperations, type OpenAPIDocument } from './lib/document.js';
+import { type LintRuleId, quote } from './lib/rule.js';
+import { adminScopes } from './lib/scope.js';
+import { loadSpec } from './load.js';
+import { rules } from './rules/index.js';
+
+export type { LintRuleId } from './lib/rule.js';
+
+/** One lint finding. */
+export interface LintMessage {
+  /** Stable kebab-case id of the rule, e.g. `scope-malformed`. */
+  rule: LintRuleId;
+  /** JSON pointer (RFC 6901) to the faulty value, or to the object that lacks a field. */
+  pointer: string;
+  /** What failed, why, and how to fix it. */
+  message: string;
+}
+
+export interface LintResult {
+  errors: LintMessage[];
+  warnings: LintMessage[];
+}
+
+/**
+ * Lints an OpenAPI 3.1 document against the AgentOS contract.
+ *
+ * @param input a parsed document (not modified) or the path of a YAML/JSON file.
+ * @returns errors (the document breaks the contract) and warnings; both empty when clean.
+ * @throws {SpecError} when `input` is a path that cannot be read or parsed.
+ * @see design.md "The contract vocabulary"
+ * @example
+ * const { errors } = await lintSpec(specPath);
+ * if (errors.length) process.exitCode = 1;
+ */
+export async function lintSpec(input: OpenAPIDocument | string): Promise<LintResult> {
+  const document = typeof input === 'string' ? await loadSpec(input) : input;
+  const result: LintResult = { errors: [], warnings: [] };
+
+  const version = document.openapi;
+  if (typeof version !== 'string' || !/^3\.1\.\d+$/.test(version)) {
+    result.errors.push({
+      rule: 'openapi-version',
+      pointer: '/openapi',
+      message:
+        `"openapi" is ${quote(version)}: agentos-spec lints OpenAPI 3.1 documents only (3.0 differs in ` +
+        'schemas and security, and swagger-parser cannot validate 3.2 yet). Write `openapi: 3.1.0`.',
+    });
+    return result;
+  }
+
+  // validate() dereferences its argument in place: give it the path or a copy, never the caller's object.
+  result.errors.push(
+    ...(await validateSchema(typeof input === 'string' ? input : structuredClone(document))),
+  );
+
+  const context = { document, operations: listOperations(document), adminScopes: adminScopes(document) };
+  for (const rule of rules) {
+    for (const { severity, pointer, message } of rule.check(context)) {
+      (severity === 'warning' ? result.warnings : result.errors).push({ rule: rule.id, pointer, message });
+    }
+  }
+  return result;
+}
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** Runs swagger-parser's OpenAPI 3.1 JSON-schema check; its "spec" check is a no-op for 3.x. */
+async function validateSchema(api: OpenAPIDocument | string): Promise<LintMessage[]> {
+  try {
+    await SwaggerParser.validate(api as never);
+    return [];
+  } catch (error) {
+    const err = error as Error & { details?: AjvError[]; parentPath?: unknown };
+    if (Array.isArray(err.details)) {
+      return (
+        err.details
+          // `if`/`then`/`else` failures repeat the error of the branch that failed.
+          .filter((d) => d.keyword !== 'if')
+          .map((d) => ({ rule: 'openapi-schema', pointer: d.instancePath, message: describeAjvError(d) }))
+      );
+    }
+    const ref = typeof err.parentPath === 'string' ? err.parentPath.split('#')[1] : undefined;
+    return [
+      {
+        rule: 'openapi-schema',
+        pointer: ref === undefined ? '' : `${ref}/$ref`,
+        message: `swagger-parser cannot resolve the document: ${err.message}`,
+      },
+    ];
+  }
+}
+
+function describeAjvError(d: AjvError): string {
+  if (d.keyword === 'unevaluatedProperties' || d.keyword === 'additionalProperties') {
+    const key = d.params.unevaluatedProperty ?? d.params.additionalProperty;
+    return (
+      `Unknown property ${quote(key)}: the OpenAPI 3.1 schema does not allow it here. ` +
+      'Remove or rename it (extensions must start with "x-").'
+    );
+  }
+  if (d.keyword === 'required') {
+    return `Missing property ${quote(d.params.missingProperty)}, which the OpenAPI 3.1 schema requires here. Add it.`;
+  }
+  return `Does not match the OpenAPI 3.1 schema: ${d.message ?? d.keyword} ${quote(d.params)}.`;
+}
