@@ -49,7 +49,9 @@ export function compileScopeMappings(
   for (const [key, scopes] of Object.entries(mappings)) {
     const m = KEY.exec(key.trim());
     if (!m) {
-      throw new TypeError(`scopeMappings key "${key}" must look like "GET /path" ({param} or * as wildcards)`);
+      throw new TypeError(
+        `scopeMappings key "${key}" must look like "GET /path" ({param} or * as wildcards)`,
+      );
     }
     if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string')) {
       throw new TypeError(`scopeMappings["${key}"] must be an array of scope strings`);
@@ -103,7 +105,12 @@ export function compileScopeMappings(
         if (e.method !== method && e.method !== '*') continue;
         if (e.exact !== undefined) {
           if (e.exact === normalized) {
-            return { key: e.key, requirements: e.requirements, public: e.requirements.length === 0, params: {} };
+            return {
+              key: e.key,
+              requirements: e.requirements,
+              public: e.requirements.length === 0,
+              params: {},
+            };
           }
           continue;
         }

@@ -98,7 +98,10 @@ export function compileRoutes(routes: readonly RouteSpec[], options: ScopeOption
         node = node.param.node;
       } else {
         let next = node.literal.get(seg);
-        if (!next) node.literal.set(seg, (next = newNode()));
+        if (!next) {
+          next = newNode();
+          node.literal.set(seg, next);
+        }
         node = next;
       }
     }
@@ -141,7 +144,10 @@ export function compileRoutes(routes: readonly RouteSpec[], options: ScopeOption
       const segs = splitPath(path);
       if (!segs) return NOT_FOUND;
       // HEAD is answered by the GET operation, as HTTP servers do (RFC 9110 §9.3.2).
-      const lookup = method === 'HEAD' ? (n: Node) => n.ops.get('HEAD') ?? n.ops.get('GET') : (n: Node) => n.ops.get(method);
+      const lookup =
+        method === 'HEAD'
+          ? (n: Node) => n.ops.get('HEAD') ?? n.ops.get('GET')
+          : (n: Node) => n.ops.get(method);
       const values: string[] = [];
       const node = walk(root, segs, 0, values, (n) => lookup(n) !== undefined);
       if (!node) {

@@ -85,7 +85,10 @@ export function compileGrants(scopes: readonly unknown[], options: ScopeOptions 
       case 'resource': {
         const key = `${s.resource}:${s.action}`;
         let ids = byId.get(key);
-        if (!ids) byId.set(key, (ids = new Set()));
+        if (!ids) {
+          ids = new Set();
+          byId.set(key, ids);
+        }
         ids.add(s.id);
         break;
       }
@@ -124,6 +127,10 @@ export function compileRequirement(template: string, options: ScopeOptions = {})
     return { kind: 'global', template, resource: canonicalResource(parts[0]), action: parts[1] };
   }
   if (parts.length === 3 && named(parts[0]) && named(parts[2])) {
+    // `res:*:act` required means every resource, which is what the global form says.
+    if (parts[1] === '*') {
+      return { kind: 'global', template, resource: canonicalResource(parts[0]), action: parts[2] };
+    }
     const m = TEMPLATE.exec(parts[1] ?? '');
     if (m) {
       return {
@@ -144,7 +151,11 @@ export function compileRequirement(template: string, options: ScopeOptions = {})
  * Whether the grants satisfy one requirement (contract.md §2).
  * @param params decoded path parameters of the request
  */
-export function satisfies(grants: Grants, req: Requirement, params: Readonly<Record<string, string>>): boolean {
+export function satisfies(
+  grants: Grants,
+  req: Requirement,
+  params: Readonly<Record<string, string>>,
+): boolean {
   if (grants.admin) return true;
   if (req.kind === 'admin') return false;
   const key = `${req.resource}:${req.action}`;

@@ -2,16 +2,33 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { compileGrants, compileRoutes, compileScopeMappings, decide, type RouteSpec } from '../src/index.js';
 
-const r = (operationId: string, method: RouteSpec['method'], path: string, scopes: string[], extra: Partial<RouteSpec> = {}): RouteSpec => ({
-  operationId, method, path, scopes, userOwned: false, public: scopes.length === 0, ...extra,
+const r = (
+  operationId: string,
+  method: RouteSpec['method'],
+  path: string,
+  scopes: string[],
+  extra: Partial<RouteSpec> = {},
+): RouteSpec => ({
+  operationId,
+  method,
+  path,
+  scopes,
+  userOwned: false,
+  public: scopes.length === 0,
+  ...extra,
 });
 
 const table: RouteSpec[] = [
   r('getRoot', 'GET', '/', []),
-  r('listAgents', 'GET', '/agents', ['agents:read'], { filter: { resource: 'agents', action: 'read', id: 'id' } }),
+  r('listAgents', 'GET', '/agents', ['agents:read'], {
+    filter: { resource: 'agents', action: 'read', id: 'id' },
+  }),
   r('getAgent', 'GET', '/agents/{agent_id}', ['agents:{agent_id}:read']),
   r('createAgentRun', 'POST', '/agents/{agent_id}/runs', ['agents:{agent_id}:run']),
-  r('getAgentRun', 'GET', '/agents/{agent_id}/runs/{run_id}', ['agents:{agent_id}:read', 'agents:{agent_id}:run']),
+  r('getAgentRun', 'GET', '/agents/{agent_id}/runs/{run_id}', [
+    'agents:{agent_id}:read',
+    'agents:{agent_id}:run',
+  ]),
   r('getCurrentConfig', 'GET', '/components/{component_id}/configs/current', ['components:read']),
   r('getConfig', 'GET', '/components/{component_id}/configs/{version}', ['components:read']),
   r('updateConfig', 'PATCH', '/components/{component_id}/configs/{version}', ['components:write']),
@@ -19,18 +36,46 @@ const table: RouteSpec[] = [
 const index = compileRoutes(table);
 
 describe('compileRoutes().match', () => {
-  const cases: [string, { method: string; path: string; want: string | null | string[]; params?: Record<string, string> }][] = [
+  const cases: [
+    string,
+    { method: string; path: string; want: string | null | string[]; params?: Record<string, string> },
+  ][] = [
     ['root', { method: 'GET', path: '/', want: 'getRoot' }],
     ['literal', { method: 'GET', path: '/agents', want: 'listAgents' }],
     ['trailing slash is the same route', { method: 'GET', path: '/agents/', want: 'listAgents' }],
     ['param', { method: 'GET', path: '/agents/a1', want: 'getAgent', params: { agent_id: 'a1' } }],
     ['decoded once', { method: 'GET', path: '/agents/a%201', want: 'getAgent', params: { agent_id: 'a 1' } }],
-    ['double-encoded stays encoded once', { method: 'GET', path: '/agents/a%252F', want: 'getAgent', params: { agent_id: 'a%2F' } }],
-    ['encoded slash is one segment', { method: 'GET', path: '/agents/a%2Fruns%2Fr', want: 'getAgent', params: { agent_id: 'a/runs/r' } }],
+    [
+      'double-encoded stays encoded once',
+      { method: 'GET', path: '/agents/a%252F', want: 'getAgent', params: { agent_id: 'a%2F' } },
+    ],
+    [
+      'encoded slash is one segment',
+      { method: 'GET', path: '/agents/a%2Fruns%2Fr', want: 'getAgent', params: { agent_id: 'a/runs/r' } },
+    ],
     ['percent-encoded literal', { method: 'GET', path: '/%61gents', want: 'listAgents' }],
-    ['two params', { method: 'GET', path: '/agents/a1/runs/r1', want: 'getAgentRun', params: { agent_id: 'a1', run_id: 'r1' } }],
-    ['literal beats param', { method: 'GET', path: '/components/c1/configs/current', want: 'getCurrentConfig' }],
-    ['param when method only on param', { method: 'PATCH', path: '/components/c1/configs/current', want: 'updateConfig', params: { component_id: 'c1', version: 'current' } }],
+    [
+      'two params',
+      {
+        method: 'GET',
+        path: '/agents/a1/runs/r1',
+        want: 'getAgentRun',
+        params: { agent_id: 'a1', run_id: 'r1' },
+      },
+    ],
+    [
+      'literal beats param',
+      { method: 'GET', path: '/components/c1/configs/current', want: 'getCurrentConfig' },
+    ],
+    [
+      'param when method only on param',
+      {
+        method: 'PATCH',
+        path: '/components/c1/configs/current',
+        want: 'updateConfig',
+        params: { component_id: 'c1', version: 'current' },
+      },
+    ],
     ['HEAD uses GET', { method: 'HEAD', path: '/agents', want: 'listAgents' }],
     ['case-sensitive', { method: 'GET', path: '/Agents', want: null }],
     ['double slash', { method: 'GET', path: '//agents', want: null }],
@@ -70,14 +115,78 @@ describe('decide (contract.md §3)', () => {
   };
   const cases: [string, { method: string; path: string; scopes: string[]; want: unknown }][] = [
     ['public', { method: 'GET', path: '/', scopes: [], want: { effect: 'allow', accessibleIds: null } }],
-    ['list with global read', { method: 'GET', path: '/agents', scopes: ['agents:read'], want: { effect: 'allow', accessibleIds: '*' } }],
-    ['list filtered', { method: 'GET', path: '/agents', scopes: ['agents:a1:read', 'agents:a2:read'], want: { effect: 'filter', accessibleIds: new Set(['a1', 'a2']) } }],
-    ['list with only run scopes is 403', { method: 'GET', path: '/agents', scopes: ['agents:a1:run', 'agents:run'], want: { effect: 'deny', required: ['agents:read'] } }],
-    ['per-id read', { method: 'GET', path: '/agents/a1', scopes: ['agents:a1:read'], want: { effect: 'allow', accessibleIds: null } }],
-    ['per-id read other', { method: 'GET', path: '/agents/a1', scopes: ['agents:a2:read'], want: { effect: 'deny', required: ['agents:a1:read'] } }],
-    ['run read needs both', { method: 'GET', path: '/agents/a1/runs/r1', scopes: ['agents:a1:run'], want: { effect: 'deny', required: ['agents:a1:read', 'agents:a1:run'] } }],
-    ['run read with both', { method: 'GET', path: '/agents/a1/runs/r1', scopes: ['agents:a1:run', 'agents:*:read'], want: { effect: 'allow', accessibleIds: null } }],
-    ['admin', { method: 'POST', path: '/agents/a1/runs', scopes: ['agent_os:admin'], want: { effect: 'allow', accessibleIds: null } }],
+    [
+      'list with global read',
+      {
+        method: 'GET',
+        path: '/agents',
+        scopes: ['agents:read'],
+        want: { effect: 'allow', accessibleIds: '*' },
+      },
+    ],
+    [
+      'list filtered',
+      {
+        method: 'GET',
+        path: '/agents',
+        scopes: ['agents:a1:read', 'agents:a2:read'],
+        want: { effect: 'filter', accessibleIds: new Set(['a1', 'a2']) },
+      },
+    ],
+    [
+      'list with only run scopes is 403',
+      {
+        method: 'GET',
+        path: '/agents',
+        scopes: ['agents:a1:run', 'agents:run'],
+        want: { effect: 'deny', required: ['agents:read'] },
+      },
+    ],
+    [
+      'per-id read',
+      {
+        method: 'GET',
+        path: '/agents/a1',
+        scopes: ['agents:a1:read'],
+        want: { effect: 'allow', accessibleIds: null },
+      },
+    ],
+    [
+      'per-id read other',
+      {
+        method: 'GET',
+        path: '/agents/a1',
+        scopes: ['agents:a2:read'],
+        want: { effect: 'deny', required: ['agents:a1:read'] },
+      },
+    ],
+    [
+      'run read needs both',
+      {
+        method: 'GET',
+        path: '/agents/a1/runs/r1',
+        scopes: ['agents:a1:run'],
+        want: { effect: 'deny', required: ['agents:a1:read', 'agents:a1:run'] },
+      },
+    ],
+    [
+      'run read with both',
+      {
+        method: 'GET',
+        path: '/agents/a1/runs/r1',
+        scopes: ['agents:a1:run', 'agents:*:read'],
+        want: { effect: 'allow', accessibleIds: null },
+      },
+    ],
+    [
+      'admin',
+      {
+        method: 'POST',
+        path: '/agents/a1/runs',
+        scopes: ['agent_os:admin'],
+        want: { effect: 'allow', accessibleIds: null },
+      },
+    ],
   ];
   for (const [name, { method, path, scopes, want }] of cases) {
     test(name, () => {
@@ -90,7 +199,9 @@ describe('decide (contract.md §3)', () => {
 describe('compileScopeMappings (contract.md §4)', () => {
   const o = compileScopeMappings({
     'GET /agents/*': ['custom:any'],
-    'GET /agents/{agent_id}/runs/*': ['custom:runs:{agent_id}'.replace(':runs:{agent_id}', ':{agent_id}:runs')],
+    'GET /agents/{agent_id}/runs/*': [
+      'custom:runs:{agent_id}'.replace(':runs:{agent_id}', ':{agent_id}:runs'),
+    ],
     'GET /agents': ['custom:list_agents'],
     'GET /public/health': [],
   });
@@ -99,12 +210,14 @@ describe('compileScopeMappings (contract.md §4)', () => {
   test('longer literal prefix wins', () => {
     assert.equal(o.find('GET', '/agents/a1/runs/r1')?.key, 'GET /agents/*');
   });
-  test('star crosses slashes like fnmatch', () => assert.equal(o.find('GET', '/agents/a/b/c')?.key, 'GET /agents/*'));
+  test('star crosses slashes like fnmatch', () =>
+    assert.equal(o.find('GET', '/agents/a/b/c')?.key, 'GET /agents/*'));
   test('method must match', () => assert.equal(o.find('POST', '/agents'), undefined));
   test('binds params', () => {
     const p = compileScopeMappings({ 'GET /x/{id}/y': ['things:{id}:read'] }).find('GET', '/x/42/y');
     assert.deepEqual(p?.params, { id: '42' });
   });
   test('malformed key', () => assert.throws(() => compileScopeMappings({ '/agents': [] }), /must look like/));
-  test('malformed scope', () => assert.throws(() => compileScopeMappings({ 'GET /a': ['nope'] }), /scopeMappings\["GET \/a"\]/));
+  test('malformed scope', () =>
+    assert.throws(() => compileScopeMappings({ 'GET /a': ['nope'] }), /scopeMappings\["GET \/a"\]/));
 });

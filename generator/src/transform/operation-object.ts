@@ -1,0 +1,72 @@
+/**
+ * @module Operation Object (OpenAPI 3.1 §4.8.10) → `OperationModel`, with the AgentOS extensions
+ * read by their own transforms (`x-required-scopes`, `x-scope-filter`, `x-user-owned`).
+ */
+import type { HttpMethod } from '@agentos/core';
+import { GenerationError } from '../errors.js';
+import type { JsonObject, OperationModel, ParameterModel } from '../model.js';
+import { transformParameterObject } from './parameter-object.js';
+import type { TransformContext } from './reference.js';
+import { transformRequestBodyObject } from './request-body-object.js';
+import { transformRequiredScopes } from './required-scopes.js';
+import { transformResponsesObject } from './responses-object.js';
+import { transformScopeFilter } from './scope-filter.js';
+import { transformUserOwned } from './user-owned.js';
+
+/** The `{name}` expressions of a path template, in order (OpenAPI 3.1 §4.8.8.2). */
+export function pathTemplateParams(path: string): string[] {
+  return [...path.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!);
+}
+
+export interface OperationInput {
+  readonly path: string;
+  readonly method: HttpMethod;
+  readonly operation: JsonObject;
+  /** Parameters declared on the Path Item, already transformed. */
+  readonly pathItemParameters: readonly ParameterModel[];
+  /** JSON Pointer of the Operation Object. */
+  readonly pointer: string;
+  readonly adminScopes: readonly string[];
+}
+
+/**
+ * Transforms one operation.
+ * @throws {GenerationError} `ERR_GEN_OPERATION_ID` without an `operationId`; extension errors from their transforms
+ */
+export function transformOperationObject(ctx: TransformContext, input: OperationInput): OperationModel {
+  const { operation, pointer: at, path, method } = input;
+  const operationId = operation.operationId;
+  if (typeof operationId !== 'string' || operationId.length === 0) {
+    throw new GenerationError('ERR_GEN_OPERATION_ID', {
+      file: ctx.file,
+      pointer: at,
+      message: `${method} ${path} has no "operationId"; the generated handlers and types are named after it`,
+    });
+  }
+  const scopes = transformRequiredScopes(operation, ctx, at, pathTemplateParams(path), input.adminScopes);
+
+  // OpenAPI 3.1 §4.8.10.1: operation parameters override Path Item parameters by (name, in).
+  const params = new Map<string, ParameterModel>();
+  for (const p of input.pathItemParameters) params.set(`${p.in}:${p.name}`, p);
+  if (Array.isArray(operation.parameters)) {
+    operation.parameters.forEach((raw, i) => {
+      const p = transformParameterObject(ctx, raw, `${at}/parameters/${i}`);
+      if (p) params.set(`${p.in}:${p.name}`, p);
+    });
+  }
+
+  return {
+    operationId,
+    method,
+    path,
+    pointer: at,
+    summary: typeof operation.summary === 'string' ? operation.summary : undefined,
+    scopes,
+    filter: transformScopeFilter(operation, ctx, at),
+    userOwned: transformUserOwned(operation, ctx, at),
+    public: scopes.length === 0,
+    parameters: [...params.values()],
+    requestBody: transformRequestBodyObject(ctx, operation.requestBody, `${at}/requestBody`),
+    responses: transformResponsesObject(ctx, operation.responses, `${at}/responses`),
+  };
+}

@@ -1,0 +1,227 @@
+/**
+ * @module The options of `createAgentOS`, the config file and the environment, and the one
+ * resolved context object (`AgentOSConfig`) that everything downstream reads.
+ *
+ * The option names mirror the seeds' Python `AgentOS(...)` / `AuthorizationConfig(...)` /
+ * `JWTMiddleware(...)` keywords in camelCase (`verification_keys` → `verificationKeys`).
+ */
+import type { RouteSpec } from '@agentos/core';
+import type { Router } from 'express';
+import type { Logger } from 'pino';
+
+/** Where the token is read from (contract.md §1). `both` tries the header first. */
+export type TokenSource = 'header' | 'cookie' | 'both';
+
+/** JWS algorithms the verifier can be configured with (RFC 7518 §3, RFC 8037). `none` never is. */
+export const SUPPORTED_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+  'HS256',
+  'HS384',
+  'HS512',
+] as const;
+export type JwsAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
+
+/** `AuthorizationConfig` of the seeds, plus the knobs a real identity provider needs. */
+export interface AuthorizationConfig {
+  /**
+   * Keys that may verify a token, any of them (rotation without downtime): PEM public keys
+   * (SPKI or PKCS#1), PEM X.509 certificates, JWK or JWKS JSON, or shared secrets for HS*.
+   * `JWT_VERIFICATION_KEY` is appended.
+   */
+  verificationKeys?: string[] | undefined;
+  /** Files holding one such key each (Docker/Kubernetes secrets). `JWT_VERIFICATION_KEY_FILE` is appended. */
+  verificationKeyFiles?: string[] | undefined;
+  /** A JWKS file; the key is chosen by `kid`, a key without `kid` is the default. Env `JWT_JWKS_FILE`. */
+  jwksFile?: string | undefined;
+  /** A JWKS URL, fetched and cached (jose `createRemoteJWKSet`). Env `JWT_JWKS_URL`. */
+  jwksUrl?: string | undefined;
+  /** One allowed algorithm (default `RS256`). Env `JWT_ALGORITHM` (a comma list is allowed). */
+  algorithm?: string | undefined;
+  /** Several allowed algorithms; wins over `algorithm`. */
+  algorithms?: string[] | undefined;
+  /** Check `aud` against `audience`, else the OS id (default false, as in the seeds). Env `JWT_VERIFY_AUDIENCE`. */
+  verifyAudience?: boolean | undefined;
+  /** The accepted audience(s). Env `JWT_AUDIENCE` (comma list). */
+  audience?: string | string[] | undefined;
+  /**
+   * The required `iss`. When no key source is configured, the JWKS is found by OpenID discovery
+   * at `<issuer>/.well-known/openid-configuration`. Env `JWT_ISSUER`.
+   */
+  issuer?: string | undefined;
+  /** The admin scope, an exact string (default `agent_os:admin`). Env `AGENTOS_ADMIN_SCOPE`. */
+  adminScope?: string | undefined;
+  /** Per-user row isolation for non-admin callers (contract.md §5). Env `AGENTOS_USER_ISOLATION`. */
+  userIsolation?: boolean | undefined;
+  /** Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds (default 10). Env `JWT_LEEWAY_SECONDS`. */
+  leewaySeconds?: number | undefined;
+  /** How long a fetched JWKS is used before refetching, in seconds (default 600). */
+  jwksCacheMaxAgeSeconds?: number | undefined;
+  /** Minimum time between refetches caused by an unknown `kid`, in seconds (default 30). */
+  jwksCooldownSeconds?: number | undefined;
+  /** Timeout of a JWKS or discovery fetch, in seconds (default 5). */
+  jwksTimeoutSeconds?: number | undefined;
+}
+
+/** An agent, team or workflow as configured (the config-only operations serve these). */
+export interface EntityConfig {
+  id: string;
+  name?: string | undefined;
+  description?: string | undefined;
+  /** `"provider:model-id"`, a model id, or `{ id, provider, name }`. */
+  model?: string | { id: string; provider?: string; name?: string } | undefined;
+  [key: string]: unknown;
+}
+
+/** The serialisable part of the options: what a config file may hold. */
+export interface AgentOSFileOptions {
+  /** The OS id; the default audience when `verifyAudience` is on. Env `AGENTOS_ID`. */
+  id?: string | undefined;
+  name?: string | undefined;
+  description?: string | undefined;
+  agents?: EntityConfig[] | undefined;
+  teams?: EntityConfig[] | undefined;
+  workflows?: EntityConfig[] | undefined;
+  /** Enforce scopes (RBAC). Without it, tokens are verified when a key is configured but every valid token may call everything. Env `AUTHORIZATION_ENABLED`. */
+  authorization?: boolean | undefined;
+  authorizationConfig?: AuthorizationConfig | undefined;
+  /** Env `JWT_TOKEN_SOURCE`. Default `header`. */
+  tokenSource?: TokenSource | undefined;
+  /** Cookie holding the token for `tokenSource` cookie/both. Default `access_token`. Env `JWT_COOKIE_NAME`. */
+  cookieName?: string | undefined;
+  /** Claim holding the scopes. Default `scopes`; `scope`/`scp` are split on spaces (RFC 9068). Env `JWT_SCOPES_CLAIM`. */
+  scopesClaim?: string | undefined;
+  /** Default `sub`. Env `JWT_USER_ID_CLAIM`. */
+  userIdClaim?: string | undefined;
+  /** Default `session_id`. Env `JWT_SESSION_ID_CLAIM`. */
+  sessionIdClaim?: string | undefined;
+  /** Claims copied into `req.auth.dependencies`. */
+  dependenciesClaims?: string[] | undefined;
+  /** Claims copied into `req.auth.sessionState`. */
+  sessionStateClaims?: string[] | undefined;
+  /** `"METHOD /path": [scopes]` overrides of the generated table; `[]` makes a route public. */
+  scopeMappings?: Record<string, string[]> | undefined;
+  /** fnmatch patterns of paths that skip authentication. Replaces the default list. */
+  excludedRoutePaths?: string[] | undefined;
+  /** Allowed CORS origins; replaces the defaults. `["*"]` allows any origin without credentials. Env `CORS_ORIGIN_LIST` extends the defaults. */
+  corsAllowedOrigins?: string[] | undefined;
+  /** Port for the CLI (default 7777). Env `PORT`. */
+  port?: number | undefined;
+  /** Host for the CLI (default 127.0.0.1). Env `HOST`. */
+  host?: string | undefined;
+  /** pino level (default `info`). Env `LOG_LEVEL`. */
+  logLevel?: string | undefined;
+}
+
+/** A handler of one operation, Express style. */
+export type OperationHandler = (
+  req: import('express').Request,
+  res: import('express').Response,
+  next: import('express').NextFunction,
+) => unknown;
+
+/** `createAgentOS(options)`. */
+export interface AgentOSOptions extends AgentOSFileOptions {
+  /** Add custom routes; they run after authentication and before the 404 fallback. */
+  routes?: ((router: Router) => void) | undefined;
+  /** Handlers that replace or add to the built-in ones, by operationId. */
+  handlers?: Record<string, OperationHandler> | undefined;
+  /** The logger; default a pino logger on stderr at `logLevel`. */
+  logger?: Logger | undefined;
+  /** The environment to read (default `process.env`; pass `{}` for none). */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** The clock (tests freeze it). Default `() => new Date()`. */
+  clock?: (() => Date) | undefined;
+  /** The route→scope table; default the one generated from the spec. */
+  routeTable?: readonly RouteSpec[] | undefined;
+  /** Base directory for relative paths (`jwksFile`, `verificationKeyFiles`). Default the cwd. */
+  baseDir?: string | undefined;
+}
+
+/** The default `excludedRoutePaths` (the seeds' public routes). */
+export const DEFAULT_EXCLUDED_ROUTE_PATHS: readonly string[] = Object.freeze([
+  '/',
+  '/health',
+  '/info',
+  '/docs',
+  '/redoc',
+  '/openapi.json',
+  '/docs/oauth2-redirect',
+]);
+
+/** The Python AgentOS's default CORS origins (`settings.py`). */
+export const DEFAULT_CORS_ORIGINS: readonly string[] = Object.freeze([
+  'http://localhost:3000',
+  'http://localhost:8000',
+  'http://127.0.0.1:8000',
+  'https://agno.com',
+  'https://www.agno.com',
+  'https://app.agno.com',
+  'https://os-stg.agno.com',
+  'https://os.agno.com',
+]);
+
+/** Authentication mode, derived from `authorization` and the key sources. */
+export type AuthMode =
+  /** No key source and authorization off: every endpoint is open. */
+  | 'open'
+  /** A key source but authorization off: a valid token is needed, scopes are not checked. */
+  | 'verify'
+  /** Authorization on: tokens verified and scopes enforced. */
+  | 'rbac';
+
+/** The resolved authentication settings. */
+export interface ResolvedAuthConfig {
+  readonly mode: AuthMode;
+  readonly verificationKeys: readonly { readonly value: string; readonly where: string }[];
+  readonly jwksFile: string | null;
+  readonly jwksUrl: string | null;
+  readonly issuer: string | null;
+  /** Use OpenID discovery to find the JWKS (only the issuer is configured). */
+  readonly discovery: boolean;
+  readonly algorithms: readonly JwsAlgorithm[];
+  readonly verifyAudience: boolean;
+  /** Accepted audiences when `verifyAudience` (configured, else the OS id). */
+  readonly audience: readonly string[];
+  readonly adminScope: string;
+  readonly userIsolation: boolean;
+  readonly leewaySeconds: number;
+  readonly jwksCacheMaxAgeSeconds: number;
+  readonly jwksCooldownSeconds: number;
+  readonly jwksTimeoutSeconds: number;
+  readonly tokenSource: TokenSource;
+  readonly cookieName: string;
+  readonly scopesClaim: string;
+  readonly userIdClaim: string;
+  readonly sessionIdClaim: string;
+  readonly dependenciesClaims: readonly string[];
+  readonly sessionStateClaims: readonly string[];
+  readonly scopeMappings: Readonly<Record<string, readonly string[]>>;
+  readonly excludedRoutePaths: readonly string[];
+}
+
+/** Everything `createAgentOS` runs with, resolved once at the entry point. */
+export interface AgentOSConfig {
+  readonly id: string;
+  readonly name: string | null;
+  readonly description: string | null;
+  readonly agents: readonly EntityConfig[];
+  readonly teams: readonly EntityConfig[];
+  readonly workflows: readonly EntityConfig[];
+  readonly auth: ResolvedAuthConfig;
+  readonly cors: { readonly origins: readonly string[] };
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: string;
+  /** Things worth saying at start (audience verification off, weak secret, …). */
+  readonly warnings: readonly string[];
+}
