@@ -4,7 +4,7 @@
  * not import the reference server or @agentos/core: the oracle must be independent of the code
  * under test.
  */
-import type { Operation } from './spec.ts';
+import type { Operation } from './spec.js';
 
 export const DEFAULT_ADMIN_SCOPE = 'agent_os:admin';
 
@@ -117,7 +117,9 @@ export function decide(
   if (reqs.every((r) => parsed.some((c) => satisfies(r, values, c)))) return { kind: 'allow' };
   const f = op.scopeFilter;
   if (f) {
-    const ids = parsed.flatMap((c) => (c.kind === 'resource' && c.resource === f.resource && c.action === f.action ? [c.id] : []));
+    const ids = parsed.flatMap((c) =>
+      c.kind === 'resource' && c.resource === f.resource && c.action === f.action ? [c.id] : [],
+    );
     if (ids.length > 0) return { kind: 'filter', ids: [...new Set(ids)] };
   }
   return { kind: 'deny', required: required.map((r) => renderRequired(r, values)) };
@@ -125,5 +127,7 @@ export function decide(
 
 /** The 403 body detail of contract §3. */
 export function insufficientDetail(required: readonly string[]): string {
-  return required.length === 0 ? 'Insufficient permissions' : `Insufficient permissions. Required scope(s): ${required.join(', ')}`;
+  return required.length === 0
+    ? 'Insufficient permissions'
+    : `Insufficient permissions. Required scope(s): ${required.join(', ')}`;
 }

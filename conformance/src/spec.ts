@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { HarnessError } from './errors.ts';
+import { HarnessError } from './errors.js';
 
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
@@ -66,7 +66,8 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 function resolveRef(doc: Obj, value: unknown, seen = new Set<string>()): unknown {
   if (!isObj(value) || typeof value.$ref !== 'string') return value;
   const ref = value.$ref;
-  if (!ref.startsWith('#/')) throw new HarnessError('ERR_SPEC', `external $ref "${ref}" is not supported; bundle the document first`);
+  if (!ref.startsWith('#/'))
+    throw new HarnessError('ERR_SPEC', `external $ref "${ref}" is not supported; bundle the document first`);
   if (seen.has(ref)) return {};
   seen.add(ref);
   let cur: unknown = doc;
@@ -123,7 +124,11 @@ export function readSpec(document: unknown): ApiSpec {
           in: r.in as Parameter['in'],
           required: r.required === true || r.in === 'path',
           schema: isObj(schema) ? schema : undefined,
-          example: r.example ?? (isObj(schema) ? (schema.example ?? (Array.isArray(schema.examples) ? schema.examples[0] : undefined)) : undefined),
+          example:
+            r.example ??
+            (isObj(schema)
+              ? (schema.example ?? (Array.isArray(schema.examples) ? schema.examples[0] : undefined))
+              : undefined),
         });
       }
       let requestBody: RequestBody | undefined;
@@ -183,13 +188,17 @@ export async function loadSpec(file: string): Promise<ApiSpec> {
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new HarnessError('ERR_SPEC', `cannot read the spec "${file}": ${(cause as Error).message}`, { cause });
+    throw new HarnessError('ERR_SPEC', `cannot read the spec "${file}": ${(cause as Error).message}`, {
+      cause,
+    });
   }
   let parsed: unknown;
   try {
     parsed = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: -1 });
   } catch (cause) {
-    throw new HarnessError('ERR_SPEC', `cannot parse the spec "${file}": ${(cause as Error).message}`, { cause });
+    throw new HarnessError('ERR_SPEC', `cannot parse the spec "${file}": ${(cause as Error).message}`, {
+      cause,
+    });
   }
   return readSpec(parsed);
 }

@@ -33,7 +33,7 @@ export class GenerationError extends Error {
     details: { file: string; pointer?: string; message: string },
     options?: { cause?: unknown },
   ) {
-    super(`${details.file}#${details.pointer ?? ''}: ${details.message}`, options);
+    super(`${details.file}${details.pointer ? `#${details.pointer}` : ''}: ${details.message}`, options);
     this.code = code;
     this.file = details.file;
     this.pointer = details.pointer ?? '';

@@ -67,7 +67,10 @@ export async function loadSpec(spec: string | object, specName?: string): Promis
     throw new GenerationError('ERR_GEN_SPEC_PARSE', { file: spec, message: (e as Error).message });
   }
   if (!isObject(parsed)) {
-    throw new GenerationError('ERR_GEN_SPEC_PARSE', { file: spec, message: 'the document is not a YAML/JSON object' });
+    throw new GenerationError('ERR_GEN_SPEC_PARSE', {
+      file: spec,
+      message: 'the document is not a YAML/JSON object',
+    });
   }
   const document = hasExternalRef(parsed) ? await bundle(resolve(spec), spec) : parsed;
   return { document, file: spec, specName: specName ?? basename(spec), sha256 };
@@ -79,6 +82,9 @@ async function bundle(source: string | JsonObject, file: string): Promise<JsonOb
   try {
     return (await SwaggerParser.bundle(source as never)) as unknown as JsonObject;
   } catch (e) {
-    throw new GenerationError('ERR_GEN_REF', { file, message: `cannot bundle external references: ${(e as Error).message}` });
+    throw new GenerationError('ERR_GEN_REF', {
+      file,
+      message: `cannot bundle external references: ${(e as Error).message}`,
+    });
   }
 }

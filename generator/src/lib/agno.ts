@@ -15,9 +15,9 @@
  */
 import { compareMethods, compareSpecificity } from './sort.js';
 
-/** `resource:{param}:action` → `resource:action`; everything else unchanged. */
+/** `resource:{param}:action` and `resource:*:action` → `resource:action`; everything else unchanged. */
 export function toAgnoScope(scope: string): string {
-  const m = /^([^:]+):\{[^}]+\}:([^:]+)$/.exec(scope);
+  const m = /^([^:]+):(?:\{[^}]+\}|\*):([^:]+)$/.exec(scope);
   return m ? `${m[1]}:${m[2]}` : scope;
 }
 
@@ -25,7 +25,9 @@ export function toAgnoScope(scope: string): string {
 export function toAgnoPattern(path: string): string {
   return path
     .split(/(\{[^{}]+\})/)
-    .map((part) => (part.startsWith('{') && part.endsWith('}') ? '*' : part.replace(/[[*?]/g, (c) => `[${c}]`)))
+    .map((part) =>
+      part.startsWith('{') && part.endsWith('}') ? '*' : part.replace(/[[*?]/g, (c) => `[${c}]`),
+    )
     .join('');
 }
 
@@ -37,7 +39,9 @@ export interface AgnoRoute {
 
 /** The mapping object, keys in first-match-wins order. */
 export function agnoScopeMappings(routes: readonly AgnoRoute[]): Record<string, string[]> {
-  const sorted = [...routes].sort((a, b) => compareSpecificity(a.path, b.path) || compareMethods(a.method, b.method));
+  const sorted = [...routes].sort(
+    (a, b) => compareSpecificity(a.path, b.path) || compareMethods(a.method, b.method),
+  );
   const out: Record<string, string[]> = {};
   for (const r of sorted) {
     out[`${r.method} ${toAgnoPattern(r.path)}`] = [...new Set(r.scopes.map(toAgnoScope))];

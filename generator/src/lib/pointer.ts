@@ -14,7 +14,8 @@ export function getByPointer(document: unknown, ptr: string): unknown {
   for (const raw of ptr.slice(1).split('/')) {
     const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
     if (Array.isArray(current)) current = current[Number(key)];
-    else if (current !== null && typeof current === 'object') current = (current as Record<string, unknown>)[key];
+    else if (current !== null && typeof current === 'object')
+      current = (current as Record<string, unknown>)[key];
     else return undefined;
   }
   return current;

@@ -8,10 +8,18 @@ const f = ts.factory;
 
 const printer = ts.createPrinter({ newLine: ts.NewLineKind.LineFeed, removeComments: false });
 
-/** Prints top-level nodes, one blank line between them. */
+const isModuleLink = (n: ts.Node) =>
+  ts.isImportDeclaration(n) || (ts.isExportDeclaration(n) && !!n.moduleSpecifier);
+
+/** Prints top-level nodes: imports and re-exports together, one blank line between other statements. */
 export function printNodes(nodes: readonly ts.Node[]): string {
   const file = ts.createSourceFile('generated.ts', '', ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
-  return `${nodes.map((n) => printer.printNode(ts.EmitHint.Unspecified, n, file)).join('\n\n')}\n`;
+  let out = '';
+  nodes.forEach((n, i) => {
+    if (i > 0) out += isModuleLink(n) && isModuleLink(nodes[i - 1]!) ? '\n' : '\n\n';
+    out += printer.printNode(ts.EmitHint.Unspecified, n, file);
+  });
+  return `${out}\n`;
 }
 
 /**
@@ -20,13 +28,31 @@ export function printNodes(nodes: readonly ts.Node[]): string {
  */
 export function reprint(source: string, fileName = 'module.ts'): string {
   const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-  return printer.printFile(file);
+  let out = '';
+  file.statements.forEach((n, i) => {
+    if (i > 0) out += isModuleLink(n) && isModuleLink(file.statements[i - 1]!) ? '\n' : '\n\n';
+    out += printer.printNode(ts.EmitHint.Unspecified, n, file);
+  });
+  return `${out}\n`;
 }
 
-/** Parses statements from TypeScript source (for fixed snippets inside generated modules). */
-export function parseStatements(source: string): ts.Statement[] {
-  const file = ts.createSourceFile('snippet.ts', source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-  return [...file.statements];
+/** `export { a, type B } from 'x'`. */
+export function reexportDecl(
+  from: string,
+  names: readonly (string | { name: string; type: true })[],
+): ts.ExportDeclaration {
+  return f.createExportDeclaration(
+    undefined,
+    false,
+    f.createNamedExports(
+      names.map((n) =>
+        typeof n === 'string'
+          ? f.createExportSpecifier(false, undefined, n)
+          : f.createExportSpecifier(true, undefined, n.name),
+      ),
+    ),
+    f.createStringLiteral(from),
+  );
 }
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
@@ -73,7 +99,8 @@ export function toTypeNode(value: unknown): ts.TypeNode {
     );
   }
   if (Array.isArray(value)) {
-    return f.createTypeOperatorNode(ts.SyntaxKind.ReadonlyKeyword, f.createTupleTypeNode(value.map(toTypeNode)));
+    const tuple = ts.setEmitFlags(f.createTupleTypeNode(value.map(toTypeNode)), ts.EmitFlags.SingleLine);
+    return f.createTypeOperatorNode(ts.SyntaxKind.ReadonlyKeyword, tuple);
   }
   return f.createTypeLiteralNode(
     Object.entries(value as Record<string, unknown>).map(([k, v]) =>

@@ -20,7 +20,11 @@ export function mediaKind(mediaType: string): MediaKind {
  * first of its `examples` (Example Object `value`, §4.8.19), else the schema's first `examples`
  * entry or `example`.
  */
-function firstExample(ctx: TransformContext, media: Record<string, unknown>, at: string): { value: unknown } | undefined {
+function firstExample(
+  ctx: TransformContext,
+  media: Record<string, unknown>,
+  at: string,
+): { value: unknown } | undefined {
   if ('example' in media) return { value: media.example };
   if (isObject(media.examples)) {
     for (const [name, raw] of Object.entries(media.examples)) {

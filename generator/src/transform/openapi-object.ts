@@ -13,7 +13,9 @@ import { isObject, type TransformContext } from './reference.js';
 /** `agent_os:admin` plus any `x-admin-scope` (a string or a list) at the document root. */
 export function adminScopesOf(document: JsonObject): string[] {
   const declared = document['x-admin-scope'];
-  const extra = (Array.isArray(declared) ? declared : [declared]).filter((s): s is string => typeof s === 'string');
+  const extra = (Array.isArray(declared) ? declared : [declared]).filter(
+    (s): s is string => typeof s === 'string',
+  );
   return [...new Set([DEFAULT_ADMIN_SCOPE, ...extra])];
 }
 

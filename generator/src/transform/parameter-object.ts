@@ -20,7 +20,11 @@ export function primitiveType(ctx: TransformContext, schema: unknown, at: string
 }
 
 /** Transforms one parameter; `undefined` for entries that are not parameters (the lint reports them). */
-export function transformParameterObject(ctx: TransformContext, raw: unknown, at: string): ParameterModel | undefined {
+export function transformParameterObject(
+  ctx: TransformContext,
+  raw: unknown,
+  at: string,
+): ParameterModel | undefined {
   const { value, pointer } = resolveReference(ctx, raw, at);
   if (!isObject(value) || typeof value.name !== 'string' || typeof value.in !== 'string') return undefined;
   if (!LOCATIONS.has(value.in)) return undefined;

@@ -5,7 +5,11 @@ import type { RequestBodyModel } from '../model.js';
 import { transformContent } from './media-type-object.js';
 import { isObject, resolveReference, type TransformContext } from './reference.js';
 
-export function transformRequestBodyObject(ctx: TransformContext, raw: unknown, at: string): RequestBodyModel | undefined {
+export function transformRequestBodyObject(
+  ctx: TransformContext,
+  raw: unknown,
+  at: string,
+): RequestBodyModel | undefined {
   if (raw === undefined) return undefined;
   const { value, pointer } = resolveReference(ctx, raw, at);
   if (!isObject(value)) return undefined;

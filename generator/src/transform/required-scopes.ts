@@ -32,7 +32,10 @@ export function transformRequiredScopes(
     );
   }
   if (!Array.isArray(value)) {
-    return fail(`${at}/x-required-scopes`, `"x-required-scopes" must be an array of scope strings, got ${JSON.stringify(value)}`);
+    return fail(
+      `${at}/x-required-scopes`,
+      `"x-required-scopes" must be an array of scope strings, got ${JSON.stringify(value)}`,
+    );
   }
   return value.map((scope, i) => {
     const here = `${at}/x-required-scopes/${i}`;

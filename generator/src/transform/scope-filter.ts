@@ -11,7 +11,11 @@ import { isObject, type TransformContext } from './reference.js';
  * Reads `x-scope-filter: { resource, action, id }` of one Operation Object.
  * @throws {GenerationError} `ERR_GEN_SCOPE_FILTER` when present but not three non-empty strings
  */
-export function transformScopeFilter(operation: JsonObject, ctx: TransformContext, at: string): ScopeFilter | undefined {
+export function transformScopeFilter(
+  operation: JsonObject,
+  ctx: TransformContext,
+  at: string,
+): ScopeFilter | undefined {
   const value = operation['x-scope-filter'];
   if (value === undefined) return undefined;
   const here = `${at}/x-scope-filter`;

@@ -1,0 +1,112 @@
+"""The Python AgentOS as a conformance target.
+
+An AgentOS with authorization on (RS256, audience verification, user isolation), a SQLite
+database seeded with rows owned by two users, two agents, a team and a workflow. The model is a
+local fake that never calls the network, so runs complete offline.
+
+Environment:
+  AGENTOS_PUBLIC_KEY_FILE  PEM public key the server trusts (required)
+  AGENTOS_AUDIENCE         expected `aud` (default: agentos-conformance)
+  AGENTOS_DB_FILE          SQLite file (default: ./run/agno.db)
+
+Run: uvicorn app:app --host 127.0.0.1 --port 7777   (run.sh does all of this)
+"""
+
+import os
+import time
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterator
+
+from agno.agent import Agent
+from agno.db.schemas.memory import UserMemory
+from agno.db.sqlite import SqliteDb
+from agno.models.base import Model
+from agno.models.response import ModelResponse
+from agno.os import AgentOS
+from agno.os.config import AuthorizationConfig
+from agno.session import AgentSession
+from agno.team import Team
+from agno.workflow import Workflow
+from agno.workflow.step import Step
+
+
+class OfflineModel(Model):
+    """A model that answers "ok" without any network call."""
+
+    def __init__(self) -> None:
+        super().__init__(id="offline", name="Offline", provider="Offline")
+
+    def _answer(self) -> ModelResponse:
+        return ModelResponse(role="assistant", content="ok", input_tokens=1, output_tokens=1, total_tokens=2)
+
+    def invoke(self, *args: Any, **kwargs: Any) -> ModelResponse:
+        return self._answer()
+
+    async def ainvoke(self, *args: Any, **kwargs: Any) -> ModelResponse:
+        return self._answer()
+
+    def invoke_stream(self, *args: Any, **kwargs: Any) -> Iterator[ModelResponse]:
+        yield self._answer()
+
+    async def ainvoke_stream(self, *args: Any, **kwargs: Any) -> AsyncIterator[ModelResponse]:
+        yield self._answer()
+
+    def _parse_provider_response(self, response: Any, **kwargs: Any) -> ModelResponse:
+        return response
+
+    def _parse_provider_response_delta(self, response: Any) -> ModelResponse:
+        return response
+
+
+here = Path(__file__).resolve().parent
+public_key = Path(os.environ["AGENTOS_PUBLIC_KEY_FILE"]).read_text()
+audience = os.environ.get("AGENTOS_AUDIENCE", "agentos-conformance")
+db_file = os.environ.get("AGENTOS_DB_FILE", str(here / "run" / "agno.db"))
+Path(db_file).parent.mkdir(parents=True, exist_ok=True)
+
+db = SqliteDb(db_file=db_file, id="main-db")
+
+research = Agent(id="research-agent", name="Research Agent", model=OfflineModel(), db=db)
+support = Agent(id="support-agent", name="Support Agent", model=OfflineModel(), db=db)
+team = Team(id="research-team", name="Research Team", members=[research, support], model=OfflineModel(), db=db)
+pipeline = Workflow(id="content-pipeline", name="Content Pipeline", steps=[Step(name="research", agent=research)], db=db)
+
+
+def seed() -> None:
+    """Rows owned by user_123 and user_456, so isolation probes have another user's data to aim at."""
+    now = int(time.time())
+    for i, user in enumerate(["user_123", "user_123", "user_456"]):
+        db.upsert_session(
+            AgentSession(
+                session_id=f"9f1c2d3e-0000-4000-8000-00000000000{i + 1}",
+                agent_id="research-agent",
+                user_id=user,
+                session_data={"session_name": f"seeded session {i + 1}"},
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    for i, user in enumerate(["user_123", "user_456"]):
+        db.upsert_user_memory(UserMemory(memory=f"seeded memory of {user}", memory_id=f"mem_0{i + 1}", user_id=user, topics=["seed"]))
+
+
+seed()
+
+agent_os = AgentOS(
+    id="agentos-conformance",
+    description="Python AgentOS under the AgentOS conformance suite",
+    agents=[research, support],
+    teams=[team],
+    workflows=[pipeline],
+    db=db,
+    authorization=True,
+    authorization_config=AuthorizationConfig(
+        verification_keys=[public_key],
+        algorithm="RS256",
+        verify_audience=True,
+        audience=audience,
+        user_isolation=True,
+    ),
+    telemetry=False,
+)
+app = agent_os.get_app()
