@@ -2915,7 +2915,7 @@ export interface components {
              * @description Whether this is a factory workflow (built per request from `factory_input`).
              * @default false
              */
-            is_factory: boolean;
+            is_factory?: boolean;
             /** @description JSON Schema of `factory_input`. */
             factory_input_schema?: {
                 [key: string]: unknown;
@@ -2924,7 +2924,7 @@ export interface components {
              * @description Whether it is stored in the database (a component) rather than defined in code.
              * @default false
              */
-            is_component: boolean;
+            is_component?: boolean;
             /** @description The current published version (components). */
             current_version?: number;
             /** @description Stage of the loaded config (`draft` or `published`). */
@@ -3026,7 +3026,7 @@ export interface components {
              * @description Whether this is a factory agent (built per request from `factory_input`).
              * @default false
              */
-            is_factory: boolean;
+            is_factory?: boolean;
             /** @description `additional_input`, `user_message_role`, `build_user_context`. */
             extra_messages?: {
                 [key: string]: unknown;
@@ -3055,7 +3055,7 @@ export interface components {
              * @description Whether it is stored in the database (a component) rather than defined in code.
              * @default false
              */
-            is_component: boolean;
+            is_component?: boolean;
             /** @description The current published version (components). */
             current_version?: number;
             /** @description Stage of the loaded config (`draft` or `published`). */
@@ -3162,7 +3162,7 @@ export interface components {
              * @description Whether this is a factory team (built per request from `factory_input`).
              * @default false
              */
-            is_factory: boolean;
+            is_factory?: boolean;
             /** @description JSON Schema of `factory_input`. */
             factory_input_schema?: {
                 [key: string]: unknown;
@@ -3171,7 +3171,7 @@ export interface components {
              * @description Whether it is stored in the database (a component) rather than defined in code.
              * @default false
              */
-            is_component: boolean;
+            is_component?: boolean;
             /** @description The current published version (components). */
             current_version?: number;
             /** @description Stage of the loaded config (`draft` or `published`). */
@@ -3245,12 +3245,12 @@ export interface components {
              * @description Whether the workflow is driven by a workflow agent.
              * @default false
              */
-            workflow_agent: boolean;
+            workflow_agent?: boolean;
             /**
              * @description Whether this is a factory workflow.
              * @default false
              */
-            is_factory: boolean;
+            is_factory?: boolean;
             /** @description JSON Schema of `factory_input`. */
             factory_input_schema?: {
                 [key: string]: unknown;
@@ -3259,7 +3259,7 @@ export interface components {
              * @description Whether it is stored in the database (a component) rather than defined in code.
              * @default false
              */
-            is_component: boolean;
+            is_component?: boolean;
             /** @description The current published version (components). */
             current_version?: number;
             /** @description Stage of the loaded config (`draft` or `published`). */
@@ -3552,7 +3552,7 @@ export interface components {
              * @description `str`, or the name of the output schema.
              * @default str
              */
-            content_type: string;
+            content_type?: string;
             reasoning_content?: string;
             reasoning_steps?: {
                 [key: string]: unknown;
@@ -3684,7 +3684,7 @@ export interface components {
              * @description `str`, or the name of the output schema.
              * @default str
              */
-            content_type: string;
+            content_type?: string;
             reasoning_content?: string;
             reasoning_steps?: {
                 [key: string]: unknown;
@@ -3801,7 +3801,7 @@ export interface components {
             /** @description The output: a string, or a JSON value. */
             content?: unknown;
             /** @default str */
-            content_type: string;
+            content_type?: string;
             images?: {
                 [key: string]: unknown;
             }[];
@@ -4525,7 +4525,7 @@ export interface components {
              * @description Answer Server-Sent Events (true) or the run output as JSON (false).
              * @default true
              */
-            stream: boolean;
+            stream?: boolean;
             /**
              * @description The session to continue; a new session is created when absent.
              * @example 9f1c2d3e-0000-4000-8000-000000000001
@@ -4547,7 +4547,7 @@ export interface components {
              * @description Run detached from the request (needs a database on the agent). See the operation description.
              * @default false
              */
-            background: boolean;
+            background?: boolean;
             /**
              * @description JSON object with factory-specific parameters, for a factory agent.
              * @example {"tenant":"acme"}
@@ -4572,7 +4572,7 @@ export interface components {
              * @description Extra field: also stream intermediate events (tool calls, reasoning, ...), not only content. Used with `stream=true`.
              * @default true
              */
-            stream_events: boolean;
+            stream_events?: boolean;
             /**
              * @description Extra field (JSON): knowledge filters, a dict or filter expressions (`{"op": ...}`).
              * @example {"topic":"batteries"}
@@ -4587,7 +4587,7 @@ export interface components {
              * @description Extra field: keep `output_schema` as a JSON Schema instead of converting it to a model.
              * @default false
              */
-            use_json_schema: boolean;
+            use_json_schema?: boolean;
             /** @description Extra field (JSON list of media objects with base64 content), as sent by remote AgentOS clients. */
             images?: string;
             /** @description Extra field (JSON list of media objects with base64 content). */
@@ -4616,12 +4616,12 @@ export interface components {
              * @description Answer Server-Sent Events (true) or the run output as JSON (false).
              * @default true
              */
-            stream: boolean;
+            stream?: boolean;
             /**
              * @description Enable monitoring and logging for this run.
              * @default true
              */
-            monitor: boolean;
+            monitor?: boolean;
             /**
              * @description The session to continue; a new session is created when absent.
              * @example 9f1c2d3e-0000-4000-8000-000000000001
@@ -4643,7 +4643,7 @@ export interface components {
              * @description Run detached from the request (needs a database on the team). See the operation description.
              * @default false
              */
-            background: boolean;
+            background?: boolean;
             /**
              * @description JSON object with factory-specific parameters, for a factory team.
              * @example {"tenant":"acme"}
@@ -4668,7 +4668,7 @@ export interface components {
              * @description Extra field: also stream intermediate events (tool calls, reasoning, ...), not only content. Used with `stream=true`.
              * @default true
              */
-            stream_events: boolean;
+            stream_events?: boolean;
             /**
              * @description Extra field (JSON): knowledge filters, a dict or filter expressions (`{"op": ...}`).
              * @example {"topic":"batteries"}
@@ -4683,7 +4683,7 @@ export interface components {
              * @description Extra field: keep `output_schema` as a JSON Schema instead of converting it to a model.
              * @default false
              */
-            use_json_schema: boolean;
+            use_json_schema?: boolean;
             /** @description Extra field (JSON list of media objects with base64 content), as sent by remote AgentOS clients. */
             images?: string;
             /** @description Extra field (JSON list of media objects with base64 content). */
@@ -4713,7 +4713,7 @@ export interface components {
              * @description Answer Server-Sent Events (true) or the run output as JSON (false).
              * @default true
              */
-            stream: boolean;
+            stream?: boolean;
             /**
              * @description The session to continue; a new session is created when absent.
              * @example 9f1c2d3e-0000-4000-8000-000000000001
@@ -4733,7 +4733,7 @@ export interface components {
              * @description Run detached from the request (needs a database on the workflow). See the operation description.
              * @default false
              */
-            background: boolean;
+            background?: boolean;
             /**
              * @description JSON object with factory-specific parameters, for a factory workflow.
              * @example {"tenant":"acme"}
@@ -4758,7 +4758,7 @@ export interface components {
              * @description Extra field: also stream intermediate events (tool calls, reasoning, ...), not only content. Used with `stream=true`.
              * @default true
              */
-            stream_events: boolean;
+            stream_events?: boolean;
         } & {
             [key: string]: unknown;
         };
@@ -4776,7 +4776,7 @@ export interface components {
              * @default
              * @example [{"tool_call_id":"call_01","tool_name":"issue_refund","tool_args":{"order_id":"ord_42","amount":19.9},"requires_confirmation":true,"confirmed":true}]
              */
-            tools: string;
+            tools?: string;
             /** @description New user message to append before continuing (a follow-up to a COMPLETED run, or context for a RUNNING/ERROR resume). */
             input?: string;
             /**
@@ -4786,17 +4786,17 @@ export interface components {
              * @example last_user
              * @example 4
              */
-            continue_from: string;
+            continue_from?: string;
             /**
              * @description Continue a copy of the run with a new `run_id` in the same session; the original is untouched.
              * @default false
              */
-            fork: boolean;
+            fork?: boolean;
             /**
              * @description Regenerate the last response (implies `continue_from=last_user`).
              * @default false
              */
-            regenerate: boolean;
+            regenerate?: boolean;
             /** @description With `regenerate=true`: hide the original response (it becomes REGENERATED; the default) or keep both (false). */
             replace_original?: boolean;
             /** @description With `regenerate=true`: extra guidance appended as a user message. */
@@ -4815,12 +4815,12 @@ export interface components {
              * @description Answer Server-Sent Events (true) or the run output as JSON (false).
              * @default true
              */
-            stream: boolean;
+            stream?: boolean;
             /**
              * @description With `stream=true`: continue detached from the request (survives a disconnect; reconnect with resume).
              * @default false
              */
-            background: boolean;
+            background?: boolean;
         } & {
             [key: string]: unknown;
         };
@@ -4838,7 +4838,7 @@ export interface components {
              * @default
              * @example [{"id":"req_01","confirmation":true,"tool_execution":{"tool_call_id":"call_01","tool_name":"issue_refund","requires_confirmation":true,"confirmed":true}}]
              */
-            requirements: string;
+            requirements?: string;
             /** @description New user message to append before continuing (a follow-up to a COMPLETED run, or context for a RUNNING/ERROR resume). */
             input?: string;
             /**
@@ -4848,17 +4848,17 @@ export interface components {
              * @example last_user
              * @example 4
              */
-            continue_from: string;
+            continue_from?: string;
             /**
              * @description Continue a copy of the run with a new `run_id` in the same session; the original is untouched.
              * @default false
              */
-            fork: boolean;
+            fork?: boolean;
             /**
              * @description Regenerate the last response (implies `continue_from=last_user`).
              * @default false
              */
-            regenerate: boolean;
+            regenerate?: boolean;
             /** @description With `regenerate=true`: hide the original response (it becomes REGENERATED; the default) or keep both (false). */
             replace_original?: boolean;
             /** @description With `regenerate=true`: extra guidance appended as a user message. */
@@ -4877,12 +4877,12 @@ export interface components {
              * @description Answer Server-Sent Events (true) or the run output as JSON (false).
              * @default true
              */
-            stream: boolean;
+            stream?: boolean;
             /**
              * @description With `stream=true`: continue detached from the request (survives a disconnect; reconnect with resume).
              * @default false
              */
-            background: boolean;
+            background?: boolean;
         } & {
             [key: string]: unknown;
         };
@@ -4900,7 +4900,7 @@ export interface components {
              * @default
              * @example [{"step_id":"stp_03","step_name":"review","requires_confirmation":true,"confirmed":true}]
              */
-            step_requirements: string;
+            step_requirements?: string;
             /**
              * @description The session of the run. Required for callers subject to user isolation.
              * @example 9f1c2d3e-0000-4000-8000-000000000001
@@ -4915,7 +4915,7 @@ export interface components {
              * @description Answer Server-Sent Events (true) or the run output as JSON (false).
              * @default true
              */
-            stream: boolean;
+            stream?: boolean;
             /** @description JSON object with factory-specific parameters, to rebuild a factory workflow. */
             factory_input?: string;
         } & {
@@ -5521,7 +5521,7 @@ export interface components {
              * @description `false` previews the result without saving it.
              * @default true
              */
-            apply: boolean;
+            apply?: boolean;
         };
         /**
          * @example {
@@ -5774,7 +5774,7 @@ export interface components {
             id?: string | null;
             status: components["schemas"]["ContentStatus"];
             /** @default  */
-            status_message: string;
+            status_message?: string;
         };
         /**
          * @description Give one of `file`, `text_content` or `url`.
@@ -5876,9 +5876,9 @@ export interface components {
             /** @description The page of results to answer. */
             meta?: {
                 /** @default 20 */
-                limit: number;
+                limit?: number;
                 /** @default 1 */
-                page: number;
+                page?: number;
             } | null;
         };
         /**
@@ -6085,7 +6085,7 @@ export interface components {
             prefix: string;
             name: string;
             /** @default false */
-            is_empty: boolean;
+            is_empty?: boolean;
         };
         /**
          * @example {
@@ -6313,7 +6313,7 @@ export interface components {
             additional_guidelines?: string | null;
             additional_context?: string | null;
             /** @default 1 */
-            num_iterations: number;
+            num_iterations?: number;
             /** @description Name of the evaluation run. */
             name?: string | null;
             /** @description Expected output (accuracy). */
@@ -6325,24 +6325,24 @@ export interface components {
              * @default binary
              * @enum {string|null}
              */
-            scoring_strategy: "numeric" | "binary" | null;
+            scoring_strategy?: "numeric" | "binary" | null;
             /**
              * @description Pass threshold of numeric scoring (agent_as_judge).
              * @default 7
              */
-            threshold: number | null;
+            threshold?: number | null;
             /**
              * @description Warm-up runs (performance).
              * @default 0
              */
-            warmup_runs: number;
+            warmup_runs?: number;
             /** @description Tool calls expected (reliability). */
             expected_tool_calls?: string[] | null;
             /**
              * @description Allow tool calls beyond expected_tool_calls (reliability).
              * @default false
              */
-            allow_additional_tool_calls: boolean;
+            allow_additional_tool_calls?: boolean;
             /** @description Expected arguments per tool (reliability), e.g. `{"multiply": {"a": 10}}` or a list of such objects per tool. */
             expected_tool_call_arguments?: {
                 [key: string]: {
@@ -6572,11 +6572,11 @@ export interface components {
              * @default run
              * @enum {string}
              */
-            group_by: "run" | "session";
+            group_by?: "run" | "session";
             /** @default 1 */
-            page: number;
+            page?: number;
             /** @default 20 */
-            limit: number;
+            limit?: number;
         };
         /**
          * @example {
@@ -6665,7 +6665,7 @@ export interface components {
              * @default allow
              * @enum {string}
              */
-            effect: "allow" | "deny";
+            effect?: "allow" | "deny";
         };
         /**
          * @description One scope, parsed (read shape).
@@ -6716,17 +6716,17 @@ export interface components {
              */
             scopes?: components["schemas"]["ScopeItem"][] | null;
             /** @default 90 */
-            expires_in_days: number | null;
+            expires_in_days?: number | null;
             /**
              * @description Mint a token without expiry; overrides expires_in_days.
              * @default false
              */
-            never_expires: boolean;
+            never_expires?: boolean;
             /**
              * @description Required to grant any write/delete scope, the admin scope or a `service_accounts` scope.
              * @default false
              */
-            allow_privileged_scopes: boolean;
+            allow_privileged_scopes?: boolean;
         };
         /**
          * @description Service-account metadata; never the token or its hash. Timestamps are epoch seconds.
@@ -6828,7 +6828,7 @@ export interface components {
              * @description GET, POST, PUT, PATCH or DELETE (case-insensitive, stored upper-case).
              * @default POST
              */
-            method: string;
+            method?: string;
             description?: string | null;
             /** @description JSON body sent to the endpoint. */
             payload?: {
@@ -6838,13 +6838,13 @@ export interface components {
              * @description IANA timezone of the cron expression.
              * @default UTC
              */
-            timezone: string;
+            timezone?: string;
             /** @default 3600 */
-            timeout_seconds: number;
+            timeout_seconds?: number;
             /** @default 0 */
-            max_retries: number;
+            max_retries?: number;
             /** @default 60 */
-            retry_delay_seconds: number;
+            retry_delay_seconds?: number;
         };
         /**
          * @description Fields to change; only `description` and `payload` may be null.
@@ -7200,10 +7200,10 @@ export interface components {
              * @default draft
              * @enum {string}
              */
-            stage: "draft" | "published";
+            stage?: "draft" | "published";
             notes?: string | null;
             /** @default true */
-            set_current: boolean;
+            set_current?: boolean;
         };
         /**
          * @description Fields to change; null fields are left unchanged.
@@ -7267,7 +7267,7 @@ export interface components {
              * @default draft
              * @enum {string}
              */
-            stage: "draft" | "published";
+            stage?: "draft" | "published";
             notes?: string | null;
             /** @description Links to child components (`child_component_id`, `child_version`, `link_kind`, …). */
             links?: {
@@ -7277,7 +7277,7 @@ export interface components {
              * @description Ignored by the Python AgentOS.
              * @default true
              */
-            set_current: boolean;
+            set_current?: boolean;
         };
         /**
          * @description Fields of a draft version to change.

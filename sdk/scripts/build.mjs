@@ -1,0 +1,193 @@
+#!/usr/bin/env node
+// @module Builds the publishable SDK into dist/: ESM bundles with esbuild (openapi-fetch and the parts of
+// @agentos/core in use inlined; msw and jose left to the consumer) and .d.ts files with tsc, with the
+// declarations of @agentos/core copied into dist/_core/ so the published types need no workspace package.
+//
+// Usage: node scripts/build.mjs        (npm run build, and prepack)
+import { execFileSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const sdkDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+/** The package entry points: `.` and `./mocks`. */
+export const entries = { index: 'src/index.ts', mocks: 'src/mocks.ts' };
+
+/** Left to the consumer (peer dependencies of the mocks entry). */
+export const external = ['msw', 'msw/*', 'jose'];
+
+/** The generated route table module, sdk/src/generated/routes.ts. */
+const ROUTES_MODULE = /[\\/]src[\\/]generated[\\/]routes\.ts$/;
+
+/**
+ * Loads a TypeScript module at build time: esbuild transpiles it (type imports vanish) and Node
+ * imports the result.
+ */
+async function importTs(path) {
+  const esbuild = await import('esbuild');
+  const r = await esbuild.build({
+    entryPoints: [path],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    write: false,
+    logLevel: 'error',
+  });
+  return import(`data:text/javascript;base64,${Buffer.from(r.outputFiles[0].text).toString('base64')}`);
+}
+
+/**
+ * The route table as a compact module exporting what the SDK reads at runtime (`routes` with
+ * operationId, method, path, scopes, filter, public): one text row per operation, sorted by path,
+ * decoded at load. The generated object literals cost ~1.2 KB more gzipped, 15% of the budget.
+ * Row: `/path METHOD operationId [=resource:action:id] scope…`.
+ * sdk/test/package.test.ts checks that the decoded table matches the generated one.
+ */
+export async function compactRoutesModule(path) {
+  const mod = await importTs(path);
+  const rows = mod.routes.map((r) => {
+    const t = [r.path, r.method, r.operationId];
+    if (r.filter) t.push(`=${r.filter.resource}:${r.filter.action}:${r.filter.id}`);
+    const filterParts = r.filter ? [r.filter.resource, r.filter.action, r.filter.id] : [];
+    for (const s of [r.path, r.method, r.operationId, ...r.scopes, ...filterParts]) {
+      if (!s || /[\s`$\\]/.test(s) || s.startsWith('=') || (filterParts.includes(s) && s.includes(':'))) {
+        throw new Error(`build: cannot encode "${s}" of ${r.operationId} in the compact route table`);
+      }
+    }
+    t.push(...r.scopes);
+    return t.join(' ');
+  });
+  return `// Compact form of ${relative(sdkDir, path)} (scripts/build.mjs): the fields the SDK reads.
+export const routes = \`${rows.sort().join('\n')}\`.split('\\n').map((row) => {
+  const [path, method, operationId, ...rest] = row.split(' ');
+  const r = { operationId, method, path, scopes: [] };
+  for (const t of rest) {
+    if (t[0] === '=') {
+      const [resource, action, id] = t.slice(1).split(':');
+      r.filter = { resource, action, id };
+    } else r.scopes.push(t);
+  }
+  r.public = r.scopes.length === 0;
+  return r;
+});
+`;
+}
+
+const compactRoutes = {
+  name: 'compact-routes',
+  setup(b) {
+    b.onLoad({ filter: ROUTES_MODULE }, async (args) => ({
+      contents: await compactRoutesModule(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * esbuild options shared by the build and the size check: one self-contained ESM file per entry,
+ * platform-neutral (no Node built-ins may be reached: the build fails if one is).
+ */
+export function esbuildOptions(entry, { minify = false } = {}) {
+  return {
+    absWorkingDir: sdkDir,
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    conditions: ['import', 'default'],
+    target: 'es2022',
+    external,
+    minify,
+    legalComments: 'none',
+    logLevel: 'warning',
+    // Only the budgeted main entry: the mocks keep the generated table as is (all RouteSpec fields).
+    plugins: entry === entries.index ? [compactRoutes] : [],
+  };
+}
+
+function walk(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) walk(full, out);
+    else out.push(full);
+  }
+  return out;
+}
+
+/** Rewrites `@agentos/core` in declarations to the copy in dist/_core, relative to each file. */
+function relinkDeclarations(dist) {
+  const problems = [];
+  for (const file of walk(dist).filter((f) => f.endsWith('.d.ts'))) {
+    let text = readFileSync(file, 'utf8');
+    const target = relative(dirname(file), join(dist, '_core', 'index.js'))
+      .split(sep)
+      .join(posix.sep);
+    text = text.replace(/(["'])@agentos\/core\1/g, `'${target.startsWith('.') ? target : `./${target}`}'`);
+    writeFileSync(file, text);
+    const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    for (const m of code.matchAll(/(?:from|import\()\s*["']([^"']+)["']/g)) {
+      const spec = m[1];
+      if (spec.startsWith('@agentos/'))
+        problems.push(`${relative(sdkDir, file)} imports workspace package "${spec}"`);
+      if (spec.startsWith('.') && !existsSync(resolve(dirname(file), spec.replace(/\.js$/, '.d.ts')))) {
+        problems.push(`${relative(sdkDir, file)} imports "${spec}", which is not in dist`);
+      }
+    }
+  }
+  return problems;
+}
+
+export async function build() {
+  const started = Date.now();
+  const esbuild = await import('esbuild');
+  const dist = join(sdkDir, 'dist');
+  rmSync(dist, { recursive: true, force: true });
+  mkdirSync(dist, { recursive: true });
+
+  for (const [name, entry] of Object.entries(entries)) {
+    await esbuild.build({ ...esbuildOptions(entry), outfile: join(dist, `${name}.js`) });
+  }
+
+  // Declarations: tsconfig.build.json maps @agentos/core to core/src (a source file, not a library),
+  // so tsc emits both trees under dist/.types/{sdk,core}/src; move them into place.
+  const tmp = join(dist, '.types');
+  const tsc = require.resolve('typescript/bin/tsc');
+  try {
+    execFileSync(process.execPath, [tsc, '-p', join(sdkDir, 'tsconfig.build.json'), '--outDir', tmp], {
+      stdio: 'inherit',
+    });
+  } catch {
+    throw new Error('build: tsc could not emit the declarations (errors above)');
+  }
+  cpSync(join(tmp, 'sdk', 'src'), dist, { recursive: true });
+  if (existsSync(join(tmp, 'core', 'src')))
+    cpSync(join(tmp, 'core', 'src'), join(dist, '_core'), { recursive: true });
+  rmSync(tmp, { recursive: true, force: true });
+
+  const problems = relinkDeclarations(dist);
+  if (problems.length)
+    throw new Error(`build: the published types are not self-contained:\n  ${problems.join('\n  ')}`);
+
+  const files = walk(dist).length;
+  console.error(`sdk: built dist/ (${files} files) in ${Date.now() - started} ms`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  build().catch((e) => {
+    console.error(e.message ?? e);
+    process.exitCode = 1;
+  });
+}
