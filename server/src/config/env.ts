@@ -29,7 +29,7 @@ export const ENV_VARS = {
   JWT_SESSION_ID_CLAIM: 'sessionIdClaim',
   CORS_ORIGIN_LIST: 'corsAllowedOrigins (comma list or JSON array; extends the defaults)',
   PORT: 'port',
-  HOST: 'host',
+  AGENTOS_HOST: 'host',
   LOG_LEVEL: 'logLevel',
   AGENTOS_CONFIG: 'the config file (CLI)',
 } as const;
@@ -53,7 +53,8 @@ function list(value: string): string[] {
   if (v.startsWith('[')) {
     try {
       const parsed: unknown = JSON.parse(v);
-      if (Array.isArray(parsed)) return parsed.filter((s): s is string => typeof s === 'string' && s.length > 0);
+      if (Array.isArray(parsed))
+        return parsed.filter((s): s is string => typeof s === 'string' && s.length > 0);
     } catch {
       // fall through to the comma form
     }
@@ -95,7 +96,11 @@ export function readEnv(env: Readonly<Record<string, string | undefined>>, issue
     }
     return n;
   };
-  const set = <K extends keyof AgentOSFileOptions>(key: K, value: AgentOSFileOptions[K] | undefined, name: EnvVar) => {
+  const set = <K extends keyof AgentOSFileOptions>(
+    key: K,
+    value: AgentOSFileOptions[K] | undefined,
+    name: EnvVar,
+  ) => {
     if (value === undefined) return;
     values[key] = value;
     where[key] = name;
@@ -117,7 +122,11 @@ export function readEnv(env: Readonly<Record<string, string | undefined>>, issue
   const key = get('JWT_VERIFICATION_KEY');
   setAuthz('verificationKeys', key === undefined ? undefined : [key], 'JWT_VERIFICATION_KEY');
   const keyFile = get('JWT_VERIFICATION_KEY_FILE');
-  setAuthz('verificationKeyFiles', keyFile === undefined ? undefined : [keyFile.trim()], 'JWT_VERIFICATION_KEY_FILE');
+  setAuthz(
+    'verificationKeyFiles',
+    keyFile === undefined ? undefined : [keyFile.trim()],
+    'JWT_VERIFICATION_KEY_FILE',
+  );
   setAuthz('jwksFile', get('JWT_JWKS_FILE')?.trim(), 'JWT_JWKS_FILE');
   setAuthz('jwksUrl', get('JWT_JWKS_URL')?.trim(), 'JWT_JWKS_URL');
   setAuthz('issuer', get('JWT_ISSUER')?.trim(), 'JWT_ISSUER');
@@ -140,9 +149,10 @@ export function readEnv(env: Readonly<Record<string, string | undefined>>, issue
   set('userIdClaim', get('JWT_USER_ID_CLAIM')?.trim(), 'JWT_USER_ID_CLAIM');
   set('sessionIdClaim', get('JWT_SESSION_ID_CLAIM')?.trim(), 'JWT_SESSION_ID_CLAIM');
   const port = num('PORT', true);
-  if (port !== undefined && port > 65535) issues.add('PORT', `must be a port number between 0 and 65535, got ${port}`);
+  if (port !== undefined && port > 65535)
+    issues.add('PORT', `must be a port number between 0 and 65535, got ${port}`);
   else set('port', port, 'PORT');
-  set('host', get('HOST')?.trim(), 'HOST');
+  set('host', get('AGENTOS_HOST')?.trim(), 'AGENTOS_HOST');
   set('logLevel', get('LOG_LEVEL')?.trim(), 'LOG_LEVEL');
   if (Object.keys(authz).length > 0) values.authorizationConfig = authz;
   const cors = get('CORS_ORIGIN_LIST');

@@ -10,7 +10,11 @@ import type { AgentOSFileOptions } from './options.js';
 import { validateFileOptions } from './validate.js';
 
 /** File names looked for in the working directory when no path is given. */
-export const CONFIG_FILE_NAMES: readonly string[] = ['agentos.config.yaml', 'agentos.config.yml', 'agentos.config.json'];
+export const CONFIG_FILE_NAMES: readonly string[] = [
+  'agentos.config.yaml',
+  'agentos.config.yml',
+  'agentos.config.json',
+];
 
 /** A loaded and validated config file. */
 export interface ConfigFile {
@@ -85,7 +89,10 @@ function interpolate(
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
       const v = env[name];
       if (v === undefined) {
-        issues.add(label(path || '(root)'), `refers to \${${name}} but the environment variable ${name} is not set`);
+        issues.add(
+          label(path || '(root)'),
+          `refers to \${${name}} but the environment variable ${name} is not set`,
+        );
         return '';
       }
       return v;
@@ -94,7 +101,8 @@ function interpolate(
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, `${path}[${i}]`, env, label, issues));
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, path ? `${path}.${k}` : k, env, label, issues);
+    for (const [k, v] of Object.entries(value))
+      out[k] = interpolate(v, path ? `${path}.${k}` : k, env, label, issues);
     return out;
   }
   return value;

@@ -5,7 +5,7 @@
  * The option names mirror the seeds' Python `AgentOS(...)` / `AuthorizationConfig(...)` /
  * `JWTMiddleware(...)` keywords in camelCase (`verification_keys` → `verificationKeys`).
  */
-import type { RouteSpec } from '@agentos/core';
+import type { CallerContext, RouteSpec } from '@agentos/core';
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 
@@ -116,18 +116,35 @@ export interface AgentOSFileOptions {
   corsAllowedOrigins?: string[] | undefined;
   /** Port for the CLI (default 7777). Env `PORT`. */
   port?: number | undefined;
-  /** Host for the CLI (default 127.0.0.1). Env `HOST`. */
+  /** Host for the CLI (default 127.0.0.1). Env `AGENTOS_HOST` (not `HOST`, which some shells set to the machine name). */
   host?: string | undefined;
   /** pino level (default `info`). Env `LOG_LEVEL`. */
   logLevel?: string | undefined;
 }
 
-/** A handler of one operation, Express style. */
-export type OperationHandler = (
-  req: import('express').Request,
-  res: import('express').Response,
-  next: import('express').NextFunction,
-) => unknown;
+/** What an operation handler receives (the generated router's `HandlerContext` plus the request parts). */
+export interface OperationRequest {
+  /** Decoded path parameters. */
+  readonly path: Readonly<Record<string, unknown>>;
+  readonly query: Readonly<Record<string, unknown>>;
+  readonly body: unknown;
+  readonly headers: import('node:http').IncomingHttpHeaders;
+  /** `req.auth`. */
+  readonly caller: CallerContext;
+  readonly req: import('express').Request;
+  readonly res: import('express').Response;
+}
+
+/** What an operation handler returns: a status and an optional JSON body. */
+export interface OperationResult {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly contentType?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** A handler of one operation, in the generated router's form (request in, result out). */
+export type OperationHandler = (request: OperationRequest) => OperationResult | Promise<OperationResult>;
 
 /** `createAgentOS(options)`. */
 export interface AgentOSOptions extends AgentOSFileOptions {

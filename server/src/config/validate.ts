@@ -71,7 +71,8 @@ export const CODE_ONLY_KEYS: readonly string[] = [
   'configFile',
 ];
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const show = (v: unknown): string => {
   if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
@@ -80,9 +81,17 @@ const show = (v: unknown): string => {
   return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
 };
 
-function unknownKey(key: string, known: readonly string[], where: string, issues: IssueCollector): void {
+function unknownKey(
+  key: string,
+  known: readonly string[],
+  where: string,
+  issues: IssueCollector,
+  top = false,
+): void {
   const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-  const hint = known.includes(camel) ? camel : closest(key, known);
+  // A key of AuthorizationConfig written at the top level: point to where it belongs.
+  const nested = top && camel in AUTHZ ? `authorizationConfig.${camel}` : null;
+  const hint = nested ?? (known.includes(camel) ? camel : closest(key, known));
   issues.add(
     where,
     `unknown option${hint ? `; did you mean "${hint}"?` : `. Known options: ${known.join(', ')}`}`,
@@ -123,7 +132,11 @@ function checkValue(kind: Kind, value: unknown, where: string, issues: IssueColl
       return true;
     case 'stringOrList':
       if (typeof value === 'string' && value.length > 0) return true;
-      if (Array.isArray(value) && value.length > 0 && value.every((s) => typeof s === 'string' && s.length > 0)) {
+      if (
+        Array.isArray(value) &&
+        value.length > 0 &&
+        value.every((s) => typeof s === 'string' && s.length > 0)
+      ) {
         return true;
       }
       issues.add(where, `must be a string or a non-empty list of strings, got ${show(value)}`);
@@ -141,7 +154,10 @@ function checkValue(kind: Kind, value: unknown, where: string, issues: IssueColl
       }
       for (const [k, v] of Object.entries(value)) {
         if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) {
-          issues.add(`${where}["${k}"]`, `must be a list of scope strings ([] makes the route public), got ${show(v)}`);
+          issues.add(
+            `${where}["${k}"]`,
+            `must be a list of scope strings ([] makes the route public), got ${show(v)}`,
+          );
           return false;
         }
       }
@@ -199,7 +215,7 @@ export function validateFileOptions(
   for (const [key, value] of Object.entries(input)) {
     if (allowed.includes(key)) continue;
     if (!(key in TOP)) {
-      unknownKey(key, [...known, ...allowed], label(key), issues);
+      unknownKey(key, [...known, ...allowed], label(key), issues, true);
       continue;
     }
     if (value === undefined || value === null) continue;

@@ -1,0 +1,276 @@
+/**
+ * @module `createAgentOS`: assembles the reference server.
+ *
+ * Request path: OPTIONS `Allow` → CORS (answers preflights, never authenticated) → auth
+ * (table lookup + overrides + verify + decide; sets `req.auth` / `req.agentos`) → body parsers →
+ * operation dispatch → custom routes → 404/405 fallback → one error handler rendering `{detail}`.
+ * CORS runs first so that error answers carry the same CORS headers as successes.
+ */
+import type { Server } from 'node:http';
+import { resolve } from 'node:path';
+import { compileRoutes, compileScopeMappings, type RouteIndex } from '@agentos/core';
+import cors from 'cors';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, Router } from 'express';
+import { HttpError } from './auth/errors.js';
+import { createAuthMiddleware } from './auth/middleware.js';
+import { createTokenVerifier, type TokenVerifier } from './auth/verify.js';
+import { loadConfigFile } from './config/file.js';
+import type { AgentOSConfig, AgentOSOptions, OperationHandler } from './config/options.js';
+import { resolveConfig } from './config/resolve.js';
+import { routes as generatedRoutes } from './generated/routes.js';
+import { createRouter, type Handlers } from './generated/server.js';
+import { createHandlers } from './handlers/index.js';
+import { createLogger, type Logger } from './log.js';
+
+/** A configured server, not yet listening. */
+export interface AgentOS {
+  readonly app: Express;
+  readonly config: AgentOSConfig;
+  readonly logger: Logger;
+  /** The token verifier (warm it up with `verifier.warmUp()`). */
+  readonly verifier: TokenVerifier;
+  /** Starts listening (default `config.port` / `config.host`); resolves once bound. */
+  listen(port?: number, host?: string): Promise<Server>;
+  /** Stops every server started by `listen` and releases resources. */
+  close(): Promise<void>;
+}
+
+/** The `options` of `createAgentOS` plus the config file path (CLI, `AGENTOS_CONFIG`). */
+export interface CreateAgentOSOptions extends AgentOSOptions {
+  /** A config file (`agentos.config.yaml` / `.json`) whose options sit below the code options. */
+  configFile?: string | undefined;
+}
+
+/** Adds `Allow` to OPTIONS answers for known paths (RFC 9110 §9.3.7), before CORS ends them. */
+function allowOnOptions(index: RouteIndex): RequestHandler {
+  return function agentosOptionsAllow(req, res, next) {
+    if (req.method === 'OPTIONS') {
+      const m = index.match('OPTIONS', req.path);
+      if (m.kind === 'method-not-allowed') res.setHeader('Allow', allowHeader(m.allowed));
+    }
+    next();
+  };
+}
+
+function allowHeader(methods: readonly string[]): string {
+  const set = new Set(methods);
+  if (set.has('GET')) set.add('HEAD');
+  set.add('OPTIONS');
+  return [...set].sort().join(', ');
+}
+
+/**
+ * Dispatches a matched operation to its handler, for a route table given in the options (tests,
+ * embedders): the generated router only knows the generated table. Same handler protocol.
+ */
+function createDispatcher(handlers: Readonly<Record<string, OperationHandler>>): RequestHandler {
+  return async function agentosDispatch(req, res, next) {
+    const match = req.agentos;
+    if (!match || !req.auth) {
+      next();
+      return;
+    }
+    const handler = handlers[match.route.spec.operationId];
+    if (!handler) throw new HttpError(501, 'Not implemented yet');
+    const result = await handler({
+      path: match.params,
+      query: (req.query ?? {}) as Record<string, unknown>,
+      body: req.body,
+      headers: req.headers,
+      caller: req.auth,
+      req,
+      res,
+    });
+    if (res.headersSent) return;
+    if (result.headers) res.set(result.headers);
+    if (result.body === undefined) res.status(result.status).end();
+    else res.status(result.status).json(result.body);
+  };
+}
+
+/** The generated router runs after this app's own auth middleware; it only needs the decision to exist. */
+const authAlreadyDecided: RequestHandler = function agentosAuthDecided(_req, _res, next) {
+  next();
+};
+
+function notFound(index: RouteIndex): RequestHandler {
+  return function agentosNotFound(req, _res, next) {
+    const m = index.match(req.method, req.path);
+    if (m.kind === 'method-not-allowed') {
+      next(new HttpError(405, 'Method Not Allowed', { Allow: allowHeader(m.allowed) }));
+      return;
+    }
+    next(new HttpError(404, 'Not Found'));
+  };
+}
+
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return function agentosErrorHandler(err, _req, res, next) {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    let status = 500;
+    let detail = 'Internal Server Error';
+    let headers: Readonly<Record<string, string>> = {};
+    if (err instanceof HttpError) {
+      ({ status, detail, headers } = err);
+    } else {
+      const e = err as {
+        status?: unknown;
+        statusCode?: unknown;
+        expose?: boolean;
+        type?: string;
+        message?: string;
+      };
+      const s =
+        typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
+      if (s >= 400 && s < 500) {
+        status = s;
+        detail =
+          e.type === 'entity.parse.failed'
+            ? 'Invalid request body: not valid JSON'
+            : e.type === 'entity.too.large'
+              ? 'Request body too large'
+              : e.expose !== false && typeof e.message === 'string'
+                ? e.message
+                : 'Bad Request';
+      } else {
+        logger.error({ err }, 'unhandled error');
+      }
+    }
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    res.status(status).json({ detail });
+  };
+}
+
+/**
+ * Creates an AgentOS server from options, an optional config file and the environment.
+ * @param options see `AgentOSOptions`; `env` defaults to `process.env`, `logger` to pino on stderr
+ * @throws {ConfigError} when the configuration is invalid (what, where, how to fix)
+ * @example
+ * const os = await createAgentOS({
+ *   id: 'my-agent-os',
+ *   agents: [{ id: 'research-agent', name: 'Research Agent' }],
+ *   authorization: true,
+ *   authorizationConfig: { verificationKeys: [publicKeyPem], algorithm: 'RS256', verifyAudience: true },
+ * });
+ * await os.listen(7777);
+ */
+export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise<AgentOS> {
+  // The one place that reads the process environment and working directory.
+  const env = options.env ?? process.env;
+  const cwd = process.cwd();
+  const file = options.configFile ? loadConfigFile(resolve(cwd, options.configFile), env) : null;
+  const config = resolveConfig({ options, file, env, cwd });
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const clock = options.clock ?? (() => new Date());
+
+  // A route table given in the options (tests, embedders) is dispatched by operationId; the
+  // generated table goes through the generated router (validation, typed handlers, SSE).
+  const custom = options.routeTable !== undefined;
+  const routeTable = options.routeTable ?? generatedRoutes;
+  const index = compileRoutes(routeTable, { adminScope: config.auth.adminScope });
+  const verifier = await createTokenVerifier(config.auth, { clock, logger });
+  for (const w of [...config.warnings, ...verifier.warnings]) logger.warn(w);
+
+  const handlers: Record<string, OperationHandler> = {
+    ...createHandlers({ config, routes: routeTable, startedAt: clock() }),
+    ...options.handlers,
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  // Paths are case-sensitive everywhere (contract.md §3), custom routes included: a
+  // case-insensitive router would reach a route whose scope mapping did not match.
+  app.set('case sensitive routing', true);
+  app.use(allowOnOptions(index));
+  const anyOrigin = config.cors.origins.includes('*');
+  app.use(
+    cors({
+      origin: anyOrigin ? '*' : [...config.cors.origins],
+      credentials: !anyOrigin,
+      exposedHeaders: ['WWW-Authenticate'],
+      maxAge: 600,
+    }),
+  );
+  app.use(createAuthMiddleware({ config: config.auth, index, verifier, logger }));
+  if (options.routes) {
+    // Custom routes come before the operation router, which answers 404/405 for everything else.
+    const router = Router({ caseSensitive: true });
+    // Bodies of table operations are parsed (and validated) by the operation router.
+    const json = express.json({ limit: '1mb' });
+    const form = express.urlencoded({ extended: false, limit: '1mb' });
+    router.use(function agentosCustomBody(req, res, next) {
+      if (req.agentos) next();
+      else json(req, res, (err?: unknown) => (err ? next(err) : form(req, res, next)));
+    });
+    options.routes(router);
+    warnUnmappedCustomRoutes(router, config, logger);
+    app.use(router);
+  }
+  if (!custom) {
+    app.use(
+      createRouter(handlers as unknown as Handlers, {
+        auth: authAlreadyDecided,
+        onError: (error) => logger.error({ err: error }, 'unhandled error'),
+      }),
+    );
+  } else {
+    app.use(express.json({ limit: '1mb' }), express.urlencoded({ extended: false, limit: '1mb' }));
+    app.use(createDispatcher(handlers));
+  }
+  app.use(notFound(index));
+  app.use(errorHandler(logger));
+
+  const servers = new Set<Server>();
+  return {
+    app,
+    config,
+    logger,
+    verifier,
+    listen(port = config.port, host = config.host) {
+      return new Promise((resolveListen, reject) => {
+        const server = app.listen(port, host, (err?: Error) => {
+          if (err) reject(err);
+          else resolveListen(server);
+        });
+        servers.add(server);
+        server.on('close', () => servers.delete(server));
+      });
+    },
+    async close() {
+      await Promise.all(
+        [...servers].map(
+          (s) =>
+            new Promise<void>((r) => {
+              s.close(() => r());
+              s.closeAllConnections();
+            }),
+        ),
+      );
+    },
+  };
+}
+
+/** Custom routes without a `scopeMappings` entry are open to any authenticated caller: say so at start. */
+function warnUnmappedCustomRoutes(router: Router, config: AgentOSConfig, logger: Logger): void {
+  const overrides = compileScopeMappings(config.auth.scopeMappings, { adminScope: config.auth.adminScope });
+  for (const layer of router.stack as { route?: { path: unknown; methods?: Record<string, boolean> } }[]) {
+    const route = layer.route;
+    if (!route || typeof route.path !== 'string') continue;
+    const template = route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    const sample = route.path.replace(/:[A-Za-z0-9_]+/g, 'x');
+    for (const method of Object.keys(route.methods ?? {})) {
+      const m = method.toUpperCase();
+      if (m === '_ALL') continue;
+      const mapped = overrides.find(m, sample) !== undefined;
+      if (!mapped && config.auth.mode !== 'open') {
+        logger.warn(
+          `custom route ${m} ${route.path} has no scopeMappings entry: any authenticated caller may call it. ` +
+            `Add "${m} ${template}": [<scopes>] to scopeMappings to require scopes, or [] to make it public.`,
+        );
+      }
+    }
+  }
+}

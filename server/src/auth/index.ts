@@ -1,0 +1,31 @@
+/**
+ * @module The auth layer of the reference server: token extraction, jose verification, the
+ * scope decision middleware and its errors.
+ */
+export { anonymousCallerContext, buildCallerContext, readScopes } from './claims.js';
+export type { AgentOSRouteMatch, CallerContext } from './context.js';
+export {
+  AuthError,
+  type AuthErrorCode,
+  HttpError,
+  insufficientScope,
+  invalidRequest,
+  invalidToken,
+  keysUnavailable,
+  missingTokenDetail,
+  reservedSubject,
+  tokenExpired,
+  tokenMissing,
+  wrongAudience,
+} from './errors.js';
+export { createPathExcluder } from './excluded.js';
+export { type ImportedKeys, importKeys, type LocalKey } from './keys.js';
+export { type AuthDecisionLog, type AuthMiddlewareOptions, createAuthMiddleware } from './middleware.js';
+export { extractToken, type TokenSourceOptions } from './token.js';
+export {
+  createTokenVerifier,
+  isReservedSubject,
+  MAX_TOKEN_LENGTH,
+  type TokenVerifier,
+  type VerifierDeps,
+} from './verify.js';

@@ -1,0 +1,228 @@
+/**
+ * @module The AgentOS auth middleware (contract.md §1–§5): route lookup in the compiled table,
+ * runtime scope overrides, excluded paths, token extraction and verification, the scope
+ * decision, the caller context on `req.auth`, and one structured log line per request.
+ */
+import {
+  type CompiledRoute,
+  compileGrants,
+  compileScopeMappings,
+  decide,
+  type Requirement,
+  type RouteIndex,
+  type ScopeFilter,
+} from '@agentos/core';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { JWTPayload } from 'jose';
+import type { Logger } from 'pino';
+import type { ResolvedAuthConfig } from '../config/options.js';
+import { anonymousCallerContext, buildCallerContext, readScopes } from './claims.js';
+import './context.js';
+import { AuthError, insufficientScope } from './errors.js';
+import { createPathExcluder } from './excluded.js';
+import { extractToken } from './token.js';
+import type { TokenVerifier } from './verify.js';
+
+/** Options of `createAuthMiddleware`, validated once. */
+export interface AuthMiddlewareOptions {
+  readonly config: ResolvedAuthConfig;
+  /** The compiled route→scope table. */
+  readonly index: RouteIndex;
+  readonly verifier: TokenVerifier;
+  readonly logger: Logger;
+}
+
+/** Outcome codes of the decision log line. */
+export type AuthDecisionLog =
+  | 'allowed'
+  | 'filtered'
+  | 'denied'
+  | 'unauthenticated'
+  | 'public'
+  | 'unavailable'
+  | 'invalid_request';
+
+/** What the request is about to reach, from the table and/or an override. */
+interface Target {
+  readonly operationId: string;
+  readonly route: CompiledRoute | null;
+  readonly params: Readonly<Record<string, string>>;
+  readonly requirements: readonly Requirement[];
+  readonly filter: ScopeFilter | undefined;
+  readonly userOwned: boolean;
+  readonly public: boolean;
+  readonly template: string;
+}
+
+/**
+ * Creates the auth middleware.
+ * @throws {TypeError} when `config.scopeMappings` is malformed (the config resolver reports it first)
+ * @example app.use(createAuthMiddleware({ config: config.auth, index: compileRoutes(routes), verifier, logger }))
+ */
+export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHandler {
+  const { config, index, verifier, logger } = options;
+  const scopeOptions = { adminScope: config.adminScope };
+  const overrides = compileScopeMappings(config.scopeMappings, scopeOptions);
+  const isExcluded = createPathExcluder(config.excludedRoutePaths);
+  const tokenOptions = { tokenSource: config.tokenSource, cookieName: config.cookieName };
+  const rbac = config.mode === 'rbac';
+
+  function resolveTarget(
+    method: string,
+    path: string,
+  ): { target: Target | null; match: ReturnType<RouteIndex['match']> } {
+    const match = index.match(method, path);
+    const override = overrides.size > 0 ? overrides.find(method, path) : undefined;
+    if (override) {
+      const route = match.kind === 'found' ? match.route : null;
+      return {
+        match,
+        target: {
+          operationId: route?.spec.operationId ?? override.key,
+          route,
+          params: { ...(match.kind === 'found' ? match.params : {}), ...override.params },
+          requirements: override.requirements,
+          filter: route?.spec.filter,
+          userOwned: route?.spec.userOwned ?? false,
+          public: override.public,
+          template: route?.spec.path ?? override.key.replace(/^\S+\s+/, ''),
+        },
+      };
+    }
+    if (match.kind !== 'found') return { match, target: null };
+    const { route, params } = match;
+    return {
+      match,
+      target: {
+        operationId: route.spec.operationId,
+        route,
+        params,
+        requirements: route.requirements,
+        filter: route.spec.filter,
+        userOwned: route.spec.userOwned,
+        public: route.spec.public,
+        template: route.spec.path,
+      },
+    };
+  }
+
+  function log(
+    level: 'debug' | 'info' | 'warn' | 'error',
+    req: Request,
+    target: Target | null,
+    decision: AuthDecisionLog,
+    reason: string,
+    sub: string | null,
+    required?: readonly string[],
+  ): void {
+    logger[level](
+      {
+        auth: {
+          decision,
+          reason,
+          sub,
+          operationId: target?.operationId ?? null,
+          method: req.method,
+          route: target?.template ?? null,
+          required: required ?? target?.requirements.map((r) => r.template) ?? [],
+        },
+      },
+      `auth ${decision}`,
+    );
+  }
+
+  return async function agentosAuth(req: Request, res: Response, next: NextFunction): Promise<void> {
+    const { target, match } = resolveTarget(req.method, req.path);
+    if (match.kind === 'found' && target?.route) req.agentos = { route: target.route, params: target.params };
+    const filterAll = target?.filter ? ('*' as const) : null;
+
+    // Public operations and excluded paths ignore any credential, even a garbage one.
+    if (config.mode === 'open' || isExcluded(req.path) || target?.public) {
+      req.auth = anonymousCallerContext(target?.operationId ?? '', filterAll);
+      // Health checks and docs are frequent and carry no decision: debug level.
+      log(
+        'debug',
+        req,
+        target,
+        'public',
+        config.mode === 'open' ? 'auth_off' : target?.public ? 'public_operation' : 'excluded_path',
+        null,
+      );
+      next();
+      return;
+    }
+
+    let claims: JWTPayload;
+    try {
+      claims = await verifier.verify(extractToken(req, tokenOptions));
+    } catch (e) {
+      if (e instanceof AuthError) {
+        const decision: AuthDecisionLog =
+          e.code === 'ERR_KEYS_UNAVAILABLE'
+            ? 'unavailable'
+            : e.code === 'ERR_AUTH_INVALID_REQUEST'
+              ? 'invalid_request'
+              : 'unauthenticated';
+        log(decision === 'unavailable' ? 'error' : 'info', req, target, decision, e.reason, null);
+      }
+      next(e);
+      return;
+    }
+    const grants = compileGrants(readScopes(claims, config.scopesClaim), scopeOptions);
+    const userIdValue = claims[config.userIdClaim];
+    const sub = typeof userIdValue === 'string' ? userIdValue : null;
+    // Authenticated answers vary by credential; keep them out of shared caches.
+    res.vary(config.tokenSource === 'header' ? 'Authorization' : 'Authorization, Cookie');
+    res.setHeader('Cache-Control', 'private, no-store');
+
+    const caller = (accessibleIds: '*' | ReadonlySet<string> | null) =>
+      buildCallerContext({
+        operationId: target?.operationId ?? '',
+        claims,
+        grants,
+        userIdClaim: config.userIdClaim,
+        sessionIdClaim: config.sessionIdClaim,
+        dependenciesClaims: config.dependenciesClaims,
+        sessionStateClaims: config.sessionStateClaims,
+        accessibleIds,
+        isolate: config.userIsolation && (target?.userOwned ?? false),
+      });
+
+    if (!target) {
+      // Unknown path or method: the caller is authenticated, so a custom route or the 404/405
+      // fallback answers. Without a valid token the request never got here (401).
+      req.auth = caller(null);
+      const reason = match.kind === 'method-not-allowed' ? 'method_not_allowed' : 'unmatched';
+      log('info', req, null, 'allowed', reason, sub);
+      next();
+      return;
+    }
+    if (!rbac) {
+      req.auth = caller(filterAll);
+      log('info', req, target, 'allowed', 'rbac_off', sub);
+      next();
+      return;
+    }
+    const decision = decide(
+      { requirements: target.requirements, filter: target.filter },
+      target.params,
+      grants,
+    );
+    if (decision.effect === 'deny') {
+      log('info', req, target, 'denied', 'insufficient_scope', sub, decision.required);
+      next(insufficientScope(decision.required));
+      return;
+    }
+    req.auth = caller(decision.accessibleIds);
+    const filtered = decision.effect === 'filter';
+    log(
+      'info',
+      req,
+      target,
+      filtered ? 'filtered' : 'allowed',
+      filtered ? 'per_resource_scopes' : 'scopes_satisfied',
+      sub,
+    );
+    next();
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * @module `agentos-server [--config FILE] [--port N] [--host H]`: a thin CLI over `createAgentOS`.
+ * Diagnostics go to stderr; exit code 1 on a configuration or usage error, without a stack.
+ */
+import { readFileSync } from 'node:fs';
+import { defineCommand, renderUsage, runMain } from 'citty';
+import { createAgentOS } from './app.js';
+import { ConfigError } from './config/errors.js';
+import { findConfigFile } from './config/file.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function parsePort(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535)
+    throw new UsageError(`--port must be a port number between 0 and 65535, got "${value}"`);
+  return n;
+}
+
+export const main = defineCommand({
+  meta: {
+    name: 'agentos-server',
+    version: pkg.version,
+    description: 'Run the reference AgentOS server (JWT authentication + RBAC scopes from the OpenAPI spec).',
+  },
+  args: {
+    config: {
+      type: 'string',
+      valueHint: 'FILE',
+      description:
+        'Config file (agentos.config.yaml or .json). Default: $AGENTOS_CONFIG, else ./agentos.config.{yaml,yml,json} if present.',
+    },
+    port: {
+      type: 'string',
+      valueHint: 'N',
+      description: 'Port to listen on. Default: $PORT, the config file, else 7777.',
+    },
+    host: {
+      type: 'string',
+      valueHint: 'HOST',
+      description: 'Interface to bind. Default: $AGENTOS_HOST, the config file, else 127.0.0.1.',
+    },
+  },
+  async run({ args }) {
+    try {
+      const port = parsePort(args.port);
+      const env = process.env;
+      const configFile = findConfigFile(args.config, env, process.cwd()) ?? undefined;
+      const os = await createAgentOS({ configFile, env });
+      const server = await os.listen(port ?? os.config.port, args.host ?? os.config.host);
+      const address = server.address();
+      const where =
+        typeof address === 'object' && address
+          ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+          : String(address);
+      os.logger.info(
+        { id: os.config.id, auth: os.config.auth.mode, configFile: configFile ?? null },
+        `AgentOS "${os.config.id}" listening on ${where} (auth: ${os.config.auth.mode})`,
+      );
+      void os.verifier.warmUp();
+      const stop = (signal: string) => {
+        os.logger.info(`received ${signal}, shutting down`);
+        void os.close().then(() => {
+          process.exitCode = 0;
+        });
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    } catch (e) {
+      if (e instanceof UsageError) {
+        process.stderr.write(`${await renderUsage(main)}\n\nerror: ${e.message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      if (e instanceof ConfigError) {
+        process.stderr.write(`agentos-server: ${e.message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      process.stderr.write(`agentos-server: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    }
+  },
+});
+
+await runMain(main);
