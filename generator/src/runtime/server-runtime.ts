@@ -94,6 +94,8 @@ export interface RouterOptions {
   readonly auth: RequestHandler;
   /** Validate every JSON answer against the document (a mismatch answers 500). Default false; tests turn it on. */
   readonly validateResponses?: boolean;
+  /** Largest accepted upload per file, in bytes. Default 10 MiB. */
+  readonly maxUploadBytes?: number;
   /** Accept query parameters the document does not declare, as the Python AgentOS does. Default true. */
   readonly allowUnknownQueryParameters?: boolean;
   /** Largest accepted JSON or form body. Default `1mb`. */
@@ -136,6 +138,16 @@ function validatorDocument(apiSpec: unknown, routes: readonly RouteSpec[]): Json
     }
     return v;
   };
+  // Accept unencoded reserved characters in query values (`?start_time=2026-11-01T10:00:00Z`,
+  // `eval_types=a,b`), as the Python AgentOS does; the validator refuses them unless
+  // `allowReserved` is set. The copy given to the validator changes, not the published document.
+  const tolerateReserved = (list: unknown) => {
+    if (!Array.isArray(list)) return;
+    for (const p of list) {
+      const param = resolve(p);
+      if (isObject(param) && param.in === 'query') param.allowReserved = true;
+    }
+  };
   const paths: Json = {};
   routes.forEach((route, n) => {
     const item = resolve(source[route.path]);
@@ -145,6 +157,8 @@ function validatorDocument(apiSpec: unknown, routes: readonly RouteSpec[]): Json
         `createRouter: apiSpec has no ${route.method} ${route.path} (${route.operationId})`,
       );
     }
+    tolerateReserved(item.parameters);
+    tolerateReserved((item[method] as Json).parameters);
     paths[`/_op${n}${route.path === '/' ? '' : route.path}`] = {
       ...(item.parameters ? { parameters: item.parameters } : {}),
       [method]: item[method],
@@ -263,6 +277,8 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
       validateSecurity: false,
       ignoreUndocumented: true,
       useRequestUrl: true,
+      // Uploads are held in memory: bound them (multer answers 413 beyond).
+      fileUploader: { limits: { fileSize: options.maxUploadBytes ?? 10 * 1024 * 1024, files: 20 } },
     }),
   );
 

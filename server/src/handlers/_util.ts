@@ -1,0 +1,149 @@
+/**
+ * @module Small helpers shared by the handler factories: pagination (`{data, meta}` with 1-based
+ * pages), user isolation (contract.md §5), `{detail}` errors, time formats and JSON coercion.
+ */
+import type { CallerContext } from '@agentos/core';
+import type { components } from '../generated/openapi.js';
+import { HttpError } from '../generated/server.js';
+
+/** The component schemas of the spec, by name. */
+export type Schemas = components['schemas'];
+
+export type PaginationInfo = Schemas['PaginationInfo'];
+
+/** A 1-based page: what the client asked for, and the SQL `limit`/`offset` it becomes. */
+export interface PageRequest {
+  readonly page: number;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+/**
+ * Reads `page` / `limit` as the validator left them. Page 0 (allowed by the spec's `minimum: 0`,
+ * a Python quirk) is read as page 1.
+ * @param defaultLimit used when `limit` is absent (default 20)
+ */
+export function pageRequest(page: unknown, limit: unknown, defaultLimit = 20): PageRequest {
+  const l =
+    typeof limit === 'number' && Number.isFinite(limit) && limit >= 1 ? Math.floor(limit) : defaultLimit;
+  const p = typeof page === 'number' && Number.isFinite(page) && page >= 1 ? Math.floor(page) : 1;
+  return { page: p, limit: l, offset: (p - 1) * l };
+}
+
+/** A monotonic start time for `search_time_ms`. */
+export function startTimer(): number {
+  return performance.now();
+}
+
+/** `PaginationInfo` for a page of `total` matching rows; `search_time_ms` when a timer is given. */
+export function pageMeta(p: PageRequest, total: number, startedAt?: number): PaginationInfo {
+  const meta: PaginationInfo = {
+    page: p.page,
+    limit: p.limit,
+    total_pages: total === 0 ? 0 : Math.ceil(total / p.limit),
+    total_count: total,
+  };
+  if (startedAt !== undefined)
+    meta.search_time_ms = Math.max(0, Math.round((performance.now() - startedAt) * 100) / 100);
+  return meta;
+}
+
+// ----------------------------------------------------------------------------------- isolation
+
+/**
+ * The `user_id` a read is limited to: the caller's own id when isolation applies to this call
+ * (`caller.scopedUserId`; a `user_id` query parameter cannot widen it), else the query filter.
+ */
+export function readScope(caller: CallerContext, queryUserId: unknown): string | undefined {
+  if (caller.scopedUserId !== null) return caller.scopedUserId;
+  return typeof queryUserId === 'string' && queryUserId !== '' ? queryUserId : undefined;
+}
+
+/** The owner a write is attributed to: the caller when isolated, else the value given. */
+export function writeOwner(caller: CallerContext, given: string | null | undefined): string | null {
+  if (caller.scopedUserId !== null) return caller.scopedUserId;
+  return given ?? null;
+}
+
+// -------------------------------------------------------------------------------------- errors
+
+/** Throws `{detail}` with the status (rendered by the generated router). */
+export function fail(status: number, detail: string): never {
+  throw new HttpError(status, detail);
+}
+
+// -------------------------------------------------------------------------------------- values
+
+/** ISO 8601 UTC of a timestamp, or null. */
+export function iso(d: Date | string | null | undefined): string | null {
+  if (d === null || d === undefined) return null;
+  const date = d instanceof Date ? d : new Date(d);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/** ISO 8601 UTC of a timestamp that is never null in the schema (the epoch if missing). */
+export function isoRequired(d: Date | string | null | undefined): string {
+  return iso(d) ?? new Date(0).toISOString();
+}
+
+/** Unix epoch seconds of a timestamp, or null. */
+export function epoch(d: Date | string | null | undefined): number | null {
+  if (d === null || d === undefined) return null;
+  const t = (d instanceof Date ? d : new Date(d)).getTime();
+  return Number.isNaN(t) ? null : Math.floor(t / 1000);
+}
+
+export type JsonRecord = { [key: string]: unknown };
+
+/** The value if it is a plain JSON object, else null. */
+export function asObject(v: unknown): JsonRecord | null {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonRecord) : null;
+}
+
+/** The value if it is an array, else null. */
+export function asArray(v: unknown): unknown[] | null {
+  return Array.isArray(v) ? v : null;
+}
+
+/** The value if it is a string, else null. */
+export function asString(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+
+/** The value as an integer if it is a finite number, else null. */
+export function asInteger(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : null;
+}
+
+/** A non-empty string query value, else undefined. */
+export function qs(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** `asc` or `desc` (default `desc`). */
+export function sortOrder(v: unknown, fallback: 'asc' | 'desc' = 'desc'): 'asc' | 'desc' {
+  return v === 'asc' || v === 'desc' ? v : fallback;
+}
+
+/**
+ * The sort column if `sortBy` is one of `allowed`, else `fallback`: an unknown field falls back
+ * to the default order (as the spec documents for learnings), and user input never reaches SQL.
+ */
+export function sortColumn<C extends string>(sortBy: unknown, allowed: readonly C[], fallback: C): C {
+  return typeof sortBy === 'string' && (allowed as readonly string[]).includes(sortBy)
+    ? (sortBy as C)
+    : fallback;
+}
+
+/**
+ * Parses an ISO 8601 time (with or without timezone; without one it is read as UTC).
+ * @throws {HttpError} 400 `Invalid <name> format ...` when malformed
+ */
+export function parseIsoParam(value: string, name: string): Date {
+  const s = /[zZ]|[+-]\d\d:?\d\d$/.test(value) || !/T/.test(value) ? value : `${value}Z`;
+  const d = new Date(s);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime())) {
+    fail(400, `Invalid ${name} format. Use ISO 8601 format (e.g., '2025-11-19T10:00:00Z'): ${value}`);
+  }
+  return d;
+}

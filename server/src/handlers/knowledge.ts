@@ -1,0 +1,735 @@
+/**
+ * @module Knowledge: the content of the server's knowledge base and its search. Research §1.8
+ * (no user scoping).
+ *
+ * The reference server has one knowledge base, {@link KNOWLEDGE_ID}, stored in PostgreSQL:
+ * content items in `knowledge_contents`, their chunks in `knowledge_documents` (with a generated
+ * `tsvector`). Differences from the Python AgentOS, all visible through the API:
+ *
+ * - Content is read and chunked synchronously, so `POST /knowledge/content` answers 202 with the
+ *   final status (`completed`, or `failed` with a `status_message`), never a stale `processing`.
+ * - Uploaded files are read as UTF-8 text (text, Markdown, CSV, JSON, XML, YAML, HTML, source
+ *   code); other file types are stored as `failed` content ("unsupported file type").
+ * - URLs are never fetched (no outbound requests from the server): content given by `url` is
+ *   stored as `failed` with a message saying so. No remote content sources are configured, so
+ *   `POST /knowledge/remote-content` answers 400 `Unknown content source: …`.
+ * - Search is PostgreSQL full-text search (english stemming, ranked by `ts_rank_cd`, scores in
+ *   [0, 1)). `keyword` matches every word (`websearch_to_tsquery` syntax, as the Python keyword
+ *   search). There are no embeddings: `vector` and `hybrid` are accepted and run as full-text
+ *   searches that match any word, documents with every word first. `GET /knowledge/config` says
+ *   so (`vector_dbs[].search_types` is `["keyword"]`, with a description).
+ */
+import { createHash } from 'node:crypto';
+import { type RawBuilder, sql } from 'kysely';
+import type { ServerContext } from '../context.js';
+import { type ContentStatus, json, type KnowledgeContentRow } from '../db/index.js';
+import type { Handlers } from '../generated/server.js';
+import {
+  asObject,
+  fail,
+  iso,
+  type JsonRecord,
+  pageMeta,
+  pageRequest,
+  type Schemas,
+  sortColumn,
+  sortOrder,
+  startTimer,
+} from './_util.js';
+
+export type KnowledgeHandlers = Pick<
+  Handlers,
+  | 'createKnowledgeContent'
+  | 'listKnowledgeContent'
+  | 'deleteAllKnowledgeContent'
+  | 'createRemoteKnowledgeContent'
+  | 'getKnowledgeContent'
+  | 'updateKnowledgeContent'
+  | 'deleteKnowledgeContent'
+  | 'getKnowledgeContentStatus'
+  | 'searchKnowledge'
+  | 'getKnowledgeConfig'
+  | 'listKnowledgeSources'
+  | 'listKnowledgeSourceFiles'
+>;
+
+/** The id of the server's single knowledge base. */
+export const KNOWLEDGE_ID = 'knowledge';
+/** The id under which the full-text index is listed as the knowledge base's "vector database". */
+export const SEARCH_INDEX_ID = 'postgres-fts';
+
+const DEFAULT_CHUNK_SIZE = 5000;
+const DEFAULT_MAX_RESULTS = 1000;
+
+// ----------------------------------------------------------------------------- readers, chunkers
+
+interface Reader {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly extensions: readonly string[];
+}
+
+const CHUNKERS = {
+  FixedSizeChunker: 'Splits text into chunks of a fixed size (at a word boundary when possible).',
+  RecursiveChunker: 'Splits text on paragraphs, lines, sentences and words until each chunk fits the size.',
+  DocumentChunker: 'Keeps paragraphs whole, packing consecutive paragraphs into chunks up to the size.',
+} as const;
+type ChunkerKey = keyof typeof CHUNKERS;
+const CHUNKER_KEYS = Object.keys(CHUNKERS) as ChunkerKey[];
+
+const READERS: readonly Reader[] = [
+  {
+    id: 'text',
+    name: 'TextReader',
+    description: 'Reads plain text files (UTF-8)',
+    extensions: [
+      '.txt',
+      '.text',
+      '.log',
+      '.html',
+      '.htm',
+      '.xml',
+      '.yaml',
+      '.yml',
+      '.ts',
+      '.js',
+      '.py',
+      '.go',
+      '.rs',
+      '.java',
+      '.c',
+      '.h',
+      '.sql',
+      '.sh',
+    ],
+  },
+  {
+    id: 'markdown',
+    name: 'MarkdownReader',
+    description: 'Reads Markdown files (UTF-8)',
+    extensions: ['.md', '.markdown'],
+  },
+  { id: 'csv', name: 'CSVReader', description: 'Reads CSV files (UTF-8)', extensions: ['.csv', '.tsv'] },
+  {
+    id: 'json',
+    name: 'JSONReader',
+    description: 'Reads JSON files (UTF-8)',
+    extensions: ['.json', '.jsonl'],
+  },
+];
+
+const TEXT_MIME =
+  /^(text\/|application\/(json|x-ndjson|xml|x-yaml|yaml|javascript|x-sh|sql|csv)\b)|\+(json|xml)\b/;
+
+function extensionOf(name: string | null | undefined): string {
+  const m = /\.[A-Za-z0-9]+$/.exec(name ?? '');
+  return m ? m[0].toLowerCase() : '';
+}
+
+/** The reader for a file, or null when the server cannot read it as text. */
+function readerFor(fileName: string | null, mime: string | null): Reader | null {
+  const ext = extensionOf(fileName);
+  const byExt = READERS.find((r) => r.extensions.includes(ext));
+  if (byExt) return byExt;
+  if (mime && TEXT_MIME.test(mime)) return READERS[0]!;
+  return null;
+}
+
+/** Splits `text` into pieces of at most `size` characters (word boundary when possible), with overlap. */
+function fixedChunks(text: string, size: number, overlap: number): string[] {
+  const out: string[] = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(text.length, start + size);
+    if (end < text.length) {
+      const space = text.lastIndexOf(' ', end);
+      if (space > start + size / 2) end = space;
+    }
+    const piece = text.slice(start, end).trim();
+    if (piece) out.push(piece);
+    if (end >= text.length) break;
+    start = Math.max(end - overlap, start + 1);
+  }
+  return out;
+}
+
+const SEPARATORS = ['\n\n', '\n', '. ', ' '];
+
+function recursiveChunks(text: string, size: number, overlap: number, level = 0): string[] {
+  if (text.length <= size) return text.trim() ? [text.trim()] : [];
+  const sep = SEPARATORS[level];
+  if (sep === undefined) return fixedChunks(text, size, overlap);
+  const parts = text
+    .split(sep)
+    .flatMap((p) => (p.length > size ? recursiveChunks(p, size, overlap, level + 1) : [p]));
+  return pack(parts, size, sep);
+}
+
+/** Packs consecutive pieces into chunks of at most `size` characters. */
+function pack(parts: readonly string[], size: number, sep: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (const raw of parts) {
+    const part = raw.trim();
+    if (!part) continue;
+    if (!current) current = part;
+    else if (current.length + sep.length + part.length <= size) current += sep + part;
+    else {
+      out.push(current);
+      current = part;
+    }
+  }
+  if (current) out.push(current);
+  return out;
+}
+
+function documentChunks(text: string, size: number, overlap: number): string[] {
+  const paragraphs = text
+    .split(/\n\s*\n/)
+    .flatMap((p) => (p.length > size ? fixedChunks(p, size, overlap) : [p]));
+  return pack(paragraphs, size, '\n\n');
+}
+
+export function chunkText(text: string, chunker: ChunkerKey, size: number, overlap: number): string[] {
+  const normalized = text.replace(/\r\n?/g, '\n');
+  if (chunker === 'RecursiveChunker') return recursiveChunks(normalized, size, overlap);
+  if (chunker === 'DocumentChunker') return documentChunks(normalized, size, overlap);
+  return fixedChunks(normalized, size, overlap);
+}
+
+// ------------------------------------------------------------------------------------- helpers
+
+/** Uploaded files as multer (via express-openapi-validator) leaves them on `req.files`. */
+interface UploadedFile {
+  readonly fieldname: string;
+  readonly originalname: string;
+  readonly mimetype: string;
+  readonly size: number;
+  readonly buffer: Buffer;
+}
+
+function uploadedFile(req: unknown, field: string): UploadedFile | null {
+  const files = (req as { files?: unknown }).files;
+  if (!Array.isArray(files)) return null;
+  return (files as UploadedFile[]).find((f) => f.fieldname === field && Buffer.isBuffer(f.buffer)) ?? null;
+}
+
+/** A form field as a string, `undefined` when absent or empty ("empty strings are treated as not given"). */
+function field(body: unknown, name: string): string | undefined {
+  const v = asObject(body)?.[name];
+  if (v === undefined || v === null) return undefined;
+  const s = typeof v === 'string' ? v : String(v);
+  return s === '' ? undefined : s;
+}
+
+function intField(body: unknown, name: string): number | undefined {
+  const v = asObject(body)?.[name];
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '') {
+    const n = Number(v);
+    if (!Number.isInteger(n)) fail(400, `${name} must be an integer`);
+    return n;
+  }
+  return undefined;
+}
+
+/** `metadata` of an upload: a JSON object; any other string is stored as `{value: ...}`. */
+function uploadMetadata(raw: string | undefined): JsonRecord | null {
+  if (raw === undefined) return null;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return asObject(parsed) ?? { value: parsed };
+  } catch {
+    return { value: raw };
+  }
+}
+
+/** A deterministic content id (like the Python content hash): the same upload gets the same id. */
+function contentId(parts: readonly (string | Buffer | null | undefined)[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) {
+    h.update(p ?? '\u0000');
+    h.update('\u0001');
+  }
+  const hex = h.digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((Number.parseInt(hex[16]!, 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+export function toContent(row: KnowledgeContentRow): Schemas['ContentResponseSchema'] {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    type: row.type,
+    size: row.size === null ? null : String(row.size),
+    linked_to: row.linked_to,
+    metadata: asObject(row.metadata),
+    access_count: row.access_count,
+    status: row.status,
+    status_message: row.status_message,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+}
+
+/** The knowledge base named by `knowledge_id` (or the only one). `db_id` is accepted and ignored. */
+function resolveKnowledge(knowledgeId: string | null | undefined): string {
+  if (knowledgeId !== undefined && knowledgeId !== null && knowledgeId !== '' && knowledgeId !== KNOWLEDGE_ID)
+    fail(404, `Knowledge base '${knowledgeId}' not found`);
+  return KNOWLEDGE_ID;
+}
+
+const CONTENT_SORTABLE = [
+  'created_at',
+  'updated_at',
+  'name',
+  'type',
+  'size',
+  'status',
+  'access_count',
+] as const;
+
+/**
+ * Creates the Knowledge handlers.
+ * @example createKnowledgeHandlers(ctx).searchKnowledge
+ */
+export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
+  const db = () => ctx.database.db;
+
+  async function findContent(kb: string, id: string): Promise<KnowledgeContentRow | null> {
+    return (
+      (await db()
+        .selectFrom('knowledge_contents')
+        .selectAll()
+        .where('id', '=', id)
+        .where('knowledge_id', '=', kb)
+        .executeTakeFirst()) ?? null
+    );
+  }
+
+  interface Ingest {
+    readonly kb: string;
+    readonly id: string;
+    readonly name: string | null;
+    readonly description: string | null;
+    readonly type: string | null;
+    readonly size: number | null;
+    readonly metadata: JsonRecord | null;
+    readonly source: JsonRecord;
+    /** The text to index, or the reason it cannot be read. */
+    readonly text: { ok: true; value: string } | { ok: false; message: string };
+    readonly chunker: ChunkerKey;
+    readonly chunkSize: number;
+    readonly overlap: number;
+  }
+
+  /** Stores (or replaces) a content item and its chunks in one transaction; answers the stored row. */
+  async function ingest(i: Ingest): Promise<KnowledgeContentRow> {
+    const now = ctx.now();
+    const chunks = i.text.ok ? chunkText(i.text.value, i.chunker, i.chunkSize, i.overlap) : [];
+    let status: ContentStatus = 'completed';
+    let message: string | null = '';
+    if (!i.text.ok) {
+      status = 'failed';
+      message = i.text.message;
+    } else if (chunks.length === 0) {
+      status = 'failed';
+      message = 'The content has no text to index';
+    }
+    return db()
+      .transaction()
+      .execute(async (trx) => {
+        await trx.deleteFrom('knowledge_contents').where('id', '=', i.id).execute();
+        const row = await trx
+          .insertInto('knowledge_contents')
+          .values({
+            id: i.id,
+            knowledge_id: i.kb,
+            name: i.name,
+            description: i.description,
+            type: i.type,
+            size: i.size,
+            metadata: json(i.metadata),
+            status,
+            status_message: message,
+            source: json(i.source),
+            created_at: now,
+            updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        if (chunks.length > 0) {
+          await trx
+            .insertInto('knowledge_documents')
+            .values(
+              chunks.map((c, n) => ({
+                id: `${i.id}-${n}`,
+                content_id: i.id,
+                knowledge_id: i.kb,
+                chunk_index: n,
+                name: i.name,
+                content: c,
+                meta_data: json({ ...(i.metadata ?? {}), chunk: n + 1, chunk_size: c.length }),
+                size: c.length,
+                created_at: now,
+              })),
+            )
+            .execute();
+        }
+        return row;
+      });
+  }
+
+  function chunkingOptions(body: unknown): { chunker: ChunkerKey; chunkSize: number; overlap: number } {
+    const chunkerName = field(body, 'chunker');
+    if (chunkerName !== undefined && !(CHUNKER_KEYS as string[]).includes(chunkerName))
+      fail(400, `Invalid chunker: ${chunkerName}. Valid chunkers: ${CHUNKER_KEYS.join(', ')}`);
+    const chunkSize = intField(body, 'chunk_size') ?? DEFAULT_CHUNK_SIZE;
+    const overlap = intField(body, 'chunk_overlap') ?? 0;
+    if (chunkSize < 1) fail(400, 'chunk_size must be at least 1');
+    if (overlap < 0 || overlap >= chunkSize)
+      fail(400, 'chunk_overlap must be at least 0 and smaller than chunk_size');
+    return { chunker: (chunkerName as ChunkerKey | undefined) ?? 'FixedSizeChunker', chunkSize, overlap };
+  }
+
+  function checkReader(readerId: string | undefined): Reader | undefined {
+    if (readerId === undefined) return undefined;
+    const r = READERS.find((x) => x.id === readerId);
+    if (!r) fail(400, `Invalid reader_id: ${readerId}`);
+    return r;
+  }
+
+  return {
+    async createKnowledgeContent({ query, body, req }) {
+      const kb = resolveKnowledge(query.knowledge_id);
+      const file = uploadedFile(req, 'file');
+      const text = field(body, 'text_content');
+      const url = field(body, 'url');
+      const readerId = field(body, 'reader_id');
+      const reader = checkReader(readerId);
+      const chunking = chunkingOptions(body);
+      const metadata = uploadMetadata(field(body, 'metadata'));
+      const description = field(body, 'description') ?? null;
+      const common = { kb, description, metadata, ...chunking };
+      const options = {
+        reader_id: readerId ?? null,
+        chunker: chunking.chunker,
+        chunk_size: chunking.chunkSize,
+        chunk_overlap: chunking.overlap,
+      };
+
+      let row: KnowledgeContentRow;
+      if (file) {
+        const name = field(body, 'name') ?? file.originalname ?? null;
+        const r = reader ?? readerFor(file.originalname, file.mimetype);
+        let decoded: Ingest['text'];
+        if (!r) {
+          decoded = {
+            ok: false,
+            message: `Unsupported file type '${file.mimetype || extensionOf(file.originalname) || 'unknown'}': this server reads text files only (${READERS.map((x) => x.name).join(', ')})`,
+          };
+        } else {
+          const value = new TextDecoder('utf-8', { fatal: false }).decode(file.buffer);
+          decoded = value.includes('\u0000')
+            ? { ok: false, message: `The file '${file.originalname}' is not UTF-8 text` }
+            : { ok: true, value };
+        }
+        row = await ingest({
+          ...common,
+          id: contentId([kb, 'file', name, file.buffer]),
+          name,
+          type: file.mimetype || null,
+          size: file.size,
+          source: { file_name: file.originalname, ...options },
+          text: decoded,
+        });
+      } else if (text !== undefined) {
+        const name = field(body, 'name') ?? (text.trim().split('\n')[0] ?? '').slice(0, 80);
+        row = await ingest({
+          ...common,
+          id: contentId([kb, 'text', name, text]),
+          name,
+          type: 'text/plain',
+          size: Buffer.byteLength(text, 'utf8'),
+          source: { type: 'text', ...options },
+          text: { ok: true, value: text },
+        });
+      } else if (url !== undefined) {
+        let urls: unknown = url;
+        try {
+          urls = JSON.parse(url);
+        } catch {
+          // a single URL
+        }
+        const list = (Array.isArray(urls) ? urls : [urls]).map(String);
+        const name = field(body, 'name') ?? list.join(', ');
+        row = await ingest({
+          ...common,
+          id: contentId([kb, 'url', name, list.join('\n')]),
+          name,
+          type: null,
+          size: null,
+          source: { urls: list, ...options },
+          text: {
+            ok: false,
+            message:
+              'Reading URLs is not supported by this server (it makes no outbound requests): upload the file or send its text as text_content',
+          },
+        });
+      } else {
+        fail(400, 'Provide one of file, text_content or url');
+      }
+      return { status: 202, body: toContent(row) };
+    },
+
+    async listKnowledgeContent({ query }) {
+      const kb = resolveKnowledge(query.knowledge_id);
+      const started = startTimer();
+      const p = pageRequest(query.page, query.limit);
+      const q = db().selectFrom('knowledge_contents').where('knowledge_id', '=', kb);
+      const countRow = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+      const column = sortColumn(query.sort_by, CONTENT_SORTABLE, 'created_at');
+      const dir = sortOrder(query.sort_order);
+      const rows = await q
+        .selectAll()
+        .orderBy(column, dir)
+        .orderBy('id', dir)
+        .limit(p.limit)
+        .offset(p.offset)
+        .execute();
+      return {
+        status: 200,
+        body: { data: rows.map(toContent), meta: pageMeta(p, Number(countRow?.n ?? 0), started) },
+      };
+    },
+
+    async deleteAllKnowledgeContent({ query }) {
+      const kb = resolveKnowledge(query.knowledge_id);
+      await db().deleteFrom('knowledge_contents').where('knowledge_id', '=', kb).execute();
+      return { status: 200, body: 'success' };
+    },
+
+    async createRemoteKnowledgeContent({ query, body }) {
+      resolveKnowledge(query.knowledge_id);
+      // No remote content source (S3, GCS, SharePoint, GitHub, Azure Blob) is configured.
+      fail(400, `Unknown content source: ${body.config_id}. Check /knowledge/config for available sources.`);
+    },
+
+    async getKnowledgeContent({ path, query }) {
+      const kb = resolveKnowledge(query.knowledge_id);
+      const row = await findContent(kb, path.content_id);
+      if (!row) fail(404, `Content not found: ${path.content_id}`);
+      return { status: 200, body: toContent(row) };
+    },
+
+    async updateKnowledgeContent({ path, query, body }) {
+      const kb = resolveKnowledge(query.knowledge_id);
+      const row = await findContent(kb, path.content_id);
+      if (!row) fail(404, `Content not found: ${path.content_id}`);
+      const name = field(body, 'name');
+      const description = field(body, 'description');
+      const rawMetadata = field(body, 'metadata');
+      let metadata: JsonRecord | undefined;
+      if (rawMetadata !== undefined) {
+        try {
+          const parsed = asObject(JSON.parse(rawMetadata));
+          if (!parsed) throw new Error('not an object');
+          metadata = parsed;
+        } catch {
+          fail(400, 'Invalid JSON format for metadata');
+        }
+      }
+      const readerId = field(body, 'reader_id');
+      checkReader(readerId);
+      const updated = await db()
+        .transaction()
+        .execute(async (trx) => {
+          const source = {
+            ...(asObject(row.source) ?? {}),
+            ...(readerId !== undefined ? { reader_id: readerId } : {}),
+          };
+          const result = await trx
+            .updateTable('knowledge_contents')
+            .set({
+              ...(name !== undefined ? { name } : {}),
+              ...(description !== undefined ? { description } : {}),
+              ...(metadata !== undefined ? { metadata: json(metadata) } : {}),
+              source: json(source),
+              updated_at: ctx.now(),
+            })
+            .where('id', '=', row.id)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          if (name !== undefined)
+            await trx
+              .updateTable('knowledge_documents')
+              .set({ name })
+              .where('content_id', '=', row.id)
+              .execute();
+          if (metadata !== undefined)
+            await trx
+              .updateTable('knowledge_documents')
+              .set({
+                meta_data: sql`${json(metadata)}::jsonb || jsonb_build_object('chunk', chunk_index + 1, 'chunk_size', size)`,
+              })
+              .where('content_id', '=', row.id)
+              .execute();
+          return result;
+        });
+      return { status: 200, body: toContent(updated) };
+    },
+
+    async deleteKnowledgeContent({ path, query }) {
+      const kb = resolveKnowledge(query.knowledge_id);
+      await db()
+        .deleteFrom('knowledge_contents')
+        .where('id', '=', path.content_id)
+        .where('knowledge_id', '=', kb)
+        .execute();
+      return { status: 200, body: { id: path.content_id } };
+    },
+
+    async getKnowledgeContentStatus({ path, query }) {
+      const kb = resolveKnowledge(query.knowledge_id);
+      const row = await findContent(kb, path.content_id);
+      if (!row)
+        return {
+          status: 200,
+          body: { id: path.content_id, status: 'failed', status_message: 'Content not found' },
+        };
+      return {
+        status: 200,
+        body: { id: row.id, status: row.status, status_message: row.status_message ?? '' },
+      };
+    },
+
+    async searchKnowledge({ body }) {
+      const started = startTimer();
+      const kb = resolveKnowledge(body.knowledge_id);
+      if (
+        body.vector_db_ids &&
+        body.vector_db_ids.length > 0 &&
+        !body.vector_db_ids.includes(SEARCH_INDEX_ID)
+      )
+        fail(
+          400,
+          `None of the provided Vector DB IDs ${JSON.stringify(body.vector_db_ids)} match the knowledge base Vector DB ID ${SEARCH_INDEX_ID}`,
+        );
+      const searchType = body.search_type ?? 'keyword';
+      if (!['keyword', 'vector', 'hybrid'].includes(searchType))
+        fail(400, `Invalid search_type: ${searchType}. Valid types: keyword, vector, hybrid`);
+      const p = pageRequest(body.meta?.page, body.meta?.limit);
+      const maxResults = body.max_results ?? DEFAULT_MAX_RESULTS;
+      const filters = body.filters && Object.keys(body.filters).length > 0 ? json(body.filters) : null;
+      const filterSql = filters === null ? sql`true` : sql`d.meta_data @> ${filters}::jsonb`;
+
+      const parsed = await sql<{ n: number; lexemes: string[] | null }>`
+        select numnode(websearch_to_tsquery('english', ${body.query})) as n,
+          tsvector_to_array(to_tsvector('english', ${body.query})) as lexemes`.execute(db());
+      const allTerms = sql`websearch_to_tsquery('english', ${body.query})`;
+      // Stemmed lexemes are quoted into an OR query; odd characters never reach the tsquery syntax.
+      const lexemes = (parsed.rows[0]?.lexemes ?? []).filter((l) => /^[\p{L}\p{N}_.-]+$/u.test(l));
+      const anyTerm = sql`${lexemes.map((l) => `'${l}'`).join(' | ')}::tsquery`;
+      let matchSql: RawBuilder<unknown>;
+      let rankSql: RawBuilder<number>;
+      if (Number(parsed.rows[0]?.n ?? 0) === 0 || lexemes.length === 0) {
+        // A query of stop words only has no full-text form: a substring match instead.
+        matchSql = sql`d.content ilike ${`%${body.query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`;
+        rankSql = sql<number>`0`;
+      } else if (searchType === 'keyword') {
+        // Every word (web search syntax: "phrases", OR, -exclusions), as the Python keyword search.
+        matchSql = sql`d.search_vector @@ ${allTerms}`;
+        rankSql = sql<number>`ts_rank_cd(d.search_vector, ${allTerms}, 32)`;
+      } else {
+        // vector / hybrid, run as full-text search: any word matches; documents with every word
+        // rank first, then by cover density.
+        matchSql = sql`d.search_vector @@ ${anyTerm}`;
+        rankSql = sql<number>`(ts_rank_cd(d.search_vector, ${anyTerm}, 32) + case when d.search_vector @@ ${allTerms} then 1 else 0 end) / 2`;
+      }
+      const result = await sql<{
+        id: string;
+        content: string;
+        name: string | null;
+        meta_data: unknown;
+        content_id: string;
+        size: number | null;
+        source: unknown;
+        score: number;
+      }>`
+        select d.id, d.content, d.name, d.meta_data, d.content_id, d.size, c.source, ${rankSql} as score
+        from knowledge_documents d join knowledge_contents c on c.id = d.content_id
+        where d.knowledge_id = ${kb} and ${matchSql} and ${filterSql}
+        order by score desc, d.content_id asc, d.chunk_index asc
+        limit ${maxResults}`.execute(db());
+      const all = result.rows;
+      const page = all.slice(p.offset, p.offset + p.limit);
+      const data: Schemas['VectorSearchResult'][] = page.map((r) => {
+        const source = asObject(r.source);
+        const origin = source?.file_name ?? (Array.isArray(source?.urls) ? source.urls[0] : null);
+        return {
+          id: r.id,
+          content: r.content,
+          name: r.name,
+          meta_data: asObject(r.meta_data),
+          reranking_score: Math.min(1, Math.max(0, Number(r.score))),
+          content_id: r.content_id,
+          content_origin: typeof origin === 'string' ? origin : null,
+          size: r.size,
+        };
+      });
+      return { status: 200, body: { data, meta: pageMeta(p, all.length, started) } };
+    },
+
+    async getKnowledgeConfig({ query }) {
+      const kb = resolveKnowledge(query.knowledge_id);
+      const keys = await sql<{ key: string }>`
+        select distinct k.key from knowledge_contents c
+        cross join lateral jsonb_object_keys(case when jsonb_typeof(c.metadata) = 'object' then c.metadata else '{}'::jsonb end) as k(key)
+        where c.knowledge_id = ${kb} order by k.key`.execute(db());
+      const readers: Record<string, Schemas['ReaderSchema']> = {};
+      const readersForType: Record<string, string[]> = {};
+      for (const r of READERS) {
+        readers[r.id] = { id: r.id, name: r.name, description: r.description, chunkers: [...CHUNKER_KEYS] };
+        for (const ext of r.extensions) readersForType[ext] = [...(readersForType[ext] ?? []), r.id];
+      }
+      const chunkers: Record<string, Schemas['ChunkerSchema']> = {};
+      for (const k of CHUNKER_KEYS)
+        chunkers[k] = {
+          key: k,
+          name: k,
+          description: CHUNKERS[k],
+          metadata: { default_chunk_size: DEFAULT_CHUNK_SIZE, default_chunk_overlap: 0 },
+        };
+      return {
+        status: 200,
+        body: {
+          readers,
+          readersForType,
+          chunkers,
+          filters: keys.rows.map((r) => r.key),
+          vector_dbs: [
+            {
+              id: SEARCH_INDEX_ID,
+              name: 'PostgreSQL full-text search',
+              description:
+                'PostgreSQL full-text search (english). "keyword" matches every word; there are no embeddings, so "vector" and "hybrid" are accepted and run as full-text searches matching any word (documents with every word first).',
+              search_types: ['keyword'],
+            },
+          ],
+          remote_content_sources: [],
+        },
+      };
+    },
+
+    async listKnowledgeSources({ path }) {
+      resolveKnowledge(path.knowledge_id);
+      return { status: 200, body: [] };
+    },
+
+    async listKnowledgeSourceFiles({ path }) {
+      resolveKnowledge(path.knowledge_id);
+      fail(404, `Content source not found: ${path.source_id}`);
+    },
+  };
+}

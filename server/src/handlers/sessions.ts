@@ -1,0 +1,511 @@
+/**
+ * @module Sessions: list, create, get, update, rename and delete sessions, and read the runs
+ * stored in a session (`runs` table). Research §1.5; isolation per contract.md §5 (reads limited
+ * to the caller's sessions, another user's session answers 404 like a missing one; deletes only
+ * match the caller's own sessions).
+ */
+import { randomUUID } from 'node:crypto';
+import type { CallerContext } from '@agentos/core';
+import { sql } from 'kysely';
+import type { ServerContext } from '../context.js';
+import { json, likeEscape, type RunRow, type SessionRow } from '../db/index.js';
+import type { Handlers } from '../generated/server.js';
+import {
+  asArray,
+  asInteger,
+  asObject,
+  asString,
+  fail,
+  iso,
+  type JsonRecord,
+  pageMeta,
+  pageRequest,
+  qs,
+  readScope,
+  type Schemas,
+  sortColumn,
+  sortOrder,
+  startTimer,
+} from './_util.js';
+
+type SessionType = 'agent' | 'team' | 'workflow';
+
+export type SessionHandlers = Pick<
+  Handlers,
+  | 'listSessions'
+  | 'createSession'
+  | 'deleteSessions'
+  | 'getSession'
+  | 'updateSession'
+  | 'deleteSession'
+  | 'listSessionRuns'
+  | 'getSessionRun'
+  | 'renameSession'
+>;
+
+const SORTABLE = [
+  'created_at',
+  'updated_at',
+  'session_name',
+  'session_id',
+  'user_id',
+  'session_type',
+] as const;
+
+/** A session row with the input of its first top-level run (for a derived name). */
+type SessionWithInput = SessionRow & { first_input?: unknown };
+
+const FIRST_INPUT = sql<unknown>`(select r.input from runs r where r.session_id = s.session_id and r.parent_run_id is null order by r.created_at asc, r.run_id asc limit 1)`;
+
+/** The text of a stored run input: the message, or a structured input rendered as JSON. */
+export function inputText(input: unknown): string | null {
+  if (input === null || input === undefined) return null;
+  if (typeof input === 'string') return input;
+  const o = asObject(input);
+  if (o && 'input_content' in o) return inputText(o.input_content);
+  return JSON.stringify(input);
+}
+
+/** The stored name, else the first message of the session (as the Python AgentOS derives it). */
+function sessionName(row: SessionWithInput): string {
+  if (row.session_name !== null) return row.session_name;
+  const fromData = asString(asObject(row.session_data)?.session_name);
+  if (fromData !== null) return fromData;
+  return inputText(row.first_input) ?? '';
+}
+
+function summaryOf(row: SessionRow): Schemas['SessionSummary'] | null {
+  const s = asObject(row.summary);
+  if (!s) return null;
+  const out: JsonRecord = { ...s };
+  if (out.summary !== undefined && typeof out.summary !== 'string') out.summary = JSON.stringify(out.summary);
+  if (
+    out.topics !== undefined &&
+    out.topics !== null &&
+    !asArray(out.topics)?.every((t) => typeof t === 'string')
+  )
+    delete out.topics;
+  if (out.updated_at !== undefined && out.updated_at !== null && typeof out.updated_at !== 'string')
+    out.updated_at =
+      typeof out.updated_at === 'number' ? new Date(out.updated_at * 1000).toISOString() : null;
+  return out as Schemas['SessionSummary'];
+}
+
+function totalTokens(row: SessionRow): number | null {
+  return asInteger(asObject(row.metrics)?.total_tokens);
+}
+
+function toListItem(row: SessionWithInput): Schemas['SessionSchema'] {
+  return {
+    session_id: row.session_id,
+    session_name: sessionName(row),
+    session_state: asObject(row.session_state),
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+    session_type: row.session_type,
+    user_id: row.user_id,
+    agent_id: row.agent_id,
+    team_id: row.team_id,
+    workflow_id: row.workflow_id,
+    session_summary: summaryOf(row),
+    metrics: asObject(row.metrics),
+    total_tokens: totalTokens(row),
+    metadata: asObject(row.metadata),
+  };
+}
+
+/** One chat message of a stored run, cleaned to the `ChatMessage` schema; null to skip it. */
+function chatMessage(m: unknown): Schemas['ChatMessage'] | null {
+  const o = asObject(m);
+  if (!o || typeof o.role !== 'string' || o.role === 'system' || o.from_history === true) return null;
+  const out: JsonRecord = { ...o };
+  for (const k of ['from_history', 'stop_after_tool_call'] as const)
+    if (out[k] !== undefined && typeof out[k] !== 'boolean') delete out[k];
+  for (const k of ['id', 'name', 'tool_call_id'] as const)
+    if (out[k] !== undefined && out[k] !== null && typeof out[k] !== 'string') delete out[k];
+  if (
+    out.tool_calls !== undefined &&
+    out.tool_calls !== null &&
+    !asArray(out.tool_calls)?.every((t) => asObject(t))
+  )
+    delete out.tool_calls;
+  if (out.metrics !== undefined && out.metrics !== null && !asObject(out.metrics)) delete out.metrics;
+  if (out.created_at !== undefined && out.created_at !== null) {
+    const n = asInteger(out.created_at);
+    if (n === null) delete out.created_at;
+    else out.created_at = n;
+  }
+  return out as Schemas['ChatMessage'];
+}
+
+/** The chat history of a session: the messages of its top-level runs, oldest first. */
+function chatHistory(runs: readonly RunRow[]): Schemas['ChatMessage'][] {
+  const out: Schemas['ChatMessage'][] = [];
+  for (const run of runs) {
+    if (run.parent_run_id !== null) continue;
+    const at = Math.floor(run.created_at.getTime() / 1000);
+    const messages = asArray(asObject(run.output)?.messages);
+    if (messages) {
+      for (const m of messages) {
+        const c = chatMessage(m);
+        if (c) out.push(c);
+      }
+      continue;
+    }
+    // No stored messages (a run persisted without them): the input and the answer.
+    const input = inputText(run.input);
+    if (input !== null)
+      out.push({
+        role: 'user',
+        content: input,
+        from_history: false,
+        stop_after_tool_call: false,
+        created_at: at,
+      });
+    if (run.content !== null && run.content !== undefined)
+      out.push({
+        role: 'assistant',
+        content: typeof run.content === 'string' ? run.content : JSON.stringify(run.content),
+        from_history: false,
+        stop_after_tool_call: false,
+        created_at: at,
+      });
+  }
+  return out;
+}
+
+function toDetail(
+  ctx: ServerContext,
+  row: SessionWithInput,
+  runs: readonly RunRow[],
+): Schemas['SessionDetail'] {
+  const common = {
+    session_id: row.session_id,
+    session_name: sessionName(row),
+    user_id: row.user_id,
+    session_state: asObject(row.session_state),
+    metadata: asObject(row.metadata),
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+  if (row.session_type === 'agent') {
+    return {
+      ...common,
+      agent_session_id: row.session_id,
+      session_summary: summaryOf(row),
+      agent_id: row.agent_id,
+      total_tokens: totalTokens(row),
+      agent_data: asObject(row.agent_data),
+      metrics: asObject(row.metrics),
+      chat_history: chatHistory(runs),
+    };
+  }
+  if (row.session_type === 'team') {
+    return {
+      ...common,
+      team_id: row.team_id,
+      session_summary: summaryOf(row),
+      metrics: asObject(row.metrics),
+      team_data: asObject(row.team_data),
+      chat_history: chatHistory(runs),
+      total_tokens: totalTokens(row),
+    };
+  }
+  const workflowData = asObject(row.workflow_data);
+  const configured = ctx.config.workflows.find((w) => w.id === row.workflow_id);
+  const sessionData: JsonRecord = { ...(asObject(row.session_data) ?? {}) };
+  if (row.session_state !== null) sessionData.session_state = row.session_state;
+  if (row.session_name !== null) sessionData.session_name = row.session_name;
+  return {
+    ...common,
+    workflow_id: row.workflow_id,
+    workflow_name: asString(workflowData?.name) ?? configured?.name ?? null,
+    session_data: Object.keys(sessionData).length > 0 ? sessionData : null,
+    workflow_data: workflowData,
+  };
+}
+
+/** Run fields copied from the stored run output when their type matches the schema. */
+const RUN_FIELDS: readonly (readonly [string, 'string' | 'integer' | 'object' | 'objects' | 'strings'])[] = [
+  ['reasoning_content', 'string'],
+  ['reasoning_steps', 'objects'],
+  ['reasoning_messages', 'objects'],
+  ['messages', 'objects'],
+  ['tools', 'objects'],
+  ['events', 'objects'],
+  ['references', 'objects'],
+  ['citations', 'object'],
+  ['session_state', 'object'],
+  ['images', 'objects'],
+  ['videos', 'objects'],
+  ['audio', 'objects'],
+  ['files', 'objects'],
+  ['response_audio', 'object'],
+  ['input_media', 'object'],
+  ['followups', 'strings'],
+  ['forked_from_run_id', 'string'],
+  ['forked_from_message_index', 'integer'],
+  ['forked_from_session_id', 'string'],
+  ['regenerated_from', 'string'],
+  ['last_checkpoint_at_message_index', 'integer'],
+  ['step_results', 'objects'],
+  ['step_executor_runs', 'objects'],
+  ['step_requirements', 'objects'],
+  ['pause_kind', 'string'],
+  ['paused_step_name', 'string'],
+  ['paused_step_index', 'integer'],
+];
+
+function fits(v: unknown, kind: (typeof RUN_FIELDS)[number][1]): boolean {
+  switch (kind) {
+    case 'string':
+      return typeof v === 'string';
+    case 'integer':
+      return typeof v === 'number' && Number.isInteger(v);
+    case 'object':
+      return asObject(v) !== null;
+    case 'objects':
+      return Array.isArray(v) && v.every((x) => asObject(x) !== null);
+    case 'strings':
+      return Array.isArray(v) && v.every((x) => typeof x === 'string');
+  }
+}
+
+/** A stored run as `SessionRunSchema` (the union of the Python agent, team and workflow run schemas). */
+export function toSessionRun(row: RunRow): Schemas['SessionRunSchema'] {
+  const output = asObject(row.output) ?? {};
+  const out: JsonRecord = {};
+  for (const [key, kind] of RUN_FIELDS) {
+    const v = output[key];
+    if (v !== undefined && v !== null && fits(v, kind)) out[key] = v;
+  }
+  const content =
+    row.content === null || row.content === undefined
+      ? null
+      : typeof row.content === 'string' || asObject(row.content)
+        ? row.content
+        : JSON.stringify(row.content);
+  out.run_id = row.run_id;
+  out.parent_run_id = row.parent_run_id;
+  out[`${row.entity_type}_id`] = row.entity_id;
+  out.user_id = row.user_id;
+  out.status = row.status;
+  out.run_input = inputText(row.input);
+  out.content = content;
+  if (row.entity_type === 'workflow') out.content_type = row.content_type;
+  out.run_response_format =
+    content === null || typeof content === 'string' || row.content_type === 'str' ? 'text' : 'json';
+  out.metrics = asObject(row.metrics);
+  out.created_at = iso(row.created_at);
+  return out as Schemas['SessionRunSchema'];
+}
+
+/**
+ * Creates the Sessions handlers.
+ * @example app.use(createRouter({ ...createSessionHandlers(ctx), ...others }, { auth }))
+ */
+export function createSessionHandlers(ctx: ServerContext): SessionHandlers {
+  const db = () => ctx.database.db;
+
+  /** The session if the caller may see it (owner filter, optional type), else null. */
+  async function findSession(
+    sessionId: string,
+    userId: string | undefined,
+    type: SessionType | undefined,
+  ): Promise<SessionWithInput | null> {
+    let q = db()
+      .selectFrom('sessions as s')
+      .selectAll('s')
+      .select(FIRST_INPUT.as('first_input'))
+      .where('s.session_id', '=', sessionId);
+    if (userId !== undefined) q = q.where('s.user_id', '=', userId);
+    if (type !== undefined) q = q.where('s.session_type', '=', type);
+    return (await q.executeTakeFirst()) ?? null;
+  }
+
+  async function requireSession(
+    caller: CallerContext,
+    sessionId: string,
+    query: { user_id?: string | undefined; type?: SessionType | undefined },
+  ): Promise<SessionWithInput> {
+    const found = await findSession(sessionId, readScope(caller, query.user_id), query.type);
+    if (found) return found;
+    if (query.type) {
+      const title = query.type.charAt(0).toUpperCase() + query.type.slice(1);
+      fail(404, `${title} Session with id '${sessionId}' not found`);
+    }
+    fail(404, `Session with id '${sessionId}' not found`);
+  }
+
+  async function sessionRuns(sessionId: string): Promise<RunRow[]> {
+    return db()
+      .selectFrom('runs')
+      .selectAll()
+      .where('session_id', '=', sessionId)
+      .orderBy('created_at', 'asc')
+      .orderBy('run_id', 'asc')
+      .execute();
+  }
+
+  async function detail(row: SessionWithInput): Promise<Schemas['SessionDetail']> {
+    const runs = row.session_type === 'workflow' ? [] : await sessionRuns(row.session_id);
+    return toDetail(ctx, row, runs);
+  }
+
+  return {
+    async listSessions({ query, caller }) {
+      const started = startTimer();
+      const p = pageRequest(query.page, query.limit);
+      const userId = readScope(caller, query.user_id);
+      let q = db().selectFrom('sessions as s');
+      if (query.type) q = q.where('s.session_type', '=', query.type);
+      const componentId = qs(query.component_id);
+      if (componentId !== undefined) {
+        if (query.type) q = q.where(`s.${query.type}_id`, '=', componentId);
+        else
+          q = q.where((eb) =>
+            eb.or([
+              eb('s.agent_id', '=', componentId),
+              eb('s.team_id', '=', componentId),
+              eb('s.workflow_id', '=', componentId),
+            ]),
+          );
+      }
+      if (userId !== undefined) q = q.where('s.user_id', '=', userId);
+      const name = qs(query.session_name);
+      if (name !== undefined) q = q.where('s.session_name', 'ilike', `%${likeEscape(name)}%`);
+      const countRow = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+      const total = Number(countRow?.n ?? 0);
+      const column = sortColumn(query.sort_by, SORTABLE, 'created_at');
+      const dir = sortOrder(query.sort_order);
+      const rows = await q
+        .selectAll('s')
+        .select(FIRST_INPUT.as('first_input'))
+        .orderBy(`s.${column}`, dir)
+        .orderBy('s.session_id', dir)
+        .limit(p.limit)
+        .offset(p.offset)
+        .execute();
+      return { status: 200, body: { data: rows.map(toListItem), meta: pageMeta(p, total, started) } };
+    },
+
+    async createSession({ query, body, caller }) {
+      const type: SessionType = query.type ?? 'agent';
+      const b = body ?? {};
+      const sessionId = b.session_id ?? randomUUID();
+      // The token subject owns the session whenever there is one (research §5: create sets
+      // user_id := JWT sub, for admins too); otherwise the body's user_id.
+      const owner = caller.scopedUserId ?? caller.userId ?? b.user_id ?? null;
+      const now = ctx.now();
+      const componentId = type === 'agent' ? b.agent_id : type === 'team' ? b.team_id : b.workflow_id;
+      const inserted = await db()
+        .insertInto('sessions')
+        .values({
+          session_id: sessionId,
+          session_type: type,
+          agent_id: type === 'agent' ? (componentId ?? null) : null,
+          team_id: type === 'team' ? (componentId ?? null) : null,
+          workflow_id: type === 'workflow' ? (componentId ?? null) : null,
+          user_id: owner,
+          session_name: b.session_name ?? null,
+          session_state: json(b.session_state),
+          metadata: json(b.metadata),
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.column('session_id').doNothing())
+        .returning('session_id')
+        .executeTakeFirst();
+      if (!inserted)
+        fail(
+          409,
+          `Session with id '${sessionId}' already exists. Use PATCH /sessions/${sessionId} to update it.`,
+        );
+      const row = await findSession(sessionId, undefined, undefined);
+      if (!row) fail(404, `Session with id '${sessionId}' not found`);
+      return { status: 201, body: await detail(row) };
+    },
+
+    async deleteSessions({ query, body, caller }) {
+      if (body.session_ids.length !== body.session_types.length)
+        fail(400, 'Session IDs and session types must have the same length');
+      let q = db().deleteFrom('sessions').where('session_id', 'in', body.session_ids);
+      const userId = readScope(caller, query.user_id);
+      if (userId !== undefined) q = q.where('user_id', '=', userId);
+      await q.execute();
+      return { status: 204 };
+    },
+
+    async getSession({ path, query, caller }) {
+      const row = await requireSession(caller, path.session_id, query);
+      return { status: 200, body: await detail(row) };
+    },
+
+    async updateSession({ path, query, body, caller }) {
+      const row = await requireSession(caller, path.session_id, query);
+      const changes: {
+        session_name?: string;
+        session_state?: ReturnType<typeof json>;
+        metadata?: ReturnType<typeof json>;
+        summary?: ReturnType<typeof json>;
+        user_id?: string;
+        updated_at: Date;
+      } = { updated_at: ctx.now() };
+      if (body.session_name !== undefined && body.session_name !== null)
+        changes.session_name = body.session_name;
+      if (body.session_state !== undefined && body.session_state !== null)
+        changes.session_state = json(body.session_state);
+      if (body.metadata !== undefined && body.metadata !== null) changes.metadata = json(body.metadata);
+      if (body.summary !== undefined && body.summary !== null) changes.summary = json(body.summary);
+      // The session stays attributed to an isolated caller (research §5: enforce_owner_on_entity).
+      if (caller.scopedUserId !== null) changes.user_id = caller.scopedUserId;
+      await db().updateTable('sessions').set(changes).where('session_id', '=', row.session_id).execute();
+      const updated = await findSession(row.session_id, undefined, undefined);
+      if (!updated) fail(404, `Session with id '${row.session_id}' not found`);
+      return { status: 200, body: await detail(updated) };
+    },
+
+    async deleteSession({ path, query, caller }) {
+      let q = db().deleteFrom('sessions').where('session_id', '=', path.session_id);
+      const userId = readScope(caller, query.user_id);
+      if (userId !== undefined) q = q.where('user_id', '=', userId);
+      await q.execute();
+      return { status: 204 };
+    },
+
+    async listSessionRuns({ path, query, caller }) {
+      const found = await findSession(path.session_id, readScope(caller, query.user_id), query.type);
+      if (!found) fail(404, `Session with ID ${path.session_id} not found`);
+      let q = db().selectFrom('runs').selectAll().where('session_id', '=', found.session_id);
+      if (typeof query.created_after === 'number')
+        q = q.where('created_at', '>=', new Date(query.created_after * 1000));
+      if (typeof query.created_before === 'number')
+        // Inclusive of the whole second named.
+        q = q.where('created_at', '<', new Date((query.created_before + 1) * 1000));
+      const rows = await q.orderBy('created_at', 'asc').orderBy('run_id', 'asc').execute();
+      return { status: 200, body: rows.map(toSessionRun) };
+    },
+
+    async getSessionRun({ path, query, caller }) {
+      const found = await findSession(path.session_id, readScope(caller, query.user_id), query.type);
+      if (!found) fail(404, `Session with ID ${path.session_id} not found`);
+      const runs = await sessionRuns(found.session_id);
+      if (runs.length === 0) fail(404, `Session with ID ${path.session_id} has no runs`);
+      const run = runs.find((r) => r.run_id === path.run_id);
+      if (!run) fail(404, `Run with ID ${path.run_id} not found in session ${path.session_id}`);
+      return { status: 200, body: toSessionRun(run) };
+    },
+
+    async renameSession({ path, query, body, caller }) {
+      const row = await requireSession(caller, path.session_id, query);
+      await db()
+        .updateTable('sessions')
+        .set({ session_name: body.session_name, updated_at: ctx.now() })
+        .where('session_id', '=', row.session_id)
+        .execute();
+      const updated = await findSession(row.session_id, undefined, undefined);
+      if (!updated) fail(404, `Session with id '${row.session_id}' not found`);
+      return { status: 200, body: await detail(updated) };
+    },
+  };
+}
