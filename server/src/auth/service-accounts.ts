@@ -19,6 +19,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { JWTPayload } from 'jose';
 import type { Db } from '../db/index.js';
+import { serviceAccounts } from '../db/repos/index.js';
+import type { ServiceAccountRow } from '../db/schema.js';
 import { AuthError, HttpError } from './errors.js';
 import type { TokenVerifier } from './verify.js';
 
@@ -176,11 +178,7 @@ export function createServiceAccountVerifier(options: ServiceAccountVerifierOpti
     if (last !== undefined && t - last < lastUsedInterval && lastUsedInterval > 0) return;
     boundedSet(lastUsedWrites, p.serviceAccountId, t, maxEntries);
     try {
-      await db
-        .updateTable('service_accounts')
-        .set({ last_used_at: new Date(t) })
-        .where('id', '=', p.serviceAccountId)
-        .execute();
+      await serviceAccounts.touch(db, p.serviceAccountId, new Date(t));
     } catch {
       // Bookkeeping only: a failed write never fails the request.
     }
@@ -195,7 +193,11 @@ export function createServiceAccountVerifier(options: ServiceAccountVerifierOpti
     const sha256 = hashToken(token);
     if (ttl > 0) {
       const hit = cache.get(sha256);
-      if (hit && t - hit.at <= ttl && (hit.principal.expiresAt === null || hit.principal.expiresAt.getTime() > t)) {
+      if (
+        hit &&
+        t - hit.at <= ttl &&
+        (hit.principal.expiresAt === null || hit.principal.expiresAt.getTime() > t)
+      ) {
         await touch(hit.principal, t);
         return hit.principal;
       }
@@ -203,32 +205,26 @@ export function createServiceAccountVerifier(options: ServiceAccountVerifierOpti
     }
     let found: ServiceAccountPrincipal | null = null;
     if (TOKEN_SHAPE.test(token)) {
-      let row:
-        | {
-            id: string;
-            name: string;
-            token_sha256: string;
-            scopes: string[];
-            expires_at: Date | null;
-            revoked_at: Date | null;
-          }
-        | undefined;
+      let row: ServiceAccountRow | undefined;
       try {
-        row = await db
-          .selectFrom('service_accounts')
-          .select(['id', 'name', 'token_sha256', 'scopes', 'expires_at', 'revoked_at'])
-          .where('token_sha256', '=', sha256)
-          .executeTakeFirst();
+        row = await serviceAccounts.findByTokenHash(db, sha256);
       } catch (cause) {
         throw new HttpError(503, AUTHENTICATION_UNAVAILABLE, { 'Retry-After': '5' }, { cause });
       }
       const stored = Buffer.from(row?.token_sha256 ?? '', 'utf8');
       const computed = Buffer.from(sha256, 'utf8');
       const same = stored.length === computed.length && timingSafeEqual(stored, computed);
-      if (row && same && row.revoked_at === null && (row.expires_at === null || row.expires_at.getTime() > t)) {
+      if (
+        row &&
+        same &&
+        row.revoked_at === null &&
+        (row.expires_at === null || row.expires_at.getTime() > t)
+      ) {
         found = Object.freeze({
           principal: principalOf(row.name),
-          scopes: Object.freeze(Array.isArray(row.scopes) ? row.scopes.filter((s) => typeof s === 'string') : []),
+          scopes: Object.freeze(
+            Array.isArray(row.scopes) ? row.scopes.filter((s) => typeof s === 'string') : [],
+          ),
           serviceAccountId: row.id,
           name: row.name,
           expiresAt: row.expires_at,
@@ -243,7 +239,9 @@ export function createServiceAccountVerifier(options: ServiceAccountVerifierOpti
     // The limiter shapes only the failure answer, so a flood of bad tokens from an address
     // shared with a legitimate client never locks that client out.
     if (isLimited(key, t)) {
-      throw new HttpError(429, TOO_MANY_FAILED_ATTEMPTS, { 'Retry-After': String(Math.ceil(windowMs / 1000)) });
+      throw new HttpError(429, TOO_MANY_FAILED_ATTEMPTS, {
+        'Retry-After': String(Math.ceil(windowMs / 1000)),
+      });
     }
     const list = failures.get(key) ?? [];
     list.push(t);
@@ -316,7 +314,11 @@ export interface ClaimNames {
 }
 
 /** Claims standing for a non-JWT principal, for the middleware's `buildCallerContext`. */
-export function principalClaims(userId: string, scopes: readonly string[], names: ClaimNames = {}): JWTPayload {
+export function principalClaims(
+  userId: string,
+  scopes: readonly string[],
+  names: ClaimNames = {},
+): JWTPayload {
   return { [names.userIdClaim ?? 'sub']: userId, [names.scopesClaim ?? 'scopes']: [...scopes] };
 }
 

@@ -1,0 +1,192 @@
+/**
+ * @module The public docs routes (`/docs`, `/redoc`, `/openapi.json`, `/docs/oauth2-redirect`)
+ * and the Swagger UI assets they load, served from the installed `swagger-ui-dist` (no CDN).
+ *
+ * The pages run no inline script: the Swagger UI is started by `agentos-docs.js`, served with the
+ * assets, so a strict Content-Security-Policy (`script-src 'self'`) holds. Mount the assets
+ * outside the operation router, before authentication (they are static and public):
+ * `app.use('/docs/assets', createDocsAssets())`.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Router } from 'express';
+import type { ServerContext } from '../context.js';
+import apiSpec from '../generated/openapi.json' with { type: 'json' };
+import type { Handlers } from '../generated/server.js';
+
+type DocsOperations = 'getDocs' | 'getRedoc' | 'getOpenApiDocument' | 'getDocsOAuth2Redirect';
+
+export interface DocsOptions {
+  /** Serve the docs (default true; env `DOCS_ENABLED`). Off: every docs route answers 404. */
+  readonly enabled?: boolean | undefined;
+  /** Where the assets are mounted, relative to the app (default `/docs/assets`). */
+  readonly assetsPath?: string | undefined;
+}
+
+/** Files of swagger-ui-dist the pages use; nothing else of the package is served. */
+const ASSETS: Readonly<Record<string, string>> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
+  'oauth2-redirect.js': 'text/javascript; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
+  'favicon-16x16.png': 'image/png',
+};
+
+/** Starts the Swagger UI from the page's data attributes (no inline script). */
+const INIT_SCRIPT = `window.addEventListener('load', function () {
+  var el = document.getElementById('swagger-ui');
+  window.ui = SwaggerUIBundle({
+    url: el.getAttribute('data-openapi-url'),
+    oauth2RedirectUrl: window.location.origin + el.getAttribute('data-oauth2-redirect'),
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    persistAuthorization: false,
+    displayRequestDuration: true,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    plugins: [SwaggerUIBundle.plugins.DownloadUrl],
+    layout: 'StandaloneLayout'
+  });
+});
+`;
+
+const CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+const PAGE_HEADERS = {
+  'Content-Security-Policy': CSP,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-cache',
+} as const;
+
+/** The installed swagger-ui-dist folder. */
+export function swaggerUiDistPath(): string {
+  return dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/**
+ * The Swagger UI assets (`GET /<file>` for the files the pages use, and `agentos-docs.js`).
+ * @example app.use('/docs/assets', createDocsAssets())
+ */
+export function createDocsAssets(): Router {
+  const dir = swaggerUiDistPath();
+  const router = Router({ caseSensitive: true, strict: true });
+  const cache = new Map<string, Buffer>();
+  router.get('/:file', function agentosDocsAsset(req, res, next) {
+    const file = req.params.file;
+    const type = file === 'agentos-docs.js' ? 'text/javascript; charset=utf-8' : ASSETS[file];
+    if (!type) {
+      next();
+      return;
+    }
+    let body = cache.get(file);
+    if (!body) {
+      body = file === 'agentos-docs.js' ? Buffer.from(INIT_SCRIPT) : readFileSync(join(dir, file));
+      cache.set(file, body);
+    }
+    res.setHeader('Content-Type', type);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'public, max-age=86400');
+    res.status(200).end(body);
+  });
+  return router;
+}
+
+/**
+ * Creates the docs handlers.
+ * @param options `enabled` (default true), `assetsPath` (default `/docs/assets`)
+ */
+export function createDocsHandlers(
+  _ctx: ServerContext,
+  options: DocsOptions = {},
+): Pick<Handlers, DocsOperations> {
+  const enabled = options.enabled !== false;
+  const assets = options.assetsPath ?? '/docs/assets';
+  const notFound = { status: 404, body: { detail: 'Not Found' } } as const;
+  const documents = new Map<string, Record<string, unknown>>();
+
+  /** The app's mount path (`req.baseUrl`), so the pages work under a prefix too. */
+  const baseOf = (req: { baseUrl?: string }) => (req.baseUrl ?? '').replace(/\/+$/, '');
+
+  return {
+    getDocs({ req }) {
+      if (!enabled) return notFound;
+      const base = baseOf(req);
+      const a = escapeHtml(`${base}${assets}`);
+      const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>AgentOS API</title>
+<link rel="stylesheet" href="${a}/swagger-ui.css">
+<link rel="icon" type="image/png" href="${a}/favicon-32x32.png" sizes="32x32">
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="${escapeHtml(`${base}/openapi.json`)}" data-oauth2-redirect="${escapeHtml(`${base}/docs/oauth2-redirect`)}"></div>
+<noscript>The interactive docs need JavaScript. The API description is at <a href="${escapeHtml(`${base}/openapi.json`)}">/openapi.json</a>.</noscript>
+<script src="${a}/swagger-ui-bundle.js"></script>
+<script src="${a}/swagger-ui-standalone-preset.js"></script>
+<script src="${a}/agentos-docs.js"></script>
+</body>
+</html>
+`;
+      return { status: 200, body: html, contentType: 'text/html', headers: PAGE_HEADERS };
+    },
+
+    getRedoc({ req }) {
+      if (!enabled) return notFound;
+      const base = baseOf(req);
+      const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>AgentOS API reference</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}code{background:#f3f3f3;padding:0 .2em}</style>
+</head>
+<body>
+<h1>AgentOS API reference</h1>
+<p>This server does not bundle ReDoc. The same API is documented interactively at
+<a href="${escapeHtml(`${base}/docs`)}">/docs</a> (Swagger UI, served locally).</p>
+<p>The OpenAPI document is at <a href="${escapeHtml(`${base}/openapi.json`)}">/openapi.json</a>; any OpenAPI
+viewer can render it, for example <code>npx @redocly/cli build-docs http://HOST:PORT/openapi.json</code>.</p>
+</body>
+</html>
+`;
+      return { status: 200, body: html, contentType: 'text/html', headers: PAGE_HEADERS };
+    },
+
+    getOpenApiDocument({ req }) {
+      if (!enabled) return notFound;
+      const base = baseOf(req) || '/';
+      let doc = documents.get(base);
+      if (!doc) {
+        // Same origin as the page: "Try it out" calls this server wherever it listens.
+        doc = {
+          ...(apiSpec as Record<string, unknown>),
+          servers: [{ url: base, description: 'This AgentOS' }],
+        };
+        documents.set(base, doc);
+      }
+      return { status: 200, body: doc };
+    },
+
+    getDocsOAuth2Redirect({ req }) {
+      if (!enabled) return notFound;
+      const html = `<!doctype html>
+<html lang="en-US">
+<head><meta charset="utf-8"><title>Swagger UI: OAuth2 Redirect</title></head>
+<body>
+<script src="${escapeHtml(`${baseOf(req)}${assets}`)}/oauth2-redirect.js"></script>
+</body>
+</html>
+`;
+      return { status: 200, body: html, contentType: 'text/html', headers: PAGE_HEADERS };
+    },
+  };
+}
