@@ -19,8 +19,21 @@ import type { AgentOSConfig, AgentOSOptions, OperationHandler } from './config/o
 import { resolveConfig } from './config/resolve.js';
 import { routes as generatedRoutes } from './generated/routes.js';
 import { createRouter, type Handlers } from './generated/server.js';
+import { randomUUID } from 'node:crypto';
+import {
+  bindClientAddress,
+  createInternalToken,
+  createServiceAccountVerifier,
+  type InternalToken,
+  withServiceAccounts,
+} from './auth/service-accounts.js';
+import type { ServerContext } from './context.js';
+import { type Database, DEFAULT_DATA_DIR, openDatabase } from './db/index.js';
+import { createDocsAssets } from './handlers/docs.js';
 import { createHandlers } from './handlers/index.js';
 import { createLogger, type Logger } from './log.js';
+import { createRunRuntime, modelProvidersFromEnv } from './runtime/index.js';
+import { type Scheduler, startScheduler } from './scheduler/index.js';
 
 /** A configured server, not yet listening. */
 export interface AgentOS {
@@ -29,6 +42,8 @@ export interface AgentOS {
   readonly logger: Logger;
   /** The token verifier (warm it up with `verifier.warmUp()`). */
   readonly verifier: TokenVerifier;
+  /** The handlers' context: database, run engine, clock. */
+  readonly context: ServerContext;
   /** Starts listening (default `config.port` / `config.host`); resolves once bound. */
   listen(port?: number, host?: string): Promise<Server>;
   /** Stops every server started by `listen` and releases resources. */
@@ -39,7 +54,31 @@ export interface AgentOS {
 export interface CreateAgentOSOptions extends AgentOSOptions {
   /** A config file (`agentos.config.yaml` / `.json`) whose options sit below the code options. */
   configFile?: string | undefined;
+  /**
+   * An open database to use (not closed by `close()`). Otherwise one is opened from `storage`, else
+   * `DATABASE_URL` (PostgreSQL), else `AGENTOS_DATA_DIR` (PGlite; `:memory:` for memory), else an
+   * in-memory PGlite. The CLI defaults to the data directory `./.agentos/data`.
+   */
+  database?: Database | undefined;
+  storage?: { url?: string; dataDir?: string; memory?: boolean } | undefined;
+  /** Run the scheduler once listening (default false; the CLI turns it on unless `AGENTOS_SCHEDULER=false`). */
+  scheduler?: boolean | undefined;
 }
+
+/** Where the database lives, from the options, then the environment (memory by default). */
+export function storageFrom(
+  options: CreateAgentOSOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  fallbackDataDir?: string,
+): { url?: string; dataDir?: string; memory?: boolean } {
+  if (options.storage) return options.storage;
+  if (env.DATABASE_URL) return { url: env.DATABASE_URL };
+  const dir = env.AGENTOS_DATA_DIR ?? fallbackDataDir;
+  if (dir === ':memory:' || dir === undefined) return { memory: true };
+  return { dataDir: dir };
+}
+
+export { DEFAULT_DATA_DIR };
 
 /** Adds `Allow` to OPTIONS answers for known paths (RFC 9110 §9.3.7), before CORS ends them. */
 function allowOnOptions(index: RouteIndex): RequestHandler {
@@ -171,11 +210,40 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
   const custom = options.routeTable !== undefined;
   const routeTable = options.routeTable ?? generatedRoutes;
   const index = compileRoutes(routeTable, { adminScope: config.auth.adminScope });
-  const verifier = await createTokenVerifier(config.auth, { clock, logger });
+  // Everything that can refuse the configuration comes before the database is opened.
+  const jwtVerifier = await createTokenVerifier(config.auth, { clock, logger });
+  const ownDatabase = options.database === undefined;
+  const database = options.database ?? (await openDatabase({ ...storageFrom(options, env), logger }));
+  const instanceId = randomUUID();
+  const runtime = createRunRuntime({
+    config,
+    database,
+    logger,
+    now: clock,
+    instanceId,
+    models: modelProvidersFromEnv(env),
+  });
+  const context: ServerContext = { config, database, logger, runtime, now: clock, startedAt: clock(), instanceId };
+
+  const serviceAccounts = createServiceAccountVerifier({
+    db: database.db,
+    now: clock,
+    cacheTtlMs: Number(env.SERVICE_ACCOUNT_CACHE_TTL_SECONDS ?? 30) * 1000,
+  });
+  // Several instances behind one load balancer share AGENTOS_INTERNAL_TOKEN; alone, it is random.
+  const internal: InternalToken = createInternalToken({ token: env.AGENTOS_INTERNAL_TOKEN });
+  const verifier = withServiceAccounts(jwtVerifier, {
+    serviceAccounts,
+    internal,
+    claims: config.auth,
+  });
   for (const w of [...config.warnings, ...verifier.warnings]) logger.warn(w);
 
   const handlers: Record<string, OperationHandler> = {
-    ...createHandlers({ config, routes: routeTable, startedAt: clock() }),
+    ...(createHandlers(context, {
+      serviceAccounts,
+      docsEnabled: env.DOCS_ENABLED !== 'false',
+    }) as unknown as Record<string, OperationHandler>),
     ...options.handlers,
   };
 
@@ -194,6 +262,10 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
       maxAge: 600,
     }),
   );
+  // Swagger UI's static files are public, like /docs itself; they are not operations of the spec.
+  app.use('/docs/assets', createDocsAssets());
+  // The client address, for the service-account failure limiter.
+  app.use(bindClientAddress());
   app.use(createAuthMiddleware({ config: config.auth, index, verifier, logger }));
   if (options.routes) {
     // Custom routes come before the operation router, which answers 404/405 for everything else.
@@ -224,22 +296,39 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
   app.use(errorHandler(logger));
 
   const servers = new Set<Server>();
+  let scheduler: Scheduler | undefined;
   return {
     app,
     config,
     logger,
     verifier,
+    context,
     listen(port = config.port, host = config.host) {
       return new Promise((resolveListen, reject) => {
         const server = app.listen(port, host, (err?: Error) => {
-          if (err) reject(err);
-          else resolveListen(server);
+          if (err) {
+            reject(err);
+            return;
+          }
+          if (options.scheduler && !scheduler) {
+            // The scheduler calls this very instance over loopback with the internal token.
+            const address = server.address();
+            const boundPort = typeof address === 'object' && address ? address.port : port;
+            scheduler = startScheduler({
+              ctx: context,
+              baseUrl: `http://127.0.0.1:${boundPort}`,
+              internalToken: internal,
+            });
+          }
+          resolveListen(server);
         });
         servers.add(server);
         server.on('close', () => servers.delete(server));
       });
     },
     async close() {
+      await scheduler?.stop();
+      scheduler = undefined;
       await Promise.all(
         [...servers].map(
           (s) =>
@@ -249,6 +338,8 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
             }),
         ),
       );
+      await runtime.close();
+      if (ownDatabase) await database.close();
     },
   };
 }

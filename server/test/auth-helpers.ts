@@ -3,6 +3,7 @@
  * a frozen clock, the route table of the bundled spec, an in-process server on 127.0.0.1:0 with
  * spy handlers, and raw HTTP requests (no client-side URL normalisation).
  */
+import { after } from 'node:test';
 import { createHash, createHmac, sign as cryptoSign, KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,7 @@ import type { CallerContext, RouteSpec } from '@agentos/core';
 import { exportJWK, exportSPKI, generateKeyPair, type JWK, SignJWT } from 'jose';
 import pino, { type Logger } from 'pino';
 import { type AgentOS, type CreateAgentOSOptions, createAgentOS } from '../src/app.js';
+import { type Database, openDatabase } from '../src/db/index.js';
 import type { OperationHandler } from '../src/config/options.js';
 import { routes as generatedRoutes } from '../src/generated/routes.js';
 
@@ -127,6 +129,17 @@ export function captureLogger(): { logger: Logger; lines: Record<string, unknown
 
 export const silent = () => pino({ level: 'silent' });
 
+let shared: Promise<Database> | undefined;
+/** The in-memory database the servers of this test process share, closed after the file's tests. */
+export function sharedDatabase(): Promise<Database> {
+  if (!shared) {
+    shared = openDatabase({ memory: true });
+    // PGlite keeps the event loop alive: without this the test file never exits.
+    after(async () => (await shared)?.close());
+  }
+  return shared;
+}
+
 /** A running test server. */
 export interface TestServer {
   readonly os: AgentOS;
@@ -148,6 +161,8 @@ export async function startServer(options: CreateAgentOSOptions = {}, spy = true
     env: {},
     logger: silent(),
     clock,
+    // One in-memory database per test process: opening PGlite costs about a second.
+    ...(options.storage ? {} : { database: await sharedDatabase() }),
     ...options,
     handlers: { ...(spy ? spyHandlers(routes, calls) : {}), ...options.handlers },
   });

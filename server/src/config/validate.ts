@@ -69,6 +69,9 @@ export const CODE_ONLY_KEYS: readonly string[] = [
   'routeTable',
   'baseDir',
   'configFile',
+  'database',
+  'storage',
+  'scheduler',
 ];
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -7,7 +7,14 @@
 export type EntityKind = 'agent' | 'team' | 'workflow';
 
 /** PENDING | RUNNING | COMPLETED | PAUSED | CANCELLED | ERROR | REGENERATED (spec `RunStatus`). */
-export type RunStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'PAUSED' | 'CANCELLED' | 'ERROR' | 'REGENERATED';
+export type RunStatus =
+  | 'PENDING'
+  | 'RUNNING'
+  | 'COMPLETED'
+  | 'PAUSED'
+  | 'CANCELLED'
+  | 'ERROR'
+  | 'REGENERATED';
 
 export interface RunOnceInput {
   readonly kind: EntityKind;
@@ -59,8 +66,8 @@ export interface StartRunInput {
   /** An existing or new session id; a UUID is generated when absent. */
   readonly sessionId?: string | undefined;
   /**
-   * When set, an existing session must belong to this user (or to nobody), else the start fails
-   * with `ERR_RUN_SESSION_NOT_FOUND`: a run never enters another user's session.
+   * When set (user isolation), an existing session must belong to exactly this user, else the
+   * start fails with `ERR_RUN_SESSION_NOT_FOUND`: a run never enters another user's session.
    */
   readonly sessionOwner?: string | null | undefined;
   readonly sessionState?: Readonly<Record<string, unknown>> | undefined;
@@ -147,32 +154,56 @@ export interface ResumeRunInput {
   readonly pollIntervalMs?: number | undefined;
 }
 
+/**
+ * What the rest of the server needs from the run engine. `runOnce` and `close` are all that evals
+ * and the scheduler use; the run handlers also need the optional members, which the engine made
+ * by `createRunRuntime` always has (`RunEngine`). They are optional so that test doubles that only
+ * run things once stay valid.
+ */
 export interface RunRuntime {
   /** Runs an entity to completion (or pause) without streaming; persists like any run. */
   runOnce(input: RunOnceInput): Promise<RunOnceResult>;
+  /** Cancels background work and waits for in-flight persistence. */
+  close(): Promise<void>;
   /**
    * Starts a run: creates the session if missing and the run row, then executes in-process.
    * @throws {RunRuntimeError} `ERR_RUN_ENTITY_NOT_FOUND`, `ERR_RUN_SESSION_NOT_FOUND`,
    *   `ERR_RUN_SESSION_MISMATCH`, `ERR_RUN_CLOSED`
    */
-  start(input: StartRunInput): Promise<RunHandle>;
+  start?(input: StartRunInput): Promise<RunHandle>;
   /**
    * Continues a PAUSED run with the decisions given (and any resolved approval).
    * @throws {RunRuntimeError} `ERR_RUN_NOT_FOUND`, `ERR_RUN_APPROVAL_PENDING`,
    *   `ERR_RUN_NOT_CONTINUABLE`, `ERR_RUN_REQUIREMENTS_UNRESOLVED`
    */
-  continue(input: ContinueRunInput): Promise<RunHandle>;
+  continue?(input: ContinueRunInput): Promise<RunHandle>;
   /**
    * Stores a cancel intent (even for unknown runs) and stops the run if this instance runs it.
    * A PAUSED run becomes CANCELLED at once.
    */
-  cancel(runId: string, options?: { sessionId?: string | null; requestedBy?: string | null }): Promise<void>;
+  cancel?(runId: string, options?: { sessionId?: string | null; requestedBy?: string | null }): Promise<void>;
   /**
    * The resume stream: meta frames (`catch_up`, `subscribed`, `replay`, `error`) and the events
    * after `lastEventIndex`, then live events while the run is active (polling the database when
    * another instance runs it). Each run event frame carries `event_index` and `run_id`.
    */
+  resume?(input: ResumeRunInput): RunEventStream;
+}
+
+/** The full engine, as `createRunRuntime` makes it. */
+export interface RunEngine extends RunRuntime {
+  start(input: StartRunInput): Promise<RunHandle>;
+  continue(input: ContinueRunInput): Promise<RunHandle>;
+  cancel(runId: string, options?: { sessionId?: string | null; requestedBy?: string | null }): Promise<void>;
   resume(input: ResumeRunInput): RunEventStream;
-  /** Cancels background work and waits for in-flight persistence. */
-  close(): Promise<void>;
+}
+
+/** True when a runtime has the members the run handlers need. */
+export function isRunEngine(runtime: RunRuntime): runtime is RunEngine {
+  return (
+    typeof runtime.start === 'function' &&
+    typeof runtime.continue === 'function' &&
+    typeof runtime.cancel === 'function' &&
+    typeof runtime.resume === 'function'
+  );
 }

@@ -1,0 +1,377 @@
+/**
+ * The storage layer: one schema and one set of migrations, run through Kysely on either
+ *
+ * - PGlite (embedded PostgreSQL in WebAssembly): a data directory (default `./.agentos/data`)
+ *   or memory (tests); or
+ * - PostgreSQL through a connection URL (`DATABASE_URL`); several server instances may share it.
+ *
+ * `openDatabase` opens, runs the pending migrations (on PostgreSQL under an advisory lock, so
+ * instances starting together do not collide) and answers a `Database`.
+ *
+ * Durability on PGlite: relaxed durability is off, so a statement resolves only after PGlite has
+ * written it; on a data directory the server also runs with `fsync=on`, with the WAL synced by
+ * a real `fsync(2)` at every commit (PGlite's Node filesystem otherwise makes fsync a no-op), so
+ * an acknowledged commit survives a process kill and an OS crash alike.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrationProvider } from './migrations/index.js';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { Schema } from './schema.js';
+
+export { migrations } from './migrations/index.js';
+export * from './repos/index.js';
+export type * from './schema.js';
+export * from './util.js';
+
+/** Minimal logger (pino-compatible). */
+export interface DbLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface OpenDatabaseOptions {
+  /** `postgres://…` (or `postgresql://…`): use PostgreSQL. Takes precedence over the rest. */
+  url?: string;
+  /** PGlite data directory (default `./.agentos/data`, resolved against the working directory). */
+  dataDir?: string;
+  /** PGlite in memory (nothing is written to disk). */
+  memory?: boolean;
+  /**
+   * PostgreSQL only: the schema to work in (created if missing; it becomes the `search_path`).
+   * Default: the server's default search path (normally `public`). Tests use a fresh one each.
+   */
+  schema?: string;
+  /** Run the pending migrations on open (default true). */
+  migrate?: boolean;
+  /** PostgreSQL only: maximum pool size (default 10, at least 2). */
+  poolSize?: number;
+  /** PostgreSQL only: how long to wait for a connection before failing (default 10 000 ms). */
+  connectTimeoutMs?: number;
+  /**
+   * PGlite data directory only: run with `fsync=on` and sync the WAL at each commit (default
+   * true). Turning it off keeps durability against a process crash but not against an OS crash.
+   */
+  fsync?: boolean;
+  logger?: DbLogger;
+}
+
+export interface Database {
+  db: Kysely<Schema>;
+  kind: 'pglite' | 'postgres';
+  /** Closes the pool or the PGlite instance (waiting for the statement in flight). Idempotent. */
+  close(): Promise<void>;
+  /** Resolves when the database answers `SELECT 1`. */
+  ping(): Promise<void>;
+}
+
+export const DEFAULT_DATA_DIR = './.agentos/data';
+
+/** Advisory lock key held while migrating (PostgreSQL); 'AgentOS' in ASCII. */
+const MIGRATION_LOCK_KEY = '18409558828666707';
+
+const OID_INT8 = 20;
+const OID_DATE = 1082;
+
+const silent: DbLogger = { info() {}, warn() {}, error() {} };
+
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  const logger = options.logger ?? silent;
+  const opened = options.url ? await openPostgres(options, logger) : await openPGlite(options, logger);
+  try {
+    if (options.migrate !== false) await opened.migrate();
+  } catch (err) {
+    await opened.database.close();
+    throw err;
+  }
+  return opened.database;
+}
+
+interface Opened {
+  database: Database;
+  migrate(): Promise<void>;
+}
+
+function makeDatabase(db: Kysely<Schema>, kind: Database['kind']): Database {
+  let closing: Promise<void> | undefined;
+  return {
+    db,
+    kind,
+    close() {
+      closing ??= db.destroy();
+      return closing;
+    },
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+  };
+}
+
+async function runMigrations(db: Kysely<Schema>, logger: DbLogger): Promise<void> {
+  const current = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  const schema = current.rows[0]?.schema;
+  if (!schema) throw new Error('no current schema: the search_path names no existing schema');
+  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableSchema: schema });
+  const { error, results } = await migrator.migrateToLatest();
+  for (const r of results ?? []) {
+    if (r.status === 'Success') logger.info({ migration: r.migrationName }, 'database migration applied');
+    else if (r.status === 'Error') logger.error({ migration: r.migrationName }, 'database migration failed');
+  }
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+}
+
+// ------------------------------------------------------------------------------------ PostgreSQL
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+async function openPostgres(options: OpenDatabaseOptions, logger: DbLogger): Promise<Opened> {
+  const schema = options.schema;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  const types = {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === OID_INT8) return (v: string) => Number(v);
+      if (oid === OID_DATE) return (v: string) => v;
+      // biome-ignore lint/suspicious/noExplicitAny: pg's overloads do not accept a union format.
+      return pg.types.getTypeParser(oid, format as any);
+    },
+  };
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: Math.max(2, options.poolSize ?? 10),
+    // Fail (→ 503) rather than hang when the server is unreachable; keep idle sockets alive.
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    keepAlive: true,
+    types: types as pg.CustomTypesConfig,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL client failed'));
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const database = makeDatabase(db, 'postgres');
+  try {
+    await database.ping();
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  logger.info({ kind: 'postgres', schema: schema ?? null }, 'database opened');
+  return {
+    database,
+    async migrate() {
+      // A session-level advisory lock on a dedicated client serialises instances that start
+      // together: the first migrates, the others wait and then find nothing to do.
+      const client = await pool.connect();
+      try {
+        await client.query(`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
+        try {
+          if (schema) await client.query(`create schema if not exists "${schema}"`);
+          await runMigrations(db, logger);
+        } finally {
+          await client.query(`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
+        }
+      } finally {
+        client.release();
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------- PGlite
+
+interface EmscriptenStream {
+  nfd?: number;
+}
+interface PGliteInternals {
+  mod?: {
+    NODEFS?: { stream_ops?: { fsync?: (stream: EmscriptenStream) => number } };
+    FS?: { ErrnoError: new (errno: number) => Error };
+  };
+}
+
+const EMSCRIPTEN_EIO = 29;
+
+/**
+ * PGlite's Node filesystem writes through `fs.writeSync` but has no `fsync` stream operation, so
+ * PostgreSQL's fsync calls do nothing. Give it a real one. Answers false when PGlite's internals
+ * are not as expected (the server then still survives a process crash, not an OS crash).
+ */
+function installFsync(pglite: PGlite): boolean {
+  const mod = (pglite as unknown as PGliteInternals).mod;
+  const ops = mod?.NODEFS?.stream_ops;
+  if (!mod || !ops) return false;
+  ops.fsync = (stream: EmscriptenStream) => {
+    if (typeof stream.nfd !== 'number') return 0;
+    try {
+      fsyncSync(stream.nfd);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EINVAL' || code === 'EBADF' || code === 'EISDIR' || code === 'ENOTSUP') return 0;
+      if (mod.FS) throw new mod.FS.ErrnoError(EMSCRIPTEN_EIO);
+      throw err;
+    }
+    return 0;
+  };
+  return true;
+}
+
+const PGLITE_PARSERS = {
+  [OID_INT8]: (v: string) => Number(v),
+  [OID_DATE]: (v: string) => v,
+};
+
+let template: Promise<Blob | File> | undefined;
+
+/** The data directory of a fresh, migrated in-memory database (made once per process). */
+async function memoryTemplate(logger: DbLogger): Promise<Blob | File> {
+  template ??= (async () => {
+    const pglite = new PGlite({ parsers: PGLITE_PARSERS, relaxedDurability: false });
+    const db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
+    try {
+      await runMigrations(db, logger);
+      return await pglite.dumpDataDir('none');
+    } finally {
+      await db.destroy();
+    }
+  })();
+  try {
+    return await template;
+  } catch (err) {
+    template = undefined;
+    throw err;
+  }
+}
+
+// ------------------------------------------------------------------------- data directory lock
+
+/** Data directories this process holds open. */
+const heldDirs = new Set<string>();
+
+/**
+ * PGlite is a single-process database: two processes (or two opens in one process) on one data
+ * directory would corrupt it. `<dataDir>.lock` holds the owner's pid and host; a lock left by a
+ * process that no longer runs (a crash) is taken over. Answers the release function.
+ */
+function lockDataDir(dataDir: string, logger: DbLogger): () => void {
+  if (heldDirs.has(dataDir))
+    throw new Error(`PGlite data directory already open in this process: ${dataDir}`);
+  const lockPath = `${dataDir}.lock`;
+  const host = hostname();
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      try {
+        writeSync(fd, JSON.stringify({ pid: process.pid, host }));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      heldDirs.add(dataDir);
+      return () => {
+        heldDirs.delete(dataDir);
+        rmSync(lockPath, { force: true });
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let previous: { pid?: unknown; host?: unknown } = {};
+    try {
+      previous = JSON.parse(readFileSync(lockPath, 'utf8'));
+    } catch {
+      // Unreadable or half-written: the owner crashed while locking; take it over.
+    }
+    if (
+      typeof previous.pid === 'number' &&
+      previous.host === host &&
+      previous.pid !== process.pid &&
+      processAlive(previous.pid)
+    ) {
+      throw new Error(
+        `PGlite data directory ${dataDir} is in use by process ${previous.pid} (lock file ${lockPath}): ` +
+          'run one server per data directory, or use PostgreSQL (DATABASE_URL) for several instances',
+      );
+    }
+    logger.warn({ lockPath, previous }, 'taking over a stale PGlite data directory lock');
+    rmSync(lockPath, { force: true });
+  }
+  throw new Error(`could not lock PGlite data directory ${dataDir} (lock file ${lockPath})`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function openPGlite(options: OpenDatabaseOptions, logger: DbLogger): Promise<Opened> {
+  const parsers = PGLITE_PARSERS;
+  let pglite: PGlite;
+  let dataDir: string | undefined;
+  let synced = false;
+  let unlock: (() => void) | undefined;
+  if (options.memory) {
+    // A fresh in-memory database is initdb'd in WebAssembly (seconds); later ones in the same
+    // process load a migrated template instead (well under a second).
+    const template = options.migrate === false ? undefined : await memoryTemplate(logger);
+    pglite = new PGlite({
+      parsers,
+      relaxedDurability: false,
+      ...(template ? { loadDataDir: template } : {}),
+    });
+    await pglite.waitReady;
+  } else {
+    dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir, logger);
+    const fsync = options.fsync !== false;
+    const startParams = fsync
+      ? [
+          ...PGlite.defaultStartParams.filter((p) => p !== '-F'),
+          '-c',
+          'fsync=on',
+          '-c',
+          'wal_sync_method=fsync',
+        ]
+      : undefined;
+    try {
+      pglite = new PGlite({
+        dataDir,
+        parsers,
+        relaxedDurability: false,
+        ...(startParams ? { startParams } : {}),
+      });
+      await pglite.waitReady;
+    } catch (err) {
+      unlock();
+      throw err;
+    }
+    if (fsync) {
+      synced = installFsync(pglite);
+      if (!synced) {
+        logger.warn({ dataDir }, 'PGlite fsync hook unavailable: commits survive a process crash only');
+      }
+    }
+  }
+  const db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
+  logger.info({ kind: 'pglite', dataDir: dataDir ?? 'memory', fsync: synced }, 'database opened');
+  const database = makeDatabase(db, 'pglite');
+  if (unlock) {
+    const release = unlock;
+    const close = database.close;
+    let closing: Promise<void> | undefined;
+    database.close = () => {
+      closing ??= close().finally(release);
+      return closing;
+    };
+  }
+  return {
+    database,
+    migrate: () => runMigrations(db, logger),
+  };
+}

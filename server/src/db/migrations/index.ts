@@ -1,0 +1,16 @@
+/**
+ * The in-code migrations, in order. Add a file `NNNN_name.ts` exporting `up` (and `down`) and
+ * list it here; names sort lexically, and Kysely refuses to run out-of-order migrations.
+ */
+import type { Migration, MigrationProvider } from 'kysely';
+import * as m0001 from './0001_initial.js';
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': m0001,
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};

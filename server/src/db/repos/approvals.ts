@@ -1,0 +1,203 @@
+/**
+ * Human approvals of paused runs. User-owned through `user_id` (the user whose run asked).
+ * Reads join the run to report `run_status`. `resolve` only changes a pending approval, so two
+ * resolvers racing (on any instances) cannot both win.
+ */
+import type { ApprovalRow, ApprovalStatus } from '../schema.js';
+import { type Db, dbNow, json, newId, type Page, type PageOptions, paging, toCount } from '../util.js';
+
+export interface NewApproval {
+  id?: string;
+  run_id: string;
+  session_id: string;
+  /** `agent`, `team` or `workflow`. */
+  source_type: string;
+  status?: ApprovalStatus;
+  approval_type?: string | null;
+  pause_type?: string | null;
+  tool_name?: string | null;
+  tool_args?: unknown;
+  expires_at?: Date | null;
+  agent_id?: string | null;
+  team_id?: string | null;
+  workflow_id?: string | null;
+  user_id?: string | null;
+  schedule_id?: string | null;
+  schedule_run_id?: string | null;
+  source_name?: string | null;
+  requirements?: unknown;
+  context?: unknown;
+}
+
+/** An approval with the status of its run (null when the run is not stored). */
+export interface ApprovalWithRun extends ApprovalRow {
+  run_status: string | null;
+}
+
+export interface ListApprovalsOptions extends PageOptions {
+  status?: ApprovalStatus;
+  sourceType?: string;
+  approvalType?: string;
+  pauseType?: string;
+  agentId?: string;
+  teamId?: string;
+  workflowId?: string;
+  userId?: string;
+  scheduleId?: string;
+  runId?: string;
+  sessionId?: string;
+}
+
+function withRun(db: Db) {
+  return db
+    .selectFrom('approvals')
+    .leftJoin('runs', 'runs.run_id', 'approvals.run_id')
+    .selectAll('approvals')
+    .select('runs.status as run_status');
+}
+
+export async function create(db: Db, a: NewApproval): Promise<ApprovalRow> {
+  return db
+    .insertInto('approvals')
+    .values({
+      id: a.id ?? newId(),
+      run_id: a.run_id,
+      session_id: a.session_id,
+      source_type: a.source_type,
+      ...(a.status ? { status: a.status } : {}),
+      approval_type: a.approval_type ?? null,
+      pause_type: a.pause_type ?? null,
+      tool_name: a.tool_name ?? null,
+      tool_args: json(a.tool_args),
+      expires_at: a.expires_at ?? null,
+      agent_id: a.agent_id ?? null,
+      team_id: a.team_id ?? null,
+      workflow_id: a.workflow_id ?? null,
+      user_id: a.user_id ?? null,
+      schedule_id: a.schedule_id ?? null,
+      schedule_run_id: a.schedule_run_id ?? null,
+      source_name: a.source_name ?? null,
+      requirements: json(a.requirements),
+      context: json(a.context),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function get(
+  db: Db,
+  id: string,
+  scope: { userId?: string } = {},
+): Promise<ApprovalWithRun | undefined> {
+  return withRun(db)
+    .where('approvals.id', '=', id)
+    .$if(scope.userId !== undefined, (q) => q.where('approvals.user_id', '=', scope.userId!))
+    .executeTakeFirst();
+}
+
+/** Approvals, newest first. */
+export async function list(db: Db, opts: ListApprovalsOptions = {}): Promise<Page<ApprovalWithRun>> {
+  const { limit, offset } = paging(opts, 100);
+  const base = db
+    .selectFrom('approvals')
+    .$if(opts.status !== undefined, (q) => q.where('approvals.status', '=', opts.status!))
+    .$if(opts.sourceType !== undefined, (q) => q.where('approvals.source_type', '=', opts.sourceType!))
+    .$if(opts.approvalType !== undefined, (q) => q.where('approvals.approval_type', '=', opts.approvalType!))
+    .$if(opts.pauseType !== undefined, (q) => q.where('approvals.pause_type', '=', opts.pauseType!))
+    .$if(opts.agentId !== undefined, (q) => q.where('approvals.agent_id', '=', opts.agentId!))
+    .$if(opts.teamId !== undefined, (q) => q.where('approvals.team_id', '=', opts.teamId!))
+    .$if(opts.workflowId !== undefined, (q) => q.where('approvals.workflow_id', '=', opts.workflowId!))
+    .$if(opts.userId !== undefined, (q) => q.where('approvals.user_id', '=', opts.userId!))
+    .$if(opts.scheduleId !== undefined, (q) => q.where('approvals.schedule_id', '=', opts.scheduleId!))
+    .$if(opts.runId !== undefined, (q) => q.where('approvals.run_id', '=', opts.runId!))
+    .$if(opts.sessionId !== undefined, (q) => q.where('approvals.session_id', '=', opts.sessionId!));
+  const [count, rows] = await Promise.all([
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    base
+      .leftJoin('runs', 'runs.run_id', 'approvals.run_id')
+      .selectAll('approvals')
+      .select('runs.status as run_status')
+      .orderBy('approvals.created_at', 'desc')
+      .orderBy('approvals.id', 'desc')
+      .limit(limit)
+      .offset(offset)
+      .execute(),
+  ]);
+  return { rows, total: toCount(count.n) };
+}
+
+/** Number of pending approvals (of one user, if given). */
+export async function countPending(db: Db, scope: { userId?: string } = {}): Promise<number> {
+  const r = await db
+    .selectFrom('approvals')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('status', '=', 'pending')
+    .$if(scope.userId !== undefined, (q) => q.where('user_id', '=', scope.userId!))
+    .executeTakeFirstOrThrow();
+  return toCount(r.n);
+}
+
+/** Pending approvals of a run (the continue gate). */
+export async function listPendingForRun(db: Db, runId: string): Promise<ApprovalRow[]> {
+  return db
+    .selectFrom('approvals')
+    .selectAll()
+    .where('run_id', '=', runId)
+    .where('status', '=', 'pending')
+    .orderBy('created_at')
+    .execute();
+}
+
+/**
+ * Resolves a pending approval. Answers the updated row, or undefined when no pending approval
+ * with that id exists (look it up to tell 404 from 409).
+ */
+export async function resolve(
+  db: Db,
+  id: string,
+  resolution: { status: 'approved' | 'rejected'; resolvedBy?: string | null; resolutionData?: unknown },
+): Promise<ApprovalRow | undefined> {
+  return db
+    .updateTable('approvals')
+    .set({
+      status: resolution.status,
+      resolved_by: resolution.resolvedBy ?? null,
+      resolution_data: json(resolution.resolutionData),
+      resolved_at: dbNow(),
+      updated_at: dbNow(),
+    })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Moves pending approvals of a run to `cancelled` (the run was cancelled); answers how many. */
+export async function cancelForRun(db: Db, runId: string): Promise<number> {
+  const r = await db
+    .updateTable('approvals')
+    .set({ status: 'cancelled', updated_at: dbNow() })
+    .where('run_id', '=', runId)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+/** Moves pending approvals whose `expires_at` is past to `expired`; answers how many. */
+export async function expire(db: Db, now: Date = new Date()): Promise<number> {
+  const r = await db
+    .updateTable('approvals')
+    .set({ status: 'expired', updated_at: dbNow() })
+    .where('status', '=', 'pending')
+    .where('expires_at', 'is not', null)
+    .where('expires_at', '<=', now)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+export async function remove(db: Db, id: string): Promise<boolean> {
+  const r = await db.deleteFrom('approvals').where('id', '=', id).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+export { remove as delete };

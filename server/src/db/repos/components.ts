@@ -1,0 +1,340 @@
+/**
+ * Database-stored agents, teams and workflows (components) and their numbered config versions.
+ * Version numbers are assigned under a row lock on the component, so concurrent `createConfig`
+ * calls (on any instances) get distinct consecutive versions. A label is unique per component.
+ */
+import type { ComponentConfigRow, ComponentRow, ConfigStage, EntityType } from '../schema.js';
+import {
+  type Db,
+  dbNow,
+  defined,
+  inTransaction,
+  json,
+  jsonPatch,
+  type Page,
+  type PageOptions,
+  paging,
+  toCount,
+} from '../util.js';
+
+export interface NewComponent {
+  component_id: string;
+  component_type: EntityType;
+  name: string;
+  description?: string | null;
+  metadata?: unknown;
+}
+
+export interface ComponentPatch {
+  name?: string;
+  description?: string | null;
+  component_type?: EntityType;
+  metadata?: unknown;
+  current_version?: number | null;
+}
+
+export interface NewConfig {
+  config: unknown;
+  label?: string | null;
+  stage?: ConfigStage;
+  notes?: string | null;
+  links?: unknown[] | null;
+}
+
+export interface ConfigPatch {
+  config?: unknown;
+  label?: string | null;
+  stage?: ConfigStage;
+  notes?: string | null;
+  links?: unknown[] | null;
+}
+
+/**
+ * Creates a component; with `firstConfig`, also its version 1 (made current when `setCurrent`,
+ * the default). One transaction. A duplicate id throws a unique violation.
+ */
+export async function create(
+  db: Db,
+  c: NewComponent,
+  firstConfig?: NewConfig & { setCurrent?: boolean },
+): Promise<{ component: ComponentRow; config: ComponentConfigRow | undefined }> {
+  return inTransaction(db, async (trx) => {
+    let component = await trx
+      .insertInto('components')
+      .values({
+        component_id: c.component_id,
+        component_type: c.component_type,
+        name: c.name,
+        description: c.description ?? null,
+        metadata: json(c.metadata),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    if (!firstConfig) return { component, config: undefined };
+    const config = await insertConfig(trx, c.component_id, 1, firstConfig);
+    if (firstConfig.setCurrent !== false) {
+      component = await trx
+        .updateTable('components')
+        .set({ current_version: 1 })
+        .where('component_id', '=', c.component_id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    }
+    return { component, config };
+  });
+}
+
+export async function get(db: Db, componentId: string): Promise<ComponentRow | undefined> {
+  return db.selectFrom('components').selectAll().where('component_id', '=', componentId).executeTakeFirst();
+}
+
+/** Components, newest first; `excludeIds` leaves out ids (e.g. those of code-defined entities). */
+export async function list(
+  db: Db,
+  opts: PageOptions & { componentType?: EntityType; excludeIds?: readonly string[] } = {},
+): Promise<Page<ComponentRow>> {
+  const { limit, offset } = paging(opts);
+  const base = db
+    .selectFrom('components')
+    .$if(opts.componentType !== undefined, (q) => q.where('component_type', '=', opts.componentType!))
+    .$if(!!opts.excludeIds && opts.excludeIds.length > 0, (q) =>
+      q.where('component_id', 'not in', opts.excludeIds!),
+    );
+  const [count, rows] = await Promise.all([
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    base
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('component_id')
+      .limit(limit)
+      .offset(offset)
+      .execute(),
+  ]);
+  return { rows, total: toCount(count.n) };
+}
+
+export async function update(
+  db: Db,
+  componentId: string,
+  patch: ComponentPatch,
+): Promise<ComponentRow | undefined> {
+  const set = defined({
+    name: patch.name,
+    description: patch.description,
+    component_type: patch.component_type,
+    metadata: jsonPatch(patch.metadata),
+    current_version: patch.current_version,
+  });
+  return db
+    .updateTable('components')
+    .set({ ...set, updated_at: dbNow() })
+    .where('component_id', '=', componentId)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Deletes a component and all its configs. */
+export async function remove(db: Db, componentId: string): Promise<boolean> {
+  const r = await db.deleteFrom('components').where('component_id', '=', componentId).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+// ---------------------------------------------------------------------------------------- configs
+
+const CONFIG_META_COLUMNS = [
+  'component_id',
+  'version',
+  'label',
+  'stage',
+  'notes',
+  'links',
+  'created_at',
+  'updated_at',
+] as const;
+
+async function insertConfig(
+  db: Db,
+  componentId: string,
+  version: number,
+  c: NewConfig,
+): Promise<ComponentConfigRow> {
+  return db
+    .insertInto('component_configs')
+    .values({
+      component_id: componentId,
+      version,
+      config: json(c.config ?? {})!,
+      label: c.label ?? null,
+      ...(c.stage ? { stage: c.stage } : {}),
+      notes: c.notes ?? null,
+      links: json(c.links),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * Creates the next config version (max + 1) of a component; `setCurrent` also points the
+ * component at it. Answers undefined if the component does not exist. A duplicate label throws
+ * a unique violation.
+ */
+export async function createConfig(
+  db: Db,
+  componentId: string,
+  c: NewConfig & { setCurrent?: boolean },
+): Promise<ComponentConfigRow | undefined> {
+  return inTransaction(db, async (trx) => {
+    const component = await trx
+      .selectFrom('components')
+      .select('component_id')
+      .where('component_id', '=', componentId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!component) return undefined;
+    const max = await trx
+      .selectFrom('component_configs')
+      .select((eb) => eb.fn.max('version').as('v'))
+      .where('component_id', '=', componentId)
+      .executeTakeFirst();
+    const version = (max?.v ?? 0) + 1;
+    const config = await insertConfig(trx, componentId, version, c);
+    if (c.setCurrent) {
+      await trx
+        .updateTable('components')
+        .set({ current_version: version, updated_at: dbNow() })
+        .where('component_id', '=', componentId)
+        .execute();
+    }
+    return config;
+  });
+}
+
+/** All versions of a component, newest first; `includeConfig: false` leaves `config` out. */
+export async function listConfigs(
+  db: Db,
+  componentId: string,
+  opts: { includeConfig?: boolean } = {},
+): Promise<Array<Omit<ComponentConfigRow, 'config'> & { config?: ComponentConfigRow['config'] }>> {
+  const q = db
+    .selectFrom('component_configs')
+    .where('component_id', '=', componentId)
+    .orderBy('version', 'desc');
+  if (opts.includeConfig === false) return q.select(CONFIG_META_COLUMNS).execute();
+  return q.selectAll().execute();
+}
+
+export async function getConfig(
+  db: Db,
+  componentId: string,
+  version: number,
+): Promise<ComponentConfigRow | undefined> {
+  return db
+    .selectFrom('component_configs')
+    .selectAll()
+    .where('component_id', '=', componentId)
+    .where('version', '=', version)
+    .executeTakeFirst();
+}
+
+/** The version the component points at (undefined if none, or no such component). */
+export async function getCurrentConfig(db: Db, componentId: string): Promise<ComponentConfigRow | undefined> {
+  return db
+    .selectFrom('component_configs')
+    .innerJoin('components', (j) =>
+      j
+        .onRef('components.component_id', '=', 'component_configs.component_id')
+        .onRef('components.current_version', '=', 'component_configs.version'),
+    )
+    .selectAll('component_configs')
+    .where('component_configs.component_id', '=', componentId)
+    .executeTakeFirst();
+}
+
+/**
+ * Updates a config version. With `onlyStage`, only a version in that stage is changed (e.g.
+ * `draft`: published versions are immutable). Undefined if nothing matched.
+ */
+export async function updateConfig(
+  db: Db,
+  componentId: string,
+  version: number,
+  patch: ConfigPatch,
+  opts: { onlyStage?: ConfigStage } = {},
+): Promise<ComponentConfigRow | undefined> {
+  const set = defined({
+    config: patch.config === undefined ? undefined : json(patch.config ?? {})!,
+    label: patch.label,
+    stage: patch.stage,
+    notes: patch.notes,
+    links: jsonPatch(patch.links),
+  });
+  return db
+    .updateTable('component_configs')
+    .set({ ...set, updated_at: dbNow() })
+    .where('component_id', '=', componentId)
+    .where('version', '=', version)
+    .$if(opts.onlyStage !== undefined, (q) => q.where('stage', '=', opts.onlyStage!))
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
+ * Deletes a config version. With `onlyStage`, only a version in that stage; the current version
+ * is never deleted. Answers whether a row was deleted.
+ */
+export async function deleteConfig(
+  db: Db,
+  componentId: string,
+  version: number,
+  opts: { onlyStage?: ConfigStage } = {},
+): Promise<boolean> {
+  const r = await db
+    .deleteFrom('component_configs')
+    .where('component_id', '=', componentId)
+    .where('version', '=', version)
+    .$if(opts.onlyStage !== undefined, (q) => q.where('stage', '=', opts.onlyStage!))
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('components')
+            .select('components.component_id')
+            .whereRef('components.component_id', '=', 'component_configs.component_id')
+            .whereRef('components.current_version', '=', 'component_configs.version'),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+/**
+ * Points the component at an existing version (with `onlyStage`, only a version in that stage,
+ * e.g. `published`). Answers the updated component, or undefined if the version (or component)
+ * does not exist or is not in that stage.
+ */
+export async function setCurrent(
+  db: Db,
+  componentId: string,
+  version: number,
+  opts: { onlyStage?: ConfigStage } = {},
+): Promise<ComponentRow | undefined> {
+  return db
+    .updateTable('components')
+    .set({ current_version: version, updated_at: dbNow() })
+    .where('component_id', '=', componentId)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('component_configs')
+          .select('component_configs.version')
+          .where('component_configs.component_id', '=', componentId)
+          .where('component_configs.version', '=', version)
+          .$if(opts.onlyStage !== undefined, (q) => q.where('component_configs.stage', '=', opts.onlyStage!)),
+      ),
+    )
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export { remove as delete };

@@ -1,0 +1,130 @@
+/**
+ * Stored evaluation runs. Not user-owned.
+ */
+import type { EntityType, EvalRunRow } from '../schema.js';
+import {
+  type Db,
+  dbNow,
+  defined,
+  json,
+  jsonPatch,
+  newId,
+  order,
+  type Page,
+  type PageOptions,
+  paging,
+  sortColumn,
+  toCount,
+} from '../util.js';
+
+export interface NewEvalRun {
+  id?: string;
+  eval_type: string;
+  agent_id?: string | null;
+  team_id?: string | null;
+  workflow_id?: string | null;
+  model_id?: string | null;
+  model_provider?: string | null;
+  name?: string | null;
+  evaluated_component_name?: string | null;
+  eval_data?: unknown;
+  eval_input?: unknown;
+}
+
+export interface EvalRunPatch {
+  name?: string | null;
+  evaluated_component_name?: string | null;
+  eval_data?: unknown;
+  eval_input?: unknown;
+}
+
+export const EVAL_SORT_COLUMNS = ['created_at', 'updated_at', 'name', 'eval_type'] as const;
+
+export interface ListEvalRunsOptions extends PageOptions {
+  agentId?: string;
+  teamId?: string;
+  workflowId?: string;
+  modelId?: string;
+  /** Only evals of an agent / team / workflow (the matching id is set). */
+  type?: EntityType;
+  evalTypes?: readonly string[];
+  sortBy?: string;
+  sortOrder?: string;
+}
+
+export async function create(db: Db, e: NewEvalRun): Promise<EvalRunRow> {
+  return db
+    .insertInto('eval_runs')
+    .values({
+      id: e.id ?? newId(),
+      eval_type: e.eval_type,
+      agent_id: e.agent_id ?? null,
+      team_id: e.team_id ?? null,
+      workflow_id: e.workflow_id ?? null,
+      model_id: e.model_id ?? null,
+      model_provider: e.model_provider ?? null,
+      name: e.name ?? null,
+      evaluated_component_name: e.evaluated_component_name ?? null,
+      eval_data: json(e.eval_data),
+      eval_input: json(e.eval_input),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function get(db: Db, id: string): Promise<EvalRunRow | undefined> {
+  return db.selectFrom('eval_runs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function list(db: Db, opts: ListEvalRunsOptions = {}): Promise<Page<EvalRunRow>> {
+  const { limit, offset } = paging(opts);
+  const base = db
+    .selectFrom('eval_runs')
+    .$if(opts.agentId !== undefined, (q) => q.where('agent_id', '=', opts.agentId!))
+    .$if(opts.teamId !== undefined, (q) => q.where('team_id', '=', opts.teamId!))
+    .$if(opts.workflowId !== undefined, (q) => q.where('workflow_id', '=', opts.workflowId!))
+    .$if(opts.modelId !== undefined, (q) => q.where('model_id', '=', opts.modelId!))
+    .$if(opts.type === 'agent', (q) => q.where('agent_id', 'is not', null))
+    .$if(opts.type === 'team', (q) => q.where('team_id', 'is not', null))
+    .$if(opts.type === 'workflow', (q) => q.where('workflow_id', 'is not', null))
+    .$if(!!opts.evalTypes && opts.evalTypes.length > 0, (q) => q.where('eval_type', 'in', opts.evalTypes!));
+  const sortBy = sortColumn(opts.sortBy, EVAL_SORT_COLUMNS, 'created_at');
+  const [count, rows] = await Promise.all([
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    base
+      .selectAll()
+      .orderBy(sortBy, order(opts.sortOrder))
+      .orderBy('id')
+      .limit(limit)
+      .offset(offset)
+      .execute(),
+  ]);
+  return { rows, total: toCount(count.n) };
+}
+
+export async function update(db: Db, id: string, patch: EvalRunPatch): Promise<EvalRunRow | undefined> {
+  const set = defined({
+    name: patch.name,
+    evaluated_component_name: patch.evaluated_component_name,
+    eval_data: jsonPatch(patch.eval_data),
+    eval_input: jsonPatch(patch.eval_input),
+  });
+  return db
+    .updateTable('eval_runs')
+    .set({ ...set, updated_at: dbNow() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function deleteMany(db: Db, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const r = await db.deleteFrom('eval_runs').where('id', 'in', ids).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+export async function remove(db: Db, id: string): Promise<boolean> {
+  return (await deleteMany(db, [id])) > 0;
+}
+
+export { remove as delete };

@@ -1,0 +1,136 @@
+/**
+ * Service accounts: personal access tokens (`agno_pat_…`) stored as their SHA-256 only.
+ * One active (unrevoked) account per name; revoking frees the name for a new token.
+ */
+import { createHash } from 'node:crypto';
+import type { ServiceAccountRow } from '../schema.js';
+import {
+  type Db,
+  json,
+  newId,
+  order,
+  type Page,
+  type PageOptions,
+  paging,
+  sortColumn,
+  toCount,
+} from '../util.js';
+
+/** Hex SHA-256 of a token: what is stored and looked up. */
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export interface NewServiceAccount {
+  id?: string;
+  name: string;
+  /** The plaintext token: only its hash and its first 16 characters are stored. */
+  token: string;
+  scopes: readonly string[];
+  user_id?: string | null;
+  created_by?: string | null;
+  expires_at?: Date | null;
+}
+
+export const TOKEN_PREFIX_LENGTH = 16;
+
+/**
+ * Stores a new account. An active account with the same name throws a unique violation (409);
+ * so does a token whose hash exists (never in practice).
+ */
+export async function create(db: Db, a: NewServiceAccount): Promise<ServiceAccountRow> {
+  return db
+    .insertInto('service_accounts')
+    .values({
+      id: a.id ?? newId(),
+      name: a.name,
+      user_id: a.user_id ?? null,
+      token_prefix: a.token.slice(0, TOKEN_PREFIX_LENGTH),
+      token_sha256: tokenHash(a.token),
+      scopes: json([...a.scopes])!,
+      created_by: a.created_by ?? null,
+      expires_at: a.expires_at ?? null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function get(db: Db, id: string): Promise<ServiceAccountRow | undefined> {
+  return db.selectFrom('service_accounts').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The active (unrevoked) account with this name. */
+export async function getActiveByName(db: Db, name: string): Promise<ServiceAccountRow | undefined> {
+  return db
+    .selectFrom('service_accounts')
+    .selectAll()
+    .where('name', '=', name)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+}
+
+/** The account whose token hashes to `sha256` (revoked or expired ones included). */
+export async function findByTokenHash(db: Db, sha256: string): Promise<ServiceAccountRow | undefined> {
+  return db.selectFrom('service_accounts').selectAll().where('token_sha256', '=', sha256).executeTakeFirst();
+}
+
+/** The account whose token hashes to `sha256`, only if not revoked and not expired at `now`. */
+export async function findActiveByTokenHash(
+  db: Db,
+  sha256: string,
+  now: Date = new Date(),
+): Promise<ServiceAccountRow | undefined> {
+  return db
+    .selectFrom('service_accounts')
+    .selectAll()
+    .where('token_sha256', '=', sha256)
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .executeTakeFirst();
+}
+
+export const SERVICE_ACCOUNT_SORT_COLUMNS = ['created_at', 'name', 'expires_at', 'last_used_at'] as const;
+
+export async function list(
+  db: Db,
+  opts: PageOptions & { includeRevoked?: boolean; sortBy?: string; sortOrder?: string } = {},
+): Promise<Page<ServiceAccountRow>> {
+  const { limit, offset } = paging(opts);
+  const base = db
+    .selectFrom('service_accounts')
+    .$if(opts.includeRevoked === false, (q) => q.where('revoked_at', 'is', null));
+  const sortBy = sortColumn(opts.sortBy, SERVICE_ACCOUNT_SORT_COLUMNS, 'created_at');
+  const [count, rows] = await Promise.all([
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    base
+      .selectAll()
+      .orderBy(sortBy, order(opts.sortOrder))
+      .orderBy('id')
+      .limit(limit)
+      .offset(offset)
+      .execute(),
+  ]);
+  return { rows, total: toCount(count.n) };
+}
+
+/** Records a use of the token. */
+export async function touch(db: Db, id: string, at: Date = new Date()): Promise<void> {
+  await db.updateTable('service_accounts').set({ last_used_at: at }).where('id', '=', id).execute();
+}
+
+/**
+ * Revokes an account (idempotent: an already revoked account keeps its first `revoked_at`).
+ * Answers the row, or undefined if no account has this id.
+ */
+export async function revoke(
+  db: Db,
+  id: string,
+  at: Date = new Date(),
+): Promise<ServiceAccountRow | undefined> {
+  return db
+    .updateTable('service_accounts')
+    .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(at)) }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}

@@ -1,0 +1,187 @@
+/**
+ * @module Service metadata and the configured agents, teams and workflows (tags Core, Agents,
+ * Teams, Workflows: the operations that read configuration, not runs).
+ *
+ * Lists with `x-scope-filter` show only the items whose id is in `caller.accessibleIds`
+ * (contract.md §3); `/config` is not filtered, as in the Python AgentOS (its description says so).
+ */
+import type { EntityConfig } from '../config/options.js';
+import type { ServerContext } from '../context.js';
+import type { Handlers } from '../generated/server.js';
+import { HttpError } from '../generated/server.js';
+
+type CoreOperations =
+  | 'getRoot'
+  | 'getHealth'
+  | 'getInfo'
+  | 'getConfig'
+  | 'listModels'
+  | 'listAgents'
+  | 'getAgent'
+  | 'listTeams'
+  | 'getTeam'
+  | 'listWorkflows'
+  | 'getWorkflow';
+
+type Dict = Record<string, unknown>;
+
+export const SERVER_VERSION = '0.1.0';
+
+interface ModelRef {
+  readonly id: string;
+  readonly provider: string;
+  readonly name: string;
+}
+
+/** `"provider:model"`, a bare id (the built-in model) or `{ id, provider, name }`. */
+function modelOf(e: EntityConfig): ModelRef {
+  const m = e.model;
+  if (m === undefined || m === null) return { id: 'builtin', provider: 'agentos', name: 'builtin' };
+  if (typeof m === 'string') {
+    const i = m.indexOf(':');
+    return i === -1
+      ? { id: m, provider: 'agentos', name: m }
+      : { id: m.slice(i + 1), provider: m.slice(0, i), name: m.slice(i + 1) };
+  }
+  return { id: m.id, provider: m.provider ?? 'agentos', name: m.name ?? m.id };
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const dict = (v: unknown): Dict | null =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Dict) : null;
+
+function tools(e: EntityConfig): Dict[] {
+  const list = Array.isArray(e.tools) ? e.tools : [];
+  return list.flatMap((t) => {
+    const name = typeof t === 'string' ? t : str(dict(t)?.name);
+    if (!name) return [];
+    const d = dict(t);
+    return [
+      {
+        name,
+        description: str(d?.description),
+        requires_confirmation: d?.requiresConfirmation === true,
+      },
+    ];
+  });
+}
+
+function summary(e: EntityConfig) {
+  const m = modelOf(e);
+  return {
+    id: e.id,
+    name: e.name ?? null,
+    description: e.description ?? null,
+    db_id: 'main-db',
+    model: { name: m.name, model: m.id, provider: m.provider },
+    metadata: dict(e.metadata),
+  };
+}
+
+function agent(e: EntityConfig) {
+  return {
+    ...summary(e),
+    role: str(e.role),
+    is_factory: false,
+    tools: { tools: tools(e) },
+    instructions: e.instructions ?? null,
+    streaming: { stream: true },
+    is_component: false,
+  };
+}
+
+function team(e: EntityConfig, agents: readonly EntityConfig[]) {
+  const members = Array.isArray(e.members) ? e.members : [];
+  return {
+    ...summary(e),
+    mode: str(e.mode) ?? 'coordinate',
+    is_factory: false,
+    tools: { tools: tools(e) },
+    members: members.flatMap((id) => {
+      const a = agents.find((x) => x.id === id);
+      return a ? [agent(a)] : [];
+    }),
+    is_component: false,
+  };
+}
+
+function workflow(e: EntityConfig) {
+  const steps = Array.isArray(e.steps) ? e.steps : [];
+  return {
+    id: e.id,
+    name: e.name ?? null,
+    description: e.description ?? null,
+    db_id: 'main-db',
+    is_factory: false,
+    is_component: false,
+    steps: steps.map((s, i) => {
+      const d = dict(s) ?? {};
+      return { name: str(d.name) ?? `step-${i + 1}`, agent: str(d.agent), team: str(d.team) };
+    }),
+    metadata: dict(e.metadata),
+  };
+}
+
+/** Items of a filterable list the caller may see (`caller.accessibleIds`). */
+function visible<T extends { id: string }>(ids: '*' | ReadonlySet<string> | null, items: readonly T[]): T[] {
+  if (ids === null || ids === '*') return [...items];
+  return items.filter((i) => ids.has(i.id));
+}
+
+function find(kind: string, list: readonly EntityConfig[], id: string): EntityConfig {
+  const found = list.find((e) => e.id === id);
+  if (!found) throw new HttpError(404, `${kind} not found`);
+  return found;
+}
+
+/** Creates the configuration handlers. */
+export function createCoreHandlers(ctx: ServerContext): Pick<Handlers, CoreOperations> {
+  const { config } = ctx;
+  const models = (): ModelRef[] => {
+    const seen = new Map<string, ModelRef>();
+    for (const e of [...config.agents, ...config.teams]) {
+      const m = modelOf(e);
+      seen.set(`${m.provider}:${m.id}`, m);
+    }
+    return [...seen.values()];
+  };
+  // Answers are cast once here: the entity objects carry every field the spec lists and the
+  // router validates responses against the spec in the tests.
+  const ok = (body: unknown) => ({ status: 200 as const, body: body as never });
+  return {
+    getRoot: () => ok({ name: 'AgentOS API', id: config.id, version: SERVER_VERSION }),
+    getHealth: () => ok({ status: 'ok', instantiated_at: ctx.startedAt.toISOString() }),
+    getInfo: () =>
+      ok({
+        os_id: config.id,
+        name: config.name,
+        agno_version: SERVER_VERSION,
+        agent_count: config.agents.length,
+        team_count: config.teams.length,
+        workflow_count: config.workflows.length,
+        mcp: { enabled: false, path: null, oauth: false },
+        auth_mode: config.auth.mode === 'open' ? 'none' : 'jwt',
+      }),
+    getConfig: () =>
+      ok({
+        os_id: config.id,
+        name: config.name,
+        description: config.description,
+        available_models: models().map((m) => m.id),
+        os_database: 'main-db',
+        databases: ['main-db'],
+        agents: config.agents.map(summary),
+        teams: config.teams.map(summary),
+        workflows: config.workflows.map(summary),
+        interfaces: [],
+      }),
+    listModels: () => ok(models().map((m) => ({ id: m.id, provider: m.provider }))),
+    listAgents: ({ caller }) => ok(visible(caller.accessibleIds, config.agents).map(agent)),
+    getAgent: ({ path }) => ok(agent(find('Agent', config.agents, path.agent_id))),
+    listTeams: ({ caller }) =>
+      ok(visible(caller.accessibleIds, config.teams).map((t) => team(t, config.agents))),
+    getTeam: ({ path }) => ok(team(find('Team', config.teams, path.team_id), config.agents)),
+    listWorkflows: ({ caller }) => ok(visible(caller.accessibleIds, config.workflows).map(workflow)),
+    getWorkflow: ({ path }) => ok(workflow(find('Workflow', config.workflows, path.workflow_id))),
+  };
+}
