@@ -77,9 +77,10 @@ export function bearerChallenge(options: {
   error?: ChallengeError | undefined;
   scope?: readonly string[] | undefined;
 }): string {
-  // RFC 6750 §3: quoted-string values; scope tokens are %x21 / %x23-5B / %x5D-7E, so a quote
-  // or backslash can only come from a path value and is dropped rather than escaped.
-  const q = (v: string) => v.replace(/["\\\r\n]/g, '');
+  // RFC 6750 §3: the values are quoted strings, and scope tokens are %x21 / %x23-5B / %x5D-7E.
+  // Anything else can only come from a path value (a NUL, a quote): drop it rather than escape it,
+  // so the header is always valid (Node refuses control characters in headers).
+  const q = (v: string) => v.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '');
   let out = `Bearer realm="${q(options.realm ?? 'agentos')}"`;
   if (options.error) out += `, error="${options.error}"`;
   if (options.scope && options.scope.length > 0) out += `, scope="${q(options.scope.join(' '))}"`;

@@ -21,6 +21,12 @@ export type ParsedScope =
 
 const UNKNOWN: ParsedScope = { kind: 'unknown' };
 
+/**
+ * RFC 6749 §3.3 scope-token characters: %x21 / %x23-5B / %x5D-7E (no space, quote, backslash or
+ * control character). A scope with any other character is not a scope and grants nothing.
+ */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
 function canonicalResource(resource: string): string {
   return LEGACY_RESOURCES[resource] ?? resource;
 }
@@ -32,7 +38,7 @@ function canonicalResource(resource: string): string {
  * @example parseScope('agents:*:run') // { kind: 'wildcard', resource: 'agents', action: 'run' }
  */
 export function parseScope(raw: string, options: ScopeOptions = {}): ParsedScope {
-  if (typeof raw !== 'string' || raw.length === 0) return UNKNOWN;
+  if (typeof raw !== 'string' || !SCOPE_TOKEN.test(raw)) return UNKNOWN;
   if (raw === (options.adminScope ?? DEFAULT_ADMIN_SCOPE)) return { kind: 'admin' };
   const parts = raw.split(':');
   if (parts.some((p) => p.length === 0)) return UNKNOWN;

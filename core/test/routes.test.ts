@@ -221,3 +221,11 @@ describe('compileScopeMappings (contract.md §4)', () => {
   test('malformed scope', () =>
     assert.throws(() => compileScopeMappings({ 'GET /a': ['nope'] }), /scopeMappings\["GET \/a"\]/));
 });
+
+describe('bearerChallenge', () => {
+  test('drops characters a header cannot carry', async () => {
+    const { bearerChallenge } = await import('../src/index.js');
+    const h = bearerChallenge({ error: 'insufficient_scope', scope: ['teams:\u0000x"\\\r\n:read'] });
+    assert.equal(h, 'Bearer realm="agentos", error="insufficient_scope", scope="teams:x:read"');
+  });
+});

@@ -129,3 +129,17 @@ describe('accessibleIds', () => {
     assert.equal(ids === '*' ? -1 : ids.size, 0);
   });
 });
+
+describe('scope-token characters (RFC 6749 §3.3)', () => {
+  for (const bad of [
+    'agents: :read',
+    'agents:a\u0000:read',
+    'agents:"a":read',
+    'agents:a\\b:read',
+    'agents:é:read',
+    'agents:read\n',
+  ]) {
+    test(`${JSON.stringify(bad)} grants nothing`, () =>
+      assert.deepEqual(parseScope(bad), { kind: 'unknown' }));
+  }
+});

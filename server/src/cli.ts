@@ -3,10 +3,20 @@
  * Diagnostics go to stderr; exit code 1 on a configuration or usage error, without a stack.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { defineCommand, renderUsage, runMain } from 'citty';
-import { createAgentOS } from './app.js';
+import { createAgentOS, DEFAULT_DATA_DIR, storageFrom } from './app.js';
 import { ConfigError } from './config/errors.js';
-import { findConfigFile } from './config/file.js';
+import { findConfigFile, loadConfigFile } from './config/file.js';
+import { resolveConfig } from './config/resolve.js';
+import { DEMO_AGENTS, DEMO_TEAMS, DEMO_WORKFLOWS } from './demo.js';
+import {
+  createEphemeralKeys,
+  ephemeralAuthOptions,
+  formatBanner,
+  mintNewcomerTokens,
+  newcomerPlan,
+} from './newcomer.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -22,6 +32,11 @@ function parsePort(value: string | undefined): number | undefined {
   if (!/^\d+$/.test(value) || n > 65535)
     throw new UsageError(`--port must be a port number between 0 and 65535, got "${value}"`);
   return n;
+}
+
+/** The ephemeral key's options, with the OS id as the audience the minted tokens carry. */
+function newcomerAuth(options: ReturnType<typeof ephemeralAuthOptions>, id: string) {
+  return { ...options, authorizationConfig: { ...options.authorizationConfig, audience: id } };
 }
 
 export const main = defineCommand({
@@ -52,8 +67,23 @@ export const main = defineCommand({
     try {
       const port = parsePort(args.port);
       const env = process.env;
-      const configFile = findConfigFile(args.config, env, process.cwd()) ?? undefined;
-      const os = await createAgentOS({ configFile, env });
+      const cwd = process.cwd();
+      const configFile = findConfigFile(args.config, env, cwd) ?? undefined;
+      // A first look at the configuration decides the newcomer defaults; createAgentOS resolves
+      // it again with them, so that every message names the real source of each value.
+      const file = configFile ? loadConfigFile(resolve(cwd, configFile), env) : null;
+      const probe = resolveConfig({ options: {}, file, env, cwd });
+      const plan = newcomerPlan({ env, config: probe });
+      const keys = plan ? await createEphemeralKeys() : null;
+      const demo = probe.agents.length + probe.teams.length + probe.workflows.length === 0;
+      const os = await createAgentOS({
+        configFile,
+        env,
+        storage: storageFrom({}, env, DEFAULT_DATA_DIR),
+        scheduler: !['0', 'false', 'off', 'no'].includes((env.AGENTOS_SCHEDULER ?? '').toLowerCase()),
+        ...(keys ? newcomerAuth(ephemeralAuthOptions(keys), probe.id) : {}),
+        ...(demo ? { agents: DEMO_AGENTS, teams: DEMO_TEAMS, workflows: DEMO_WORKFLOWS } : {}),
+      });
       const server = await os.listen(port ?? os.config.port, args.host ?? os.config.host);
       const address = server.address();
       const where =
@@ -64,6 +94,20 @@ export const main = defineCommand({
         { id: os.config.id, auth: os.config.auth.mode, configFile: configFile ?? null },
         `AgentOS "${os.config.id}" listening on ${where} (auth: ${os.config.auth.mode})`,
       );
+      if (demo) os.logger.info('no agents, teams or workflows configured: serving the demo ones');
+      if (keys && plan) {
+        const base = where.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+        const tokens = await mintNewcomerTokens({
+          keys,
+          audience: os.config.id,
+          agentId: os.config.agents[0]?.id,
+          adminScope: os.config.auth.adminScope,
+        });
+        os.logger.info(
+          `newcomer mode: ${plan.reason}; using an ephemeral RS256 key (AGENTOS_DEV=0 turns this off)`,
+        );
+        process.stderr.write(formatBanner({ baseUrl: base, ...tokens }));
+      }
       void os.verifier.warmUp();
       const stop = (signal: string) => {
         os.logger.info(`received ${signal}, shutting down`);

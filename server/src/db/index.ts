@@ -150,6 +150,11 @@ async function openPostgres(options: OpenDatabaseOptions, logger: DbLogger): Pro
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL client failed'));
+  // A checked-out client whose connection dies emits 'error' on the client itself; without a
+  // listener that is an uncaught exception. The query in flight fails and answers 503.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger.error({ err }, 'PostgreSQL connection failed'));
+  });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const database = makeDatabase(db, 'postgres');
   try {

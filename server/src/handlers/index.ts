@@ -4,7 +4,8 @@
  */
 import type { ServiceAccountVerifier } from '../auth/service-accounts.js';
 import type { ServerContext } from '../context.js';
-import type { Handlers } from '../generated/server.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
+import { type Handlers, HttpError } from '../generated/server.js';
 import { createApprovalHandlers } from './approvals.js';
 import { createComponentHandlers } from './components.js';
 import { createCoreHandlers } from './core.js';
@@ -34,7 +35,7 @@ export interface HandlerOptions {
  * @example createRouter(createHandlers(ctx), { auth })
  */
 export function createHandlers(ctx: ServerContext, options: HandlerOptions = {}): Handlers {
-  return {
+  return withDatabaseOutages(ctx, {
     ...createCoreHandlers(ctx),
     ...createRunHandlers(ctx),
     ...createSessionHandlers(ctx),
@@ -51,5 +52,28 @@ export function createHandlers(ctx: ServerContext, options: HandlerOptions = {})
     ...createComponentHandlers(ctx),
     ...createDatabaseHandlers(ctx),
     ...createDocsHandlers(ctx, { enabled: options.docsEnabled !== false }),
-  };
+  });
+}
+
+/**
+ * A database that cannot be reached answers 503 with `Retry-After`, not 500: the request may be
+ * retried, and nothing was acknowledged. The server recovers by itself when the database is back.
+ */
+function withDatabaseOutages(ctx: ServerContext, handlers: Handlers): Handlers {
+  const out: Record<string, unknown> = {};
+  for (const [operationId, handler] of Object.entries(handlers) as [string, (r: unknown) => unknown][]) {
+    out[operationId] = async (request: unknown) => {
+      try {
+        return await handler(request);
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        ctx.logger.error({ err: error, operationId }, 'database unavailable');
+        throw new HttpError(503, 'Service temporarily unavailable: the database cannot be reached', {
+          headers: { 'Retry-After': '5' },
+          cause: error,
+        });
+      }
+    };
+  }
+  return out as unknown as Handlers;
 }
