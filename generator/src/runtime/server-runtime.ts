@@ -7,9 +7,18 @@
  *
  * Dispatch never uses Express path matching: it reads `req.agentos.route`, the match the auth
  * middleware made with `compileRoutes` over the generated table, so auth and dispatch cannot
- * disagree. The validator is made to see the same operation too: each operation gets its own
- * path (`/_op<n>` + its template) in the document given to it, and the request URL is rewritten
- * to that path while it runs.
+ * disagree. The validator is made to see the same operation too: each operation has its own
+ * validator, built on the operation's first request from a document holding only that operation
+ * (and the components it reaches), chosen by `req.agentos.route`. While it runs, the request URL
+ * is the operation's template filled with the decoded path parameters, each re-encoded with
+ * `encodeURIComponent`, so the validator matches (and decodes) exactly what dispatch decided,
+ * whatever spelling the client used (`/%73essions` is `/sessions`). A validator that does not
+ * match its own operation fails the request closed (500), never skips validation.
+ *
+ * Why one validator per operation: express-openapi-validator scans every path of its document on
+ * every request, compiling a path-to-regexp matcher for each (there is no cache), so one validator
+ * over the whole document costs time in proportion to the number of operations. A validator whose
+ * document has one path does the same scan over one entry.
  */
 
 import type { IncomingHttpHeaders } from 'node:http';
@@ -119,12 +128,94 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The document the validator sees: one path per operation, `/_op<n>` + template, servers at `/`. */
-function validatorDocument(apiSpec: unknown, routes: readonly RouteSpec[]): Json {
+const isArrayType = (schema: unknown): boolean =>
+  isObject(schema) &&
+  (schema.type === 'array' || (Array.isArray(schema.type) && schema.type.includes('array')));
+
+/** `#/components/<kind>/<name>[/…]` → `[kind, name]` (JSON Pointer and URI fragment unescaped). */
+function componentOf(ref: string): [string, string] | undefined {
+  if (!ref.startsWith('#/components/')) return undefined;
+  const [kind, name] = ref
+    .slice('#/components/'.length)
+    .split('/')
+    .map((token) => {
+      let t = token;
+      try {
+        t = decodeURIComponent(t);
+      } catch {
+        // not percent-encoded: keep it as written
+      }
+      return t.replaceAll('~1', '/').replaceAll('~0', '~');
+    });
+  return kind && name ? [kind, name] : undefined;
+}
+
+/**
+ * The components `root` reaches through `$ref`s (transitively) and discriminator mappings, so the
+ * validator of one operation does not load (and compile against) the schemas of all the others.
+ * Security schemes are always kept (the validator reads them for API keys sent in the query).
+ */
+function reachableComponents(components: unknown, root: unknown): Json {
+  if (!isObject(components)) return {};
+  const kept: Record<string, Json> = {};
+  if (isObject(components.securitySchemes)) kept.securitySchemes = components.securitySchemes;
+  const pending: unknown[] = [root];
+  const seen = new Set<object>();
+  const reach = (ref: string) => {
+    const at = componentOf(ref);
+    if (!at) return;
+    const [kind, name] = at;
+    const group = components[kind];
+    if (!isObject(group) || !Object.hasOwn(group, name) || (kept[kind] && Object.hasOwn(kept[kind], name)))
+      return;
+    (kept[kind] ??= {})[name] = group[name];
+    pending.push(group[name]);
+  };
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value !== 'object' || value === null || seen.has(value)) continue;
+    seen.add(value);
+    if (Array.isArray(value)) {
+      pending.push(...value);
+      continue;
+    }
+    for (const [key, v] of Object.entries(value)) {
+      if (typeof v === 'string') {
+        if (key === '$ref' || v.startsWith('#/components/')) reach(v);
+      } else if (key === 'mapping' && isObject(v)) {
+        // Discriminator mapping: a reference, or the bare name of a schema.
+        for (const target of Object.values(v)) {
+          if (typeof target !== 'string') continue;
+          reach(target.startsWith('#') ? target : `#/components/schemas/${target}`);
+        }
+      } else {
+        pending.push(v);
+      }
+    }
+  }
+  return kept;
+}
+
+/** What the validator of one operation needs; its document is built on the operation's first request. */
+interface OperationPlan {
+  readonly route: RouteSpec;
+  /** The template: literal segments, and `{ param }` for each path parameter. */
+  readonly segments: readonly (string | { readonly param: string })[];
+  /** Properties of the multipart body declared as arrays: a single part is made a one-item array. */
+  readonly arrayFields: ReadonlySet<string>;
+  /** The document of this operation's validator: its path only, servers at `/`, the components it reaches. */
+  readonly document: () => Json;
+}
+
+/**
+ * Checks that the document has every operation of the table and prepares the validator of each.
+ * @throws {TypeError} when the document lacks `paths` or one of the operations
+ */
+function planOperations(apiSpec: unknown, routes: readonly RouteSpec[]): OperationPlan[] {
   if (!isObject(apiSpec) || !isObject(apiSpec.paths))
     throw new TypeError('createRouter: apiSpec has no "paths"');
+  // One private copy, changed below and shared (read-only) by the documents built from it.
   const doc = structuredClone(apiSpec);
-  const source = doc.paths as Json;
   const resolve = (value: unknown): unknown => {
     let v = value;
     for (let i = 0; i < 16 && isObject(v) && typeof v.$ref === 'string' && v.$ref.startsWith('#/'); i++) {
@@ -148,25 +239,105 @@ function validatorDocument(apiSpec: unknown, routes: readonly RouteSpec[]): Json
       if (isObject(param) && param.in === 'query') param.allowReserved = true;
     }
   };
-  const paths: Json = {};
-  routes.forEach((route, n) => {
-    const item = resolve(source[route.path]);
+  const multipartArrayFields = (operation: Json): Set<string> => {
+    const fields = new Set<string>();
+    const body = resolve(operation.requestBody);
+    const media = isObject(body) && isObject(body.content) ? resolve(body.content['multipart/form-data']) : null;
+    const visit = (schema: unknown, depth: number) => {
+      const s = resolve(schema);
+      if (!isObject(s) || depth > 8) return;
+      if (isObject(s.properties)) {
+        for (const [name, prop] of Object.entries(s.properties)) if (isArrayType(resolve(prop))) fields.add(name);
+      }
+      if (Array.isArray(s.allOf)) for (const part of s.allOf) visit(part, depth + 1);
+    };
+    if (isObject(media)) visit(media.schema, 0);
+    return fields;
+  };
+  const { paths: source, webhooks: _webhooks, tags: _tags, components, ...top } = doc;
+  const plans = routes.map((route) => {
+    const item = resolve((source as Json)[route.path]);
     const method = route.method.toLowerCase();
     if (!isObject(item) || !isObject(item[method])) {
       throw new TypeError(
         `createRouter: apiSpec has no ${route.method} ${route.path} (${route.operationId})`,
       );
     }
-    tolerateReserved(item.parameters);
-    tolerateReserved((item[method] as Json).parameters);
-    paths[`/_op${n}${route.path === '/' ? '' : route.path}`] = {
-      ...(item.parameters ? { parameters: item.parameters } : {}),
-      [method]: item[method],
-    };
+    const operation = item[method] as Json;
+    const shared = isObject(item.parameters) || Array.isArray(item.parameters) ? item.parameters : undefined;
+    return {
+      route,
+      segments: (route.path === '/' ? [] : route.path.replace(/^\//, '').split('/')).map((seg) => {
+        // The same template syntax as compileRoutes: a whole segment `{name}` is a parameter.
+        const m = /^\{(.+)\}$/.exec(seg);
+        return m ? { param: m[1]! } : seg;
+      }),
+      arrayFields: multipartArrayFields(operation),
+      document: (): Json => {
+        const pathItem: Json = { ...(shared ? { parameters: shared } : {}), [method]: operation };
+        // HEAD is answered by the GET operation (compileRoutes), so it is validated as one.
+        if (method === 'get' && !isObject(item.head)) pathItem.head = structuredClone(operation);
+        return {
+          ...top,
+          servers: [{ url: '/' }],
+          paths: { [route.path]: pathItem },
+          components: reachableComponents(components, pathItem),
+        };
+      },
+    } satisfies OperationPlan;
   });
-  doc.paths = paths;
-  doc.servers = [{ url: '/' }];
-  return doc;
+  for (const plan of plans) {
+    const item = resolve((source as Json)[plan.route.path]) as Json;
+    tolerateReserved(item.parameters);
+    tolerateReserved((item[plan.route.method.toLowerCase()] as Json).parameters);
+  }
+  return plans;
+}
+
+/**
+ * The path the validator of an operation sees: its template filled with the decoded parameters,
+ * each encoded with `encodeURIComponent` (the validator decodes them back, once). Undefined when a
+ * parameter is missing, empty or cannot be encoded (a lone surrogate).
+ */
+function canonicalPath(
+  segments: OperationPlan['segments'],
+  params: Readonly<Record<string, string>>,
+): string | undefined {
+  let path = '';
+  for (const seg of segments) {
+    if (typeof seg === 'string') {
+      path += `/${seg}`;
+      continue;
+    }
+    const value = params[seg.param];
+    if (typeof value !== 'string' || value.length === 0) return undefined;
+    try {
+      path += `/${encodeURIComponent(value)}`;
+    } catch {
+      return undefined;
+    }
+  }
+  return path === '' ? '/' : path;
+}
+
+/**
+ * express-openapi-validator gives the body a `''` placeholder per file part, so one file for a
+ * property declared `type: array` fails as "must be array" (two or more are an array). Make it an
+ * array of one, as for two.
+ */
+function fileArraysNormaliser(fields: ReadonlySet<string>): RequestHandler {
+  return function agentosFileArrays(req: Request, _res: Response, next: NextFunction) {
+    const files = (req as { files?: unknown }).files;
+    const body: unknown = req.body;
+    if (Array.isArray(files) && isObject(body)) {
+      for (const file of files as { fieldname?: unknown }[]) {
+        const name = file?.fieldname;
+        if (typeof name === 'string' && fields.has(name) && Object.hasOwn(body, name) && !Array.isArray(body[name]))
+          body[name] = [body[name]];
+      }
+    }
+    next();
+  };
 }
 
 function coerce(value: string, type: 'integer' | 'number' | 'boolean'): unknown {
@@ -229,10 +400,44 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
 
   const index = compileRoutes(table.routes);
   const slot = new Map(table.routes.map((r, n) => [r.operationId, n]));
+  const plans = planOperations(table.apiSpec, table.routes);
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   const limit = options.bodyLimit ?? '1mb';
-  const originalUrl = Symbol('agentos.url');
-  type Rewritable = Request & { [originalUrl]?: string };
+
+  /** The validator middlewares of each operation, by slot; built on the operation's first request. */
+  const validators: (readonly RequestHandler[] | undefined)[] = new Array(plans.length);
+  const validatorOptions = {
+    validateRequests: {
+      allowUnknownQueryParameters: options.allowUnknownQueryParameters ?? true,
+      coerceTypes: true,
+    },
+    validateResponses: options.validateResponses ? { removeAdditional: false, coerceTypes: false } : false,
+    validateSecurity: false,
+    // The document was checked once (and bundled) when generated; each operation's part of it
+    // need not be checked against the OpenAPI schema again on its first request.
+    validateApiSpec: false,
+    ignoreUndocumented: true,
+    useRequestUrl: true,
+    // Uploads are held in memory: bound them (multer answers 413 beyond).
+    fileUploader: { limits: { fileSize: options.maxUploadBytes ?? 10 * 1024 * 1024, files: 20 } },
+  } as const;
+  const validatorOf = (n: number): readonly RequestHandler[] => {
+    const built = validators[n];
+    if (built) return built;
+    const plan = plans[n]!;
+    const chain = OpenApiValidator.middleware({
+      ...validatorOptions,
+      apiSpec: plan.document() as never,
+    }) as unknown as RequestHandler[];
+    if (plan.arrayFields.size > 0) {
+      // After multer has filled the body, before the body is validated.
+      const at = chain.findIndex((mw) => mw.name === 'requestMiddleware');
+      if (at === -1) throw new Error('express-openapi-validator: no request validation middleware');
+      chain.splice(at, 0, fileArraysNormaliser(plan.arrayFields));
+    }
+    validators[n] = chain;
+    return chain;
+  };
 
   const router = Router();
 
@@ -258,40 +463,50 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
   router.use(express.urlencoded({ extended: false, limit }));
   router.use(express.text({ limit, type: 'text/plain' }));
 
-  router.use(function agentosValidatorPath(req: Request, _res: Response, next: NextFunction) {
-    const n = slot.get(stateOf(req).agentos!.route.spec.operationId)!;
-    const q = req.url.indexOf('?');
-    (req as Rewritable)[originalUrl] = req.url;
-    req.url = `/_op${n}${req.path === '/' ? '' : req.path}${q === -1 ? '' : req.url.slice(q)}`;
-    next();
+  router.use(function agentosValidate(req: Request, res: Response, next: NextFunction) {
+    const { route, params } = stateOf(req).agentos!;
+    const n = slot.get(route.spec.operationId)!;
+    const path = canonicalPath(plans[n]!.segments, params);
+    if (path === undefined) {
+      return next(new Error(`req.agentos.params do not fill the path of ${route.spec.operationId}`));
+    }
+    let chain: readonly RequestHandler[];
+    try {
+      chain = validatorOf(n);
+    } catch (error) {
+      return next(error);
+    }
+    const url = req.url;
+    const q = url.indexOf('?');
+    req.url = q === -1 ? path : path + url.slice(q);
+    const finish = (error?: unknown) => {
+      req.url = url;
+      if (error) return next(error);
+      // The validator found no operation at `path`: it validated nothing. Fail closed.
+      if (!(req as { openapi?: unknown }).openapi) {
+        return next(new Error(`the validator of ${route.spec.operationId} does not match ${path}`));
+      }
+      next();
+    };
+    const run = (i: number): void => {
+      if (i === chain.length) return finish();
+      let called = false;
+      const step = (error?: unknown) => {
+        if (called) return;
+        called = true;
+        if (error) finish(error);
+        else run(i + 1);
+      };
+      try {
+        chain[i]!(req, res, step);
+      } catch (error) {
+        step(error ?? new Error('express-openapi-validator threw'));
+      }
+    };
+    run(0);
   });
 
-  router.use(
-    OpenApiValidator.middleware({
-      apiSpec: validatorDocument(table.apiSpec, table.routes) as never,
-      validateRequests: {
-        allowUnknownQueryParameters: options.allowUnknownQueryParameters ?? true,
-        coerceTypes: true,
-      },
-      validateResponses: options.validateResponses ? { removeAdditional: false, coerceTypes: false } : false,
-      validateSecurity: false,
-      ignoreUndocumented: true,
-      useRequestUrl: true,
-      // Uploads are held in memory: bound them (multer answers 413 beyond).
-      fileUploader: { limits: { fileSize: options.maxUploadBytes ?? 10 * 1024 * 1024, files: 20 } },
-    }),
-  );
-
-  const restoreUrl = (req: Request) => {
-    const url = (req as Rewritable)[originalUrl];
-    if (url !== undefined) {
-      req.url = url;
-      delete (req as Rewritable)[originalUrl];
-    }
-  };
-
   router.use(async function agentosDispatch(req: Request, res: Response, next: NextFunction) {
-    restoreUrl(req);
     const { auth, agentos } = stateOf(req);
     const { route, params } = agentos!;
     const id = route.spec.operationId;
@@ -356,7 +571,6 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
   }
 
   router.use(function agentosErrors(error: unknown, req: Request, res: Response, next: NextFunction) {
-    restoreUrl(req);
     if (res.headersSent) return next(error);
     const e = (isObject(error) || error instanceof Error ? error : {}) as Json;
     const status =
@@ -370,6 +584,20 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
     if (e.type === 'entity.parse.failed')
       return sendJson(res, 400, { detail: 'Malformed request body: invalid JSON' });
     if (e.type === 'entity.too.large') return sendJson(res, 413, { detail: 'Request body too large' });
+    // multer/busboy under express-openapi-validator: a malformed or oversized multipart body is the
+    // client's fault, though the validator wraps it as a 500.
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (/LIMIT_FILE_SIZE|File too large/.test(`${String(e.code)} ${message}`)) {
+      return sendJson(res, 413, { detail: 'Uploaded file too large' });
+    }
+    if (
+      /^LIMIT_/.test(String(e.code)) ||
+      /Unexpected end of (form|multipart)|Malformed part header|Boundary not found|Part terminated early|Multipart/i.test(
+        message,
+      )
+    ) {
+      return sendJson(res, 400, { detail: `Malformed multipart body: ${message || String(e.code)}` });
+    }
     // express-openapi-validator: request validation (400 with `errors`), media type, method.
     if (status === 400 && Array.isArray(e.errors) && e.errors.length > 0) {
       return sendJson(res, 422, {
