@@ -5,29 +5,19 @@
  *
  * `npx agentos-token --key private.pem --scopes agents:read,agents:research-agent:run --sub alice --aud my-os`
  */
+
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { defineCommand, renderUsage, runMain } from 'citty';
 import { SignJWT } from 'jose';
+import { SUPPORTED_ALGORITHMS } from './config/options.js';
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const HS = new Set(['HS256', 'HS384', 'HS512']);
-const ASYMMETRIC = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-]);
+const HS: ReadonlySet<string> = new Set(SUPPORTED_ALGORITHMS.filter((a) => a.startsWith('HS')));
+const ASYMMETRIC: ReadonlySet<string> = new Set(SUPPORTED_ALGORITHMS.filter((a) => !a.startsWith('HS')));
 /** Claims with their own flag: `--claim` may not set them. */
 const FLAGGED = new Set(['sub', 'aud', 'exp', 'iat', 'iss', 'nbf']);
 
