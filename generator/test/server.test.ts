@@ -274,6 +274,35 @@ describe('generated router', () => {
     assert.equal(r.headers.get('allow'), 'GET, POST');
   });
 
+  it('validates the operation dispatch chose, whatever spelling of the path the client used', async () => {
+    // The validator sees the template filled with the decoded parameters, not the raw path.
+    const query = await call('GET', '/p%65ts?limit=abc');
+    assert.equal(query.status, 422);
+    assert.deepEqual((query.json as { detail: { loc: unknown }[] }).detail[0]!.loc, ['query', 'limit']);
+    assert.deepEqual((await call('GET', '/%70ets?limit=5')).json, {
+      data: [
+        { id: 'limit', name: '5' },
+        { id: 'ids', name: '*' },
+      ],
+      total: 2,
+    });
+    const path = await call('GET', '/pets/r%65x/photo%73/first');
+    assert.equal(path.status, 422);
+    assert.deepEqual((path.json as { detail: { loc: unknown }[] }).detail[0]!.loc, ['path', 'index']);
+    const missing = await call('POST', '/p%65ts', { json: { tag: 'cat' } });
+    assert.equal(missing.status, 422);
+    calls.length = 0;
+    await call('GET', '/pets/a%2Fb%25');
+    assert.deepEqual(calls, ['getPet:a/b%']);
+  });
+
+  it('validates HEAD as the GET operation that answers it', async () => {
+    const bad = await call('HEAD', '/pets?limit=abc');
+    assert.deepEqual([bad.status, bad.text], [422, '']);
+    const ok = await call('HEAD', '/pets?limit=5');
+    assert.deepEqual([ok.status, ok.text], [200, '']);
+  });
+
   it('treats a trailing slash as the same route, and HEAD as GET without a body', async () => {
     assert.equal((await call('GET', '/pets/count/')).status, 200);
     const head = await call('HEAD', '/pets/rex');

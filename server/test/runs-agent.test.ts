@@ -159,8 +159,6 @@ describe('JSON run (stream=false)', () => {
   });
 
   test('multipart with document files; an unsupported file type answers 400', async () => {
-    // Two files: with one, express-openapi-validator answers 422 "must be array" before the
-    // handler runs (reported to the lead; the validator does not wrap a single file in a list).
     const ok = new FormData();
     ok.set('message', 'read this');
     ok.set('stream', 'false');

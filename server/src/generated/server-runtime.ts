@@ -172,9 +172,13 @@ function reachableComponents(components: unknown, root: unknown): Json {
             return;
         const [kind, name] = at;
         const group = components[kind];
-        if (!isObject(group) || !Object.hasOwn(group, name) || (kept[kind] && Object.hasOwn(kept[kind], name)))
+        if (!isObject(group) || !Object.hasOwn(group, name))
             return;
-        (kept[kind] ??= {})[name] = group[name];
+        const into = kept[kind] ?? {};
+        kept[kind] = into;
+        if (Object.hasOwn(into, name))
+            return;
+        into[name] = group[name];
         pending.push(group[name]);
     };
     while (pending.length > 0) {
@@ -214,6 +218,8 @@ interface OperationPlan {
     readonly segments: readonly (string | {
         readonly param: string;
     })[];
+    /** Whether the operation takes a multipart body (only then does its validator run multer). */
+    readonly multipart: boolean;
     /** Properties of the multipart body declared as arrays: a single part is made a one-item array. */
     readonly arrayFields: ReadonlySet<string>;
     /** The document of this operation's validator: its path only, servers at `/`, the components it reaches. */
@@ -251,10 +257,13 @@ function planOperations(apiSpec: unknown, routes: readonly RouteSpec[]): Operati
                 param.allowReserved = true;
         }
     };
+    const bodyContent = (operation: Json): Json => {
+        const body = resolve(operation.requestBody);
+        return isObject(body) && isObject(body.content) ? body.content : {};
+    };
     const multipartArrayFields = (operation: Json): Set<string> => {
         const fields = new Set<string>();
-        const body = resolve(operation.requestBody);
-        const media = isObject(body) && isObject(body.content) ? resolve(body.content['multipart/form-data']) : null;
+        const media = resolve(bodyContent(operation)['multipart/form-data']);
         const visit = (schema: unknown, depth: number) => {
             const s = resolve(schema);
             if (!isObject(s) || depth > 8)
@@ -273,14 +282,16 @@ function planOperations(apiSpec: unknown, routes: readonly RouteSpec[]): Operati
         return fields;
     };
     const { paths: source, webhooks: _webhooks, tags: _tags, components, ...top } = doc;
-    const plans = routes.map((route) => {
+    return routes.map((route): OperationPlan => {
         const item = resolve((source as Json)[route.path]);
         const method = route.method.toLowerCase();
         if (!isObject(item) || !isObject(item[method])) {
             throw new TypeError(`createRouter: apiSpec has no ${route.method} ${route.path} (${route.operationId})`);
         }
         const operation = item[method] as Json;
-        const shared = isObject(item.parameters) || Array.isArray(item.parameters) ? item.parameters : undefined;
+        tolerateReserved(item.parameters);
+        tolerateReserved(operation.parameters);
+        const shared = Array.isArray(item.parameters) ? item.parameters : undefined;
         return {
             route,
             segments: (route.path === '/' ? [] : route.path.replace(/^\//, '').split('/')).map((seg) => {
@@ -288,6 +299,7 @@ function planOperations(apiSpec: unknown, routes: readonly RouteSpec[]): Operati
                 const m = /^\{(.+)\}$/.exec(seg);
                 return m ? { param: m[1]! } : seg;
             }),
+            multipart: Object.keys(bodyContent(operation)).some((type) => /^multipart\//i.test(type)),
             arrayFields: multipartArrayFields(operation),
             document: (): Json => {
                 const pathItem: Json = { ...(shared ? { parameters: shared } : {}), [method]: operation };
@@ -301,14 +313,8 @@ function planOperations(apiSpec: unknown, routes: readonly RouteSpec[]): Operati
                     components: reachableComponents(components, pathItem),
                 };
             },
-        } satisfies OperationPlan;
+        };
     });
-    for (const plan of plans) {
-        const item = resolve((source as Json)[plan.route.path]) as Json;
-        tolerateReserved(item.parameters);
-        tolerateReserved((item[plan.route.method.toLowerCase()] as Json).parameters);
-    }
-    return plans;
 }
 
 /**
@@ -352,7 +358,10 @@ function fileArraysNormaliser(fields: ReadonlySet<string>): RequestHandler {
                 fieldname?: unknown;
             }[]) {
                 const name = file?.fieldname;
-                if (typeof name === 'string' && fields.has(name) && Object.hasOwn(body, name) && !Array.isArray(body[name]))
+                if (typeof name === 'string' &&
+                    fields.has(name) &&
+                    Object.hasOwn(body, name) &&
+                    !Array.isArray(body[name]))
                     body[name] = [body[name]];
             }
         }
@@ -424,7 +433,9 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
     const limit = options.bodyLimit ?? '1mb';
     /** The validator middlewares of each operation, by slot; built on the operation's first request. */
     const validators: (readonly RequestHandler[] | undefined)[] = new Array(plans.length);
-    const validatorOptions = {
+    // A fresh object per validator: express-openapi-validator completes the options it is given.
+    const validatorOptions = (plan: OperationPlan) => ({
+        apiSpec: plan.document() as never,
         validateRequests: {
             allowUnknownQueryParameters: options.allowUnknownQueryParameters ?? true,
             coerceTypes: true,
@@ -436,18 +447,19 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
         validateApiSpec: false,
         ignoreUndocumented: true,
         useRequestUrl: true,
-        // Uploads are held in memory: bound them (multer answers 413 beyond).
-        fileUploader: { limits: { fileSize: options.maxUploadBytes ?? 10 * 1024 * 1024, files: 20 } },
-    } as const;
+        // Uploads are held in memory: bound them (multer answers 413 beyond). Multer (and the ajv
+        // instance the validator makes for it) only where a multipart body is declared: anywhere
+        // else it would let the request through untouched.
+        fileUploader: plan.multipart
+            ? { limits: { fileSize: options.maxUploadBytes ?? 10 * 1024 * 1024, files: 20 } }
+            : (false as const),
+    });
     const validatorOf = (n: number): readonly RequestHandler[] => {
         const built = validators[n];
         if (built)
             return built;
         const plan = plans[n]!;
-        const chain = OpenApiValidator.middleware({
-            ...validatorOptions,
-            apiSpec: plan.document() as never,
-        }) as unknown as RequestHandler[];
+        const chain = OpenApiValidator.middleware(validatorOptions(plan)) as unknown as RequestHandler[];
         if (plan.arrayFields.size > 0) {
             // After multer has filled the body, before the body is validated.
             const at = chain.findIndex((mw) => mw.name === 'requestMiddleware');
@@ -506,12 +518,20 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
             next();
         };
         const run = (i: number): void => {
-            if (i === chain.length)
-                return finish();
+            if (i === chain.length) {
+                finish();
+                return;
+            }
             let called = false;
             const step = (error?: unknown) => {
-                if (called)
+                if (called) {
+                    // A second call: the response validator reports a mismatch when the handler's answer
+                    // is written (it calls the `next` it was given then). Express's `next` goes on from the
+                    // dispatch, to the error handler.
+                    if (error)
+                        next(error);
                     return;
+                }
                 called = true;
                 if (error)
                     finish(error);
