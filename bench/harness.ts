@@ -287,6 +287,8 @@ export async function startReferenceServer(options: ReferenceServerOptions = {})
     HOME: process.env.HOME ?? cwd,
     LOG_LEVEL: 'warn',
     NODE_ENV: 'production',
+    // No newcomer mode: a server started without a key must really run with auth off.
+    AGENTOS_DEV: '0',
   };
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
   const nodeArgs = options.memoryProbe ? ['--expose-gc', '--import', MEM_PROBE] : [];
