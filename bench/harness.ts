@@ -10,7 +10,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -392,4 +392,28 @@ export function stopOnExit(procs: () => readonly ServerProcess[]): void {
       process.exit(130);
     });
   }
+}
+
+/**
+ * Where the reliability tests write their figures: `bench/reliability.json` (or
+ * `RELIABILITY_RESULTS`), one section per test, each with the time and machine it ran on.
+ * Sections of tests that did not run this time are kept from earlier runs.
+ */
+export const RELIABILITY_RESULTS = process.env.RELIABILITY_RESULTS ?? join(ROOT, 'bench/reliability.json');
+
+/** Records one reliability test's figures (before its assertions, so a failing run is recorded too). */
+export function recordReliability(section: string, figures: Record<string, unknown>): void {
+  let all: Record<string, unknown> = {};
+  try {
+    all = JSON.parse(readFileSync(RELIABILITY_RESULTS, 'utf8')) as Record<string, unknown>;
+  } catch {
+    // first run, or an unreadable file: start afresh
+  }
+  all[section] = {
+    date: new Date().toISOString(),
+    machine: { cores: cpus().length, node: process.version },
+    ...figures,
+  };
+  const sorted = Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
+  writeFileSync(RELIABILITY_RESULTS, `${JSON.stringify(sorted, null, 2)}\n`);
 }

@@ -6,6 +6,8 @@
  * operation dispatch → custom routes → 404/405 fallback → one error handler rendering `{detail}`.
  * CORS runs first so that error answers carry the same CORS headers as successes.
  */
+
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { compileRoutes, compileScopeMappings, type RouteIndex } from '@agentos/core';
@@ -13,13 +15,6 @@ import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, Router } from 'express';
 import { HttpError } from './auth/errors.js';
 import { createAuthMiddleware } from './auth/middleware.js';
-import { createTokenVerifier, type TokenVerifier } from './auth/verify.js';
-import { loadConfigFile } from './config/file.js';
-import type { AgentOSConfig, AgentOSOptions, OperationHandler } from './config/options.js';
-import { resolveConfig } from './config/resolve.js';
-import { routes as generatedRoutes } from './generated/routes.js';
-import { createRouter, type Handlers } from './generated/server.js';
-import { randomUUID } from 'node:crypto';
 import {
   bindClientAddress,
   createInternalToken,
@@ -27,8 +22,14 @@ import {
   type InternalToken,
   withServiceAccounts,
 } from './auth/service-accounts.js';
+import { createTokenVerifier, type TokenVerifier } from './auth/verify.js';
+import { loadConfigFile } from './config/file.js';
+import type { AgentOSConfig, AgentOSOptions, OperationHandler } from './config/options.js';
+import { resolveConfig } from './config/resolve.js';
 import type { ServerContext } from './context.js';
 import { type Database, DEFAULT_DATA_DIR, openDatabase } from './db/index.js';
+import { routes as generatedRoutes } from './generated/routes.js';
+import { createRouter, type Handlers } from './generated/server.js';
 import { createDocsAssets } from './handlers/docs.js';
 import { createHandlers } from './handlers/index.js';
 import { createLogger, type Logger } from './log.js';
@@ -223,7 +224,15 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
     instanceId,
     models: modelProvidersFromEnv(env),
   });
-  const context: ServerContext = { config, database, logger, runtime, now: clock, startedAt: clock(), instanceId };
+  const context: ServerContext = {
+    config,
+    database,
+    logger,
+    runtime,
+    now: clock,
+    startedAt: clock(),
+    instanceId,
+  };
 
   const serviceAccounts = createServiceAccountVerifier({
     db: database.db,

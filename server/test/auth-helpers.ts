@@ -3,18 +3,19 @@
  * a frozen clock, the route table of the bundled spec, an in-process server on 127.0.0.1:0 with
  * spy handlers, and raw HTTP requests (no client-side URL normalisation).
  */
-import { after } from 'node:test';
+
 import { createHash, createHmac, sign as cryptoSign, KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { Writable } from 'node:stream';
+import { after } from 'node:test';
 import type { CallerContext, RouteSpec } from '@agentos/core';
 import { exportJWK, exportSPKI, generateKeyPair, type JWK, SignJWT } from 'jose';
 import pino, { type Logger } from 'pino';
 import { type AgentOS, type CreateAgentOSOptions, createAgentOS } from '../src/app.js';
-import { type Database, openDatabase } from '../src/db/index.js';
 import type { OperationHandler } from '../src/config/options.js';
+import { type Database, openDatabase } from '../src/db/index.js';
 import { routes as generatedRoutes } from '../src/generated/routes.js';
 
 /** The frozen "now" of every test: 2027-01-15T08:00:00Z. */

@@ -17,6 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import { createTokenFactory } from '@agentos/conformance';
 import {
   type HttpAnswer,
+  recordReliability,
   request,
   rsaKeyPair,
   type ServerProcess,
@@ -174,6 +175,20 @@ describe('reliability: PostgreSQL', { skip: SKIP, timeout: 300_000 }, () => {
       }
     }
     const show = (m: Map<number, number>) => JSON.stringify(Object.fromEntries(m));
+    recordReliability('database_outage', {
+      writers: 4,
+      outage_seconds: 6,
+      acknowledged_writes: acked.size,
+      acknowledged_before_stop: ackedBefore,
+      statuses: {
+        before: Object.fromEntries(statuses.before),
+        outage: Object.fromEntries(statuses.outage),
+        after: Object.fromEntries(statuses.after),
+      },
+      unexpected_answers: unexpected.length,
+      first_success_after_restart_ms: recoveryMs,
+      acknowledged_writes_lost: missing.length,
+    });
     console.log(
       `reliability-db outage: acked ${acked.size} (${ackedBefore} before the stop); statuses before ${show(statuses.before)}, ` +
         `outage ${show(statuses.outage)}, after ${show(statuses.after)}; first 201 ${recoveryMs} ms after restart; missing ${missing.length}`,
@@ -228,6 +243,13 @@ describe('reliability: PostgreSQL', { skip: SKIP, timeout: 300_000 }, () => {
       headers: auth(),
     });
     assert.ok(del.status === 204 || del.status === 200, `delete through A: ${del.status}`);
-    assert.equal((await getSession(b.url, first.id)).status, 404);
+    const deletedSeen = (await getSession(b.url, first.id)).status;
+    recordReliability('two_instances', {
+      sessions_written: written.length,
+      read_through_other_instance: written.length,
+      rename_seen_through_other: true,
+      delete_seen_through_other_status: deletedSeen,
+    });
+    assert.equal(deletedSeen, 404);
   });
 });

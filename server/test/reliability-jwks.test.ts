@@ -17,6 +17,7 @@ import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import {
   freePort,
   HOST,
+  recordReliability,
   request,
   type ServerProcess,
   sleep,
@@ -151,6 +152,7 @@ describe('reliability: JWKS URL', { skip: SKIP, timeout: 180_000 }, () => {
     const counts = (xs: number[]) =>
       Object.fromEntries([...new Set(xs)].map((s) => [s, xs.filter((x) => x === s).length]));
     console.log(`reliability-jwks outage: statuses during the outage ${JSON.stringify(counts(during))}`);
+    recordReliability('jwks_outage', { statuses_during_outage: counts(during) });
     assert.ok(
       !during.includes(401),
       `401 for a good token during the outage: ${JSON.stringify(counts(during))}`,
@@ -244,6 +246,13 @@ describe('reliability: JWKS URL', { skip: SKIP, timeout: 180_000 }, () => {
     stop = true;
     await load;
     httpAgent.destroy();
+    recordReliability('key_rotation', {
+      requests: total,
+      statuses: Object.fromEntries(statuses),
+      failures: failures.length,
+      timeline: log,
+      jwks_fetches: jwks.fetches,
+    });
     console.log(
       `reliability-jwks rotation: ${total} requests ${JSON.stringify(Object.fromEntries(statuses))}; ${log.join(', ')}; JWKS fetches ${jwks.fetches}`,
     );

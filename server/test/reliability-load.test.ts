@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { createTokenFactory, DEFAULT_SPEC, loadSpec, type Operation, oracle } from '@agentos/conformance';
 import {
   type HttpAnswer,
+  recordReliability,
   request,
   rsaKeyPair,
   type ServerProcess,
@@ -267,6 +268,7 @@ describe('reliability: load', { skip: SKIP, timeout: 180_000 }, () => {
       per_case: Object.fromEntries(counts),
       memory_mb: memory.map((m) => ({ at_s: Math.round(m.at / 1000), rss: mb(m.rss), heap: mb(m.heapUsed) })),
     };
+    recordReliability('load', { connections: CONNECTIONS, seconds: DURATION_MS / 1000, ...summary });
     console.log(`reliability-load: ${JSON.stringify(summary)}`);
 
     assert.deepEqual(

@@ -100,7 +100,10 @@ async function openapiModule(ctx: GeneratorContext): Promise<string> {
   let source: string;
   try {
     // A copy: openapi-typescript's bundler annotates the object it is given.
-    const ast = await openapiTS(structuredClone(ctx.model.document) as never, { silent: true, defaultNonNullable: false });
+    const ast = await openapiTS(structuredClone(ctx.model.document) as never, {
+      silent: true,
+      defaultNonNullable: false,
+    });
     source = astToString(ast);
   } catch (e) {
     throw new GenerationError(

@@ -35,7 +35,7 @@ export interface HandlerOptions {
  * @example createRouter(createHandlers(ctx), { auth })
  */
 export function createHandlers(ctx: ServerContext, options: HandlerOptions = {}): Handlers {
-  return withDatabaseOutages(ctx, {
+  return guardHandlers(ctx, {
     ...createCoreHandlers(ctx),
     ...createRunHandlers(ctx),
     ...createSessionHandlers(ctx),
@@ -55,17 +55,76 @@ export function createHandlers(ctx: ServerContext, options: HandlerOptions = {})
   });
 }
 
+/** Where a NUL character was found: FastAPI's `loc` (`['path', 'session_id']`, `['body', 'items', 0]`). */
+type Loc = (string | number)[];
+
 /**
- * A database that cannot be reached answers 503 with `Retry-After`, not 500: the request may be
- * retried, and nothing was acknowledged. The server recovers by itself when the database is back.
+ * The first string (value or object key) holding U+0000 in a request part, depth-first. Buffers
+ * (uploaded files) are bytes, not text, and are not searched.
  */
-function withDatabaseOutages(ctx: ServerContext, handlers: Handlers): Handlers {
+function findNul(value: unknown, loc: Loc, depth = 0): Loc | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? loc : undefined;
+  if (typeof value !== 'object' || value === null || depth > 64 || ArrayBuffer.isView(value))
+    return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const at = findNul(value[i], [...loc, i], depth + 1);
+      if (at) return at;
+    }
+    return undefined;
+  }
+  for (const [key, v] of Object.entries(value)) {
+    if (key.includes('\u0000')) return [...loc, key];
+    const at = findNul(v, [...loc, key], depth + 1);
+    if (at) return at;
+  }
+  return undefined;
+}
+
+/**
+ * PostgreSQL text and jsonb cannot hold U+0000 (`invalid byte sequence for encoding "UTF8": 0x00`,
+ * `unsupported Unicode escape sequence`): a request carrying one in a path parameter, query value
+ * or body string is answered 422 in FastAPI's shape before the handler runs, not 500 from the
+ * database. Errors of those two codes that still reach here (a value built by a handler) are 422 too.
+ */
+function nulCharacterError(request: unknown): HttpError | undefined {
+  const r = (request ?? {}) as { path?: unknown; query?: unknown; body?: unknown };
+  const loc = findNul(r.path, ['path']) ?? findNul(r.query, ['query']) ?? findNul(r.body, ['body']);
+  return loc ? nulError(loc) : undefined;
+}
+
+const NUL_MESSAGE = 'String must not contain the NUL character (U+0000)';
+
+function nulError(loc: Loc): HttpError {
+  return new HttpError(422, [{ type: 'string_nul_character', loc, msg: NUL_MESSAGE }]);
+}
+
+/** PostgreSQL 22021 (character not in repertoire: 0x00) and 22P05 (untranslatable character). */
+function isNulRejection(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; message?: unknown };
+  return (
+    (e.code === '22021' || e.code === '22P05') &&
+    typeof e.message === 'string' &&
+    /0x00|\\u0000/.test(e.message)
+  );
+}
+
+/**
+ * Every handler, guarded: U+0000 in a request answers 422 (see `nulCharacterError`), and a database
+ * that cannot be reached answers 503 with `Retry-After`, not 500: the request may be retried, and
+ * nothing was acknowledged. The server recovers by itself when the database is back.
+ */
+function guardHandlers(ctx: ServerContext, handlers: Handlers): Handlers {
   const out: Record<string, unknown> = {};
   for (const [operationId, handler] of Object.entries(handlers) as [string, (r: unknown) => unknown][]) {
     out[operationId] = async (request: unknown) => {
+      const refused = nulCharacterError(request);
+      if (refused) throw refused;
       try {
         return await handler(request);
       } catch (error) {
+        if (isNulRejection(error)) throw nulError(['body']);
         if (!isDatabaseUnavailable(error)) throw error;
         ctx.logger.error({ err: error, operationId }, 'database unavailable');
         throw new HttpError(503, 'Service temporarily unavailable: the database cannot be reached', {
