@@ -5,7 +5,8 @@
  * 1. HTTP: an authorized `GET /agents` (RS256 bearer token, `scopes: ["agents:read"]`) against
  *    - the reference server (`server/bin/agentos-server.js`, authorization on, audience check,
  *      user isolation: the configuration of the Python conformance target),
- *    - the same server with 2048 distinct tokens sent round-robin (no verified-token reuse),
+ *    - uncached: a second such server with its verified-token cache off (`JWT_CACHE_SECONDS=0`),
+ *      sent 2048 distinct tokens round-robin, so every request runs the signature check,
  *    - the same server with auth off (no key, `AUTHORIZATION_ENABLED=false`),
  *    - the Python AgentOS of `conformance/targets/agno` under uvicorn (same key, same token shape),
  *    each a separate process, loaded by wrk (or the node:http generator) in another process:
@@ -23,6 +24,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createTokenFactory } from '@agentos/conformance';
+import { TOKEN_CACHE_ENTRIES } from '../server/src/auth/token-cache.js';
 import {
   AGNO_TARGET,
   pythonTargetProblem,
@@ -138,7 +140,13 @@ async function httpSection(tmp: string) {
   procs.push(off);
   await preflight('reference server (RS256)', rbac.url, token);
   await preflight('reference server (auth off)', off.url, token);
-  const nocacheCheck = await request(rbac.url, '/agents', {
+  // Uncached: the same configuration with the verified-token cache off, and distinct tokens.
+  const nocache = await startReferenceServer({
+    env: { ...rbacEnv, JWT_CACHE_SECONDS: '0' },
+    cwd: join(tmp, 'rbac-nocache'),
+  });
+  procs.push(nocache);
+  const nocacheCheck = await request(nocache.url, '/agents', {
     headers: { authorization: `Bearer ${rotating[7]}` },
   });
   if (nocacheCheck.status !== 200) throw new Error(`rotating token answered ${nocacheCheck.status}`);
@@ -169,8 +177,8 @@ async function httpSection(tmp: string) {
     { key: 'rs256', label: 'reference server, RS256 + RBAC', base: rbac.url, token },
     {
       key: 'rs256_nocache',
-      label: `reference server, RS256 + RBAC, ${ROTATING_TOKENS} distinct tokens`,
-      base: rbac.url,
+      label: `reference server, RS256 + RBAC, token cache off, ${ROTATING_TOKENS} distinct tokens`,
+      base: nocache.url,
       tokensFile,
     },
     { key: 'auth_off', label: 'reference server, auth off', base: off.url, token },
@@ -221,9 +229,14 @@ async function httpSection(tmp: string) {
     python_agentos: best('python_agentos'),
     python_reason: pythonReason,
     rounds,
-    rss_after_mb: { rs256: rssMb(rbac), auth_off: rssMb(off), python_agentos: python ? rssMb(python) : null },
+    rss_after_mb: {
+      rs256: rssMb(rbac),
+      rs256_nocache: rssMb(nocache),
+      auth_off: rssMb(off),
+      python_agentos: python ? rssMb(python) : null,
+    },
   };
-  for (const p of [rbac, off, python]) if (p) await p.stop();
+  for (const p of [rbac, nocache, off, python]) if (p) await p.stop();
   return result;
 }
 
@@ -392,8 +405,8 @@ async function main(): Promise<void> {
     vs_python_agentos_target: 6,
     vs_python_agentos_reason: h ? (h.python_agentos ? null : h.python_reason) : http.error,
     token_cache: {
-      present: false,
-      note: 'server/src/auth has no verified-token cache (every request runs jose jwtVerify; only service-account PATs are cached, service-accounts.ts). rs256_nocache is measured anyway with 2048 distinct tokens sent round-robin.',
+      present: true,
+      note: `server/src/auth/token-cache.ts: verified tokens reused for tokenCacheSeconds (default 60 s, exp checked on every hit), at most ${TOKEN_CACHE_ENTRIES} entries. rs256 sends one token (cache hits); rs256_nocache runs a server with JWT_CACHE_SECONDS=0 and ${ROTATING_TOKENS} distinct tokens round-robin (a signature check per request).`,
     },
     decision_ns: decision.value?.decision_ns ?? null,
     glob_scan_ns: decision.value?.glob_scan_ns ?? null,
@@ -482,14 +495,17 @@ function renderMarkdown(r: Results): string {
     '| target | req/s | p50 ms | p99 ms | errors |',
     '|---|---:|---:|---:|---:|',
     row('reference server, RS256 + RBAC', http.rs256),
-    row('reference server, RS256 + RBAC, 2048 distinct tokens (uncached)', http.rs256_nocache),
+    row(
+      `reference server, RS256 + RBAC, uncached (token cache off, ${ROTATING_TOKENS} distinct tokens)`,
+      http.rs256_nocache,
+    ),
     row('reference server, auth off', http.auth_off),
     row(
       `Python AgentOS ${fmt(py.agno)} (uvicorn ${fmt(py.uvicorn)}, Python ${fmt(py.python)}), RS256 + RBAC`,
       http.python_agentos,
     ),
     '',
-    `- RS256 ÷ auth off: **${fmt(r.rs256_vs_auth_off)}** (uncached: **${fmt(r.rs256_nocache_vs_auth_off)}**). The server has no verified-token cache, so the cached and uncached figures measure the same code path.`,
+    `- RS256 ÷ auth off: **${fmt(r.rs256_vs_auth_off)}** (uncached: **${fmt(r.rs256_nocache_vs_auth_off)}**). Cached: one token, its verification reused (\`auth/token-cache.ts\`, exp checked on every hit); uncached: the cache off and a different token on each request, so every request checks an RS256 signature.`,
     `- Reference server ÷ Python AgentOS: **${fmt(r.vs_python_agentos)}×** (target ≥ 6×; uncached ${fmt(r.vs_python_agentos_nocache)}×)${r.vs_python_agentos_reason ? ` — ${fmt(r.vs_python_agentos_reason)}` : ''}.`,
     '',
     '## Route + scope decision (ns per decision, median of interleaved samples)',

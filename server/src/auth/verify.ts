@@ -24,6 +24,7 @@ import {
   wrongAudience,
 } from './errors.js';
 import { importKeys, type LocalKey } from './keys.js';
+import { TokenCache } from './token-cache.js';
 
 /** Tokens longer than this are refused before any decoding (Node's default header limit is 16 KiB). */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
@@ -77,6 +78,14 @@ export function isReservedSubject(sub: unknown): boolean {
 
 /**
  * Creates the verifier: imports every local key once, prepares the remote JWKS.
+ *
+ * Verified tokens are cached for `tokenCacheSeconds` (exact token string → its claims), so a
+ * client sending the same token does not pay a signature check per request. Only successes are
+ * cached; `exp` is checked against the clock on every hit with the same rule and leeway as jose;
+ * everything else a verification checks (signature, algorithm, audience, issuer, `nbf`, `iat`,
+ * subject) cannot change while the token and the configuration stay the same. A key removed from
+ * a JWKS stops validating cached tokens within `tokenCacheSeconds` (the JWKS itself is cached
+ * for `jwksCacheMaxAgeSeconds`, longer by default).
  * @throws {ConfigError} when a configured key cannot be used
  */
 export async function createTokenVerifier(
@@ -249,6 +258,12 @@ export async function createTokenVerifier(
     }
   }
 
+  const cache = new TokenCache({
+    ttlMs: Math.round(config.tokenCacheSeconds * 1000),
+    leewaySeconds: config.leewaySeconds,
+    clock: deps.clock,
+  });
+
   return {
     warnings,
     async warmUp() {
@@ -265,6 +280,9 @@ export async function createTokenVerifier(
       }
     },
     async verify(token) {
+      const cached = cache.get(token);
+      if (cached === 'expired') throw tokenExpired();
+      if (cached) return cached;
       if (token.length > MAX_TOKEN_LENGTH) throw invalidToken('token too large', 'too_large');
       // A compact JWS has exactly three parts; a 5-part JWE or anything else is malformed here.
       if (token.split('.').length !== 3) throw invalidToken('malformed token', 'malformed');
@@ -291,6 +309,7 @@ export async function createTokenVerifier(
         throw invalidToken(`invalid "${config.userIdClaim}" claim`, 'claim_invalid:user_id');
       }
       if (isReservedSubject(userId)) throw reservedSubject();
+      cache.set(token, payload);
       return payload;
     },
   };

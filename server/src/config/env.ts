@@ -20,6 +20,7 @@ export const ENV_VARS = {
   JWT_ALGORITHM: 'authorizationConfig.algorithms (comma list)',
   JWT_VERIFY_AUDIENCE: 'authorizationConfig.verifyAudience',
   JWT_LEEWAY_SECONDS: 'authorizationConfig.leewaySeconds',
+  JWT_CACHE_SECONDS: 'authorizationConfig.tokenCacheSeconds',
   AGENTOS_ADMIN_SCOPE: 'authorizationConfig.adminScope',
   AGENTOS_USER_ISOLATION: 'authorizationConfig.userIsolation',
   JWT_TOKEN_SOURCE: 'tokenSource',
@@ -136,6 +137,7 @@ export function readEnv(env: Readonly<Record<string, string | undefined>>, issue
   setAuthz('algorithms', alg === undefined ? undefined : list(alg), 'JWT_ALGORITHM');
   setAuthz('verifyAudience', bool('JWT_VERIFY_AUDIENCE'), 'JWT_VERIFY_AUDIENCE');
   setAuthz('leewaySeconds', num('JWT_LEEWAY_SECONDS', false), 'JWT_LEEWAY_SECONDS');
+  setAuthz('tokenCacheSeconds', num('JWT_CACHE_SECONDS', false), 'JWT_CACHE_SECONDS');
   setAuthz('adminScope', get('AGENTOS_ADMIN_SCOPE'), 'AGENTOS_ADMIN_SCOPE');
   setAuthz('userIsolation', bool('AGENTOS_USER_ISOLATION'), 'AGENTOS_USER_ISOLATION');
   const source = get('JWT_TOKEN_SOURCE')?.trim().toLowerCase();

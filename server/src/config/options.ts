@@ -70,6 +70,12 @@ export interface AuthorizationConfig {
   jwksCooldownSeconds?: number | undefined;
   /** Timeout of a JWKS or discovery fetch, in seconds (default 5). */
   jwksTimeoutSeconds?: number | undefined;
+  /**
+   * How long a verified token is reused without checking its signature again, in seconds
+   * (default 60; 0 turns the cache off). `exp` is still checked on every request; at most
+   * `TOKEN_CACHE_ENTRIES` tokens are kept. Env `JWT_CACHE_SECONDS`.
+   */
+  tokenCacheSeconds?: number | undefined;
 }
 
 /** An agent, team or workflow as configured (the config-only operations serve these). */
@@ -215,6 +221,7 @@ export interface ResolvedAuthConfig {
   readonly jwksCacheMaxAgeSeconds: number;
   readonly jwksCooldownSeconds: number;
   readonly jwksTimeoutSeconds: number;
+  readonly tokenCacheSeconds: number;
   readonly tokenSource: TokenSource;
   readonly cookieName: string;
   readonly scopesClaim: string;

@@ -322,6 +322,7 @@ export function resolveConfig(input: ResolveInput): AgentOSConfig {
       jwksCacheMaxAgeSeconds: value<number>('authorizationConfig.jwksCacheMaxAgeSeconds', 600),
       jwksCooldownSeconds: value<number>('authorizationConfig.jwksCooldownSeconds', 30),
       jwksTimeoutSeconds: value<number>('authorizationConfig.jwksTimeoutSeconds', 5),
+      tokenCacheSeconds: value<number>('authorizationConfig.tokenCacheSeconds', 60),
       tokenSource: value<TokenSource>('tokenSource', 'header'),
       cookieName: value<string>('cookieName', 'access_token'),
       scopesClaim: value<string>('scopesClaim', 'scopes'),

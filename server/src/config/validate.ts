@@ -57,6 +57,7 @@ const AUTHZ: Readonly<Record<keyof AuthorizationConfig, Kind>> = {
   jwksCacheMaxAgeSeconds: 'seconds',
   jwksCooldownSeconds: 'seconds',
   jwksTimeoutSeconds: 'seconds',
+  tokenCacheSeconds: 'seconds',
 };
 
 /** Keys `createAgentOS` accepts besides the file options (functions and test hooks). */
