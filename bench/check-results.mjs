@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/**
+ * Checks that a run produced every figure the issues ask for (CI runs it after short runs; the
+ * figures themselves are not judged, the machine being shared):
+ *   node bench/check-results.mjs bench FILE        every key of bench/results.json is a number
+ *   node bench/check-results.mjs reliability FILE  every reliability section is there, with 0 failures
+ * Exit 1 with the missing or failing items listed.
+ */
+import { readFileSync } from 'node:fs';
+
+const [kind, file] = process.argv.slice(2);
+if ((kind !== 'bench' && kind !== 'reliability') || !file) {
+  console.error('usage: check-results.mjs bench|reliability FILE');
+  process.exit(2);
+}
+let data;
+try {
+  data = JSON.parse(readFileSync(file, 'utf8'));
+} catch (e) {
+  console.error(`check-results: cannot read ${file}: ${e.message}`);
+  process.exit(1);
+}
+const problems = [];
+const isNumber = (v) => typeof v === 'number' && Number.isFinite(v);
+
+if (kind === 'bench') {
+  for (const key of [
+    'rs256_vs_auth_off',
+    'rs256_nocache_vs_auth_off',
+    'vs_python_agentos',
+    'vs_python_agentos_nocache',
+    'decision_ns',
+    'glob_scan_ns',
+    'conformance_seconds',
+    'conformance_rps',
+    'generator_seconds',
+    'sdk_gzip_bytes',
+  ]) {
+    if (!isNumber(data[key])) problems.push(`${key} is ${JSON.stringify(data[key])}`);
+  }
+  const m = data.machine ?? {};
+  if (!isNumber(m.cores) || typeof m.node !== 'string' || typeof m.date !== 'string')
+    problems.push(`machine lacks cores/node/date: ${JSON.stringify(m)}`);
+  if (!problems.length)
+    console.log(
+      `check-results: bench complete: ${data.vs_python_agentos}× the Python AgentOS (uncached ${data.vs_python_agentos_nocache}×), decision ${data.decision_ns} ns vs scan ${data.glob_scan_ns} ns`,
+    );
+} else {
+  const need = {
+    load: (s) => s.wrong_decisions === 0 && s.five_xx === 0 && isNumber(s.requests) && s.requests > 0,
+    fuzz: (s) => isNumber(s.runs) && s.runs > 0,
+    jwks_outage: (s) => typeof s.statuses_during_outage === 'object' && !('401' in s.statuses_during_outage),
+    key_rotation: (s) => s.failures === 0 && isNumber(s.requests) && s.requests > 0,
+    database_outage: (s) => s.acknowledged_writes_lost === 0 && s.unexpected_answers === 0,
+    two_instances: (s) => s.delete_seen_through_other_status === 404,
+  };
+  for (const [name, ok] of Object.entries(need)) {
+    const s = data[name];
+    if (!s) problems.push(`${name}: missing (the test did not run or was skipped)`);
+    else if (!ok(s)) problems.push(`${name}: ${JSON.stringify(s)}`);
+  }
+  if (!problems.length) console.log(`check-results: reliability complete: ${Object.keys(need).join(', ')}`);
+}
+if (problems.length) {
+  console.error(`check-results: ${kind} results incomplete in ${file}:\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}

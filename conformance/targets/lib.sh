@@ -1,0 +1,59 @@
+# Shared by the target scripts (conformance/targets/*/run.sh); source it, do not run it.
+# After `target_init "$here"`: $root (the repository), $tmp (a private temp dir with an RS256 key
+# pair, private.pem and public.pem, removed on exit with the server), $here/run/ (logs, reports).
+# The caller starts its server in the background, then `target_started $! PORT NAME` waits for
+# /health, and `target_suite PORT [suite flags...]` runs the suite with the reports into run/.
+
+target_init() {
+  here="$1"
+  root="$(cd "$here/../../.." && pwd)"
+  tmp="$(mktemp -d)"
+  server_pid=""
+  mkdir -p "$here/run"
+  trap target_cleanup EXIT
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/private.pem" 2>/dev/null
+  openssl pkey -in "$tmp/private.pem" -pubout -out "$tmp/public.pem"
+}
+
+target_cleanup() {
+  if [ -n "${server_pid:-}" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "${tmp:-}"
+}
+
+# target_started PID PORT NAME: waits up to 2 minutes for /health; exits 3 if the server dies or never answers.
+target_started() {
+  server_pid="$1"
+  local port="$2" name="$3"
+  for _ in $(seq 1 240); do
+    if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      echo "run.sh: $name exited during start-up; see $here/run/server.log" >&2
+      tail -20 "$here/run/server.log" >&2
+      exit 3
+    fi
+    sleep 0.5
+  done
+  echo "run.sh: $name: /health never answered; see $here/run/server.log" >&2
+  exit 3
+}
+
+# target_suite PORT [flags...]: the suite with the target's key, audience and user isolation; exits with its status.
+target_suite() {
+  local port="$1"
+  shift
+  local status
+  set +e
+  node "$root/conformance/bin/agentos-conformance.js" \
+    --base-url "http://127.0.0.1:$port" \
+    --signing-key "$tmp/private.pem" --alg RS256 \
+    --audience agentos-conformance \
+    --user-isolation \
+    --report "json:$here/run/report.json" \
+    --report "junit:$here/run/junit.xml" \
+    --report "html:$here/run/report.html" \
+    "$@"
+  status=$?
+  set -e
+  echo "reports: $here/run/report.{json,html} $here/run/junit.xml (exit $status)" >&2
+  exit "$status"
+}
