@@ -44,7 +44,8 @@ const DURATION = Number(env.BENCH_DURATION ?? 10);
 const WARMUP = Number(env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 32);
 const ROUNDS = Math.max(1, Math.min(5, Number(env.BENCH_ROUNDS ?? 2)));
-const OUT = env.BENCH_OUT ?? join(ROOT, 'bench');
+const DEFAULT_OUT = join(ROOT, 'bench');
+const OUT = env.BENCH_OUT ?? DEFAULT_OUT;
 const AUDIENCE = 'agentos-conformance';
 const ROTATING_TOKENS = 2048;
 
@@ -453,12 +454,57 @@ async function main(): Promise<void> {
   writeFileSync(join(OUT, 'RESULTS.md'), md);
   process.stdout.write(`${md}\n`);
   log(`wrote ${join(OUT, 'results.json')} and ${join(OUT, 'RESULTS.md')}`);
+  if (OUT === DEFAULT_OUT) {
+    updateReadme(summaryTable(results as unknown as Results));
+    log('updated the results table of README.md');
+  }
 }
 
 type Results = Record<string, unknown> & {
   http: Record<string, unknown>;
   machine: Record<string, unknown> & { python_target: Record<string, string | null> };
 };
+
+const README_START = '<!-- bench-results:start (written by npm run bench) -->';
+const README_END = '<!-- bench-results:end -->';
+
+/** The README's table: the headline figure of each measure, from the same run. */
+function summaryTable(r: Results): string {
+  const h = r.http as {
+    rs256?: LoadResult | null;
+    rs256_nocache?: LoadResult | null;
+    python_agentos?: LoadResult | null;
+  };
+  const m = r.machine as Record<string, unknown>;
+  const v = (x: unknown, unit = '') => (x === null || x === undefined ? '—' : `${x}${unit}`);
+  const rps = (x: LoadResult | null | undefined) => (x ? x.rps.toLocaleString('en-US') : '—');
+  return [
+    '| measure | result |',
+    '|---|---:|',
+    `| authorized \`GET /agents\` (RS256), reference server ÷ Python AgentOS | **${v(r.vs_python_agentos, '×')}** (${rps(h.rs256)} vs ${rps(h.python_agentos)} req/s) |`,
+    `| … uncached (token cache off, distinct tokens) | ${v(r.vs_python_agentos_nocache, '×')} (${rps(h.rs256_nocache)} req/s) |`,
+    `| RS256 ÷ auth off (cached / uncached) | ${v(r.rs256_vs_auth_off)} / ${v(r.rs256_nocache_vs_auth_off)} |`,
+    `| route + scope decision vs a linear fnmatch scan | ${v(r.decision_ns, ' ns')} vs ${v(r.glob_scan_ns, ' ns')} |`,
+    `| conformance suite against the reference server | ${v(r.conformance_seconds, ' s')}, ${v(r.conformance_rps)} req/s |`,
+    `| generator, whole spec | ${v(r.generator_seconds, ' s')} |`,
+    `| SDK runtime, min+gzip | ${v(r.sdk_gzip_bytes, ' B')} |`,
+    '',
+    `${v(m.cores)} cores, Node ${v(m.node)}, ${String(m.date ?? '').slice(0, 10)}; details and method in [bench/RESULTS.md](bench/RESULTS.md).`,
+  ].join('\n');
+}
+
+/** Replaces the table between the README's markers (left alone when the markers are missing). */
+function updateReadme(table: string): void {
+  const path = join(ROOT, 'README.md');
+  const text = readFileSync(path, 'utf8');
+  const start = text.indexOf(README_START);
+  const end = text.indexOf(README_END);
+  if (start < 0 || end < start) {
+    log('README.md has no bench-results markers: not updated');
+    return;
+  }
+  writeFileSync(path, `${text.slice(0, start + README_START.length)}\n${table}\n${text.slice(end)}`);
+}
 
 function renderMarkdown(r: Results): string {
   const http = r.http as {
