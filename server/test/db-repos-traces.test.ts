@@ -89,13 +89,18 @@ for (const backend of testBackends()) {
       assert.equal(one?.output, 'done');
       assert.equal(one?.run_id, 'r1'); // kept by the second upsert
       assert.equal(await traces.get(db, 'trc-1', { userId: 'tu2' }), undefined);
-      const spans = await traces.getSpans(db, 'trc-1');
+      assert.equal((await traces.getByRunId(db, 'r1'))?.trace_id, 'trc-1');
+      assert.equal(await traces.getByRunId(db, 'no-such-run'), undefined);
+      const spans = await traces.getSpans(db, ['trc-1']);
       assert.deepEqual(
         spans.map((s) => s.span_id),
         ['sp-root', 'sp-llm', 'sp-tool'],
       );
       assert.equal(spans[0]!.status, 'OK');
-      assert.deepEqual((await traces.getSpan(db, 'trc-1', 'sp-llm'))?.metadata, { input_tokens: 120 });
+      assert.deepEqual(await traces.getSpans(db, []), []);
+      const llm = await traces.getSpan(db, 'sp-llm');
+      assert.deepEqual([llm?.trace_id, llm?.metadata], ['trc-1', { input_tokens: 120 }]);
+      assert.equal(await traces.getSpan(db, 'nope'), undefined);
 
       const all = await traces.list(db);
       assert.deepEqual(
@@ -141,7 +146,7 @@ for (const backend of testBackends()) {
         1,
       );
       assert.equal(
-        (await traces.search(db, { filter: { op: 'STARTSWITH', key: 'name', value: 'supp' } })).total,
+        (await traces.search(db, { filter: { op: 'STARTSWITH', key: 'name', value: 'Supp' } })).total,
         1,
       );
       assert.equal(
@@ -162,9 +167,12 @@ for (const backend of testBackends()) {
       for (const bad of [
         { op: 'EQ', key: 'password', value: 'x' },
         { op: 'LIKE', key: 'name', value: 'x' },
+        { op: 'eq', key: 'status', value: 'OK' },
+        { op: 'GT', key: 'status', value: 'OK' },
         { op: 'GT', key: 'duration_ms', value: 'abc' },
         { op: 'GT', key: 'start_time', value: 'yesterday' },
-        { op: 'AND', conditions: [] },
+        { op: 'EQ', key: 'status' },
+        { op: 'AND' },
         { op: 'CONTAINS', key: 'duration_ms', value: '1' },
         'status = ERROR',
       ]) {
@@ -173,9 +181,98 @@ for (const backend of testBackends()) {
           (e: FilterError) => e.name === 'FilterError',
         );
       }
-      assert.ok('duration_ms' in TRACE_FILTER_FIELDS);
+      assert.deepEqual(TRACE_FILTER_FIELDS.find((f) => f.key === 'status')?.operators, ['EQ', 'NEQ', 'IN']);
       assert.equal(await traces.delete(db, 'trc-1'), true);
-      assert.deepEqual(await traces.getSpans(db, 'trc-1'), []);
+      assert.deepEqual(await traces.getSpans(db, ['trc-1']), []);
+    });
+
+    test('traces: paging order and FilterExpr semantics (NULLs, case, empty lists, epoch seconds, messages)', async () => {
+      const db = t.db;
+      await traces.upsertTrace(db, {
+        trace_id: 'sem-a',
+        name: 'Support.nightly',
+        status: 'OK',
+        start_time: at('2026-12-01T09:00:00Z'),
+        duration_ms: 10,
+        session_id: 'sem-s',
+        user_id: 'sem-u',
+      });
+      // Same start time as sem-a, no session, no owner.
+      await traces.upsertTrace(db, {
+        trace_id: 'sem-b',
+        name: 'support.nightly',
+        status: 'ERROR',
+        start_time: at('2026-12-01T09:00:00Z'),
+      });
+      const only = { op: 'STARTSWITH', key: 'trace_id', value: 'sem-' };
+      const ids = async (filter: unknown) =>
+        (await traces.search(db, { filter: { op: 'AND', conditions: [only, filter] } })).rows.map(
+          (r) => r.trace_id,
+        );
+
+      assert.deepEqual(await ids({ op: 'AND', conditions: [] }), ['sem-b', 'sem-a'], 'ties: trace_id desc');
+      assert.deepEqual(
+        (await traces.list(db, { startTime: at('2026-12-01T00:00:00Z') })).rows.map((r) => r.trace_id),
+        ['sem-b', 'sem-a'],
+      );
+      assert.deepEqual(await ids({ op: 'OR', conditions: [] }), []);
+      assert.deepEqual(
+        await ids({ op: 'STARTSWITH', key: 'name', value: 'Supp' }),
+        ['sem-a'],
+        'case-sensitive',
+      );
+      assert.deepEqual(await ids({ op: 'CONTAINS', key: 'name', value: 'SUPPORT' }), ['sem-b', 'sem-a']);
+      assert.deepEqual(
+        await ids({ op: 'NOT', condition: { op: 'EQ', key: 'user_id', value: 'sem-u' } }),
+        ['sem-b'],
+        'NOT keeps the rows where the condition is NULL',
+      );
+      assert.deepEqual(await ids({ op: 'IN', key: 'status', values: ['ERROR'] }), ['sem-b']);
+      assert.deepEqual(await ids({ op: 'EQ', key: 'duration_ms', value: 10 }), ['sem-a']);
+      const epoch = Date.parse('2026-12-01T09:00:00Z') / 1000;
+      assert.deepEqual(await ids({ op: 'GTE', key: 'start_time', value: epoch }), ['sem-b', 'sem-a']);
+      assert.deepEqual(await ids({ op: 'LT', key: 'start_time', value: epoch }), []);
+
+      // Grouped by session: a trace without session stays out even when an OR matches it.
+      const grouped = await traces.search(db, {
+        groupBy: 'session',
+        filter: {
+          op: 'OR',
+          conditions: [
+            { op: 'EQ', key: 'session_id', value: 'sem-s' },
+            { op: 'EQ', key: 'trace_id', value: 'sem-b' },
+          ],
+        },
+      });
+      assert.equal(grouped.total, 1);
+      assert.deepEqual(
+        grouped.rows.map((r) => [r.session_id, r.total_traces]),
+        [['sem-s', 1]],
+      );
+
+      const message = async (filter: unknown) =>
+        traces.search(db, { filter }).then(
+          () => 'accepted',
+          (e: Error) => e.message,
+        );
+      assert.equal(await message({ op: 'LIKE', key: 'name', value: 'x' }), 'Unknown filter operator: LIKE');
+      assert.equal(
+        await message({ op: 'GT', key: 'status', value: 'OK' }),
+        'Operator GT is not supported for status. Supported: EQ, NEQ, IN',
+      );
+      assert.match(
+        await message({ op: 'EQ', key: 'password', value: 'x' }),
+        /^Unknown filter key: password\. Valid keys: status, /,
+      );
+      assert.equal(
+        await message({ op: 'GT', key: 'duration_ms', value: 'long' }),
+        'duration_ms expects a number. Got: "long"',
+      );
+      let deep: unknown = { op: 'EQ', key: 'status', value: 'OK' };
+      for (let i = 0; i < 11; i++) deep = { op: 'NOT', condition: deep };
+      assert.equal(await message(deep), 'Filter expression exceeds maximum nesting depth of 10');
+      assert.equal(await traces.delete(db, 'sem-a'), true);
+      assert.equal(await traces.delete(db, 'sem-b'), true);
     });
   });
 }

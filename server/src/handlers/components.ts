@@ -11,18 +11,12 @@
  * the next number (the body's `version` and `set_current` are ignored).
  */
 import type { ServerContext } from '../context.js';
-import {
-  type Db,
-  epochSeconds,
-  inTransaction,
-  isUniqueViolation,
-  json,
-  paging,
-  toCount,
-} from '../db/index.js';
-import type { ComponentConfigRow, ComponentRow, EntityType, JsonObject, JsonText } from '../db/schema.js';
-import type { components } from '../generated/openapi.js';
+import { type Db, epochSeconds, inTransaction, isUniqueViolation, paging } from '../db/index.js';
+import type { ListedConfigRow } from '../db/repos/components.js';
+import { components } from '../db/repos/index.js';
+import type { ComponentRow } from '../db/schema.js';
 import type { Handlers } from '../generated/server.js';
+import type { Schemas } from './_util.js';
 
 type ComponentOperations =
   | 'listComponents'
@@ -38,8 +32,8 @@ type ComponentOperations =
   | 'deleteComponentConfig'
   | 'setCurrentComponentConfig';
 
-type ComponentBody = components['schemas']['ComponentResponse'];
-type ConfigBody = components['schemas']['ComponentConfigResponse'];
+type ComponentBody = Schemas['ComponentResponse'];
+type ConfigBody = Schemas['ComponentConfigResponse'];
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const COMPONENT_NOT_FOUND = { status: 404, body: { detail: 'Component not found' } } as const;
@@ -74,7 +68,8 @@ function componentResponse(r: ComponentRow): ComponentBody {
   return out;
 }
 
-function configResponse(r: ComponentConfigRow, includeConfig = true): ConfigBody {
+/** A config version as answered; `config` is left out when the row was read without it. */
+function configResponse(r: ListedConfigRow): ConfigBody {
   const out: ConfigBody = {
     component_id: r.component_id,
     version: r.version,
@@ -82,7 +77,7 @@ function configResponse(r: ComponentConfigRow, includeConfig = true): ConfigBody
     created_at: epochSeconds(r.created_at) ?? 0,
   };
   if (r.label !== null) out.label = r.label;
-  if (includeConfig) out.config = r.config;
+  if (r.config !== undefined) out.config = r.config;
   if (r.notes !== null) out.notes = r.notes;
   const updated = epochSeconds(r.updated_at);
   if (updated !== null) out.updated_at = updated;
@@ -121,13 +116,7 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
     if (type !== 'team') return null;
     const ids = [...new Set(memberIds(cfg))].filter((id) => !codeMembers.has(id));
     if (ids.length === 0) return null;
-    const found = await tx
-      .selectFrom('components')
-      .select('component_id')
-      .where('component_id', 'in', ids)
-      .where('component_type', 'in', ['agent', 'team'])
-      .execute();
-    const known = new Set(found.map((r) => r.component_id));
+    const known = await components.existingIds(tx, ids, ['agent', 'team']);
     const missing = ids.filter((id) => !known.has(id));
     return missing.length === 0
       ? null
@@ -139,49 +128,25 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
     tx: Db,
     componentId: string,
     label: string,
-    except?: number,
+    exceptVersion?: number,
   ): Promise<string | null> {
-    let q = tx
-      .selectFrom('component_configs')
-      .select('version')
-      .where('component_id', '=', componentId)
-      .where('label', '=', label);
-    if (except !== undefined) q = q.where('version', '!=', except);
-    const row = await q.executeTakeFirst();
-    return row
-      ? `Label '${label}' is already used by version ${row.version} of component '${componentId}'`
-      : null;
+    const version = await components.versionWithLabel(tx, componentId, label, { exceptVersion });
+    return version === undefined
+      ? null
+      : `Label '${label}' is already used by version ${version} of component '${componentId}'`;
   }
-
-  const loadComponent = (tx: Db, id: string) =>
-    tx.selectFrom('components').selectAll().where('component_id', '=', id).executeTakeFirst();
-  const loadConfig = (tx: Db, id: string, version: number) =>
-    tx
-      .selectFrom('component_configs')
-      .selectAll()
-      .where('component_id', '=', id)
-      .where('version', '=', version)
-      .executeTakeFirst();
 
   return {
     async listComponents({ query }) {
       const started = performance.now();
-      const { limit, offset } = paging(query, 20);
+      const { limit } = paging(query, 20);
       const page = query.page ?? 1;
-      let q = db.selectFrom('components');
-      if (query.component_type) q = q.where('component_type', '=', query.component_type);
-      if (codeDefined.size > 0) q = q.where('component_id', 'not in', [...codeDefined]);
-      const [rows, count] = await Promise.all([
-        q
-          .selectAll()
-          .orderBy('created_at', 'desc')
-          .orderBy('component_id')
-          .limit(limit)
-          .offset(offset)
-          .execute(),
-        q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst(),
-      ]);
-      const total = toCount(count?.n);
+      const { rows, total } = await components.list(db, {
+        page: query.page,
+        limit: query.limit,
+        componentType: query.component_type,
+        excludeIds: [...codeDefined],
+      });
       return {
         status: 200,
         body: {
@@ -208,41 +173,31 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
       }
       if (codeDefined.has(id))
         return badRequest(`Component id '${id}' is used by a configured agent, team or workflow`);
-      const now = ctx.now();
-      const cfg = (body.config ?? {}) as JsonObject;
+      const cfg = body.config ?? {};
       try {
         const row = await inTransaction(db, async (tx) => {
-          if (await loadComponent(tx, id)) return badRequest(`Component with id '${id}' already exists`);
+          if (await components.get(tx, id)) return badRequest(`Component with id '${id}' already exists`);
           const members = await unresolvedMembers(tx, body.component_type, cfg);
           if (members) return badRequest(members);
-          const created = await tx
-            .insertInto('components')
-            .values({
+          const { component } = await components.create(
+            tx,
+            {
               component_id: id,
-              component_type: body.component_type as EntityType,
+              component_type: body.component_type,
               name: body.name,
-              description: body.description ?? null,
-              current_version: body.set_current === false ? null : 1,
-              metadata: json(body.metadata),
-              created_at: now,
-              updated_at: now,
-            })
-            .returningAll()
-            .executeTakeFirstOrThrow();
-          await tx
-            .insertInto('component_configs')
-            .values({
-              component_id: id,
-              version: 1,
-              config: json(cfg) as JsonText,
-              label: body.label ?? null,
-              stage: body.stage ?? 'draft',
-              notes: body.notes ?? null,
-              created_at: now,
-              updated_at: now,
-            })
-            .execute();
-          return created;
+              description: body.description,
+              metadata: body.metadata,
+            },
+            {
+              config: cfg,
+              label: body.label,
+              stage: body.stage,
+              notes: body.notes,
+              setCurrent: body.set_current !== false,
+            },
+            { now: ctx.now() },
+          );
+          return component;
         });
         if ('status' in row) return row;
         return { status: 201, body: componentResponse(row) };
@@ -253,68 +208,52 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
     },
 
     async getComponent({ path }) {
-      const row = await loadComponent(db, path.component_id);
+      const row = await components.get(db, path.component_id);
       return row ? { status: 200, body: componentResponse(row) } : COMPONENT_NOT_FOUND;
     },
 
     async updateComponent({ path, body }) {
       const id = path.component_id;
-      const existing = await loadComponent(db, id);
-      if (!existing) return COMPONENT_NOT_FOUND;
+      if (!(await components.get(db, id))) return COMPONENT_NOT_FOUND;
       const b = body ?? {};
       if (b.current_version !== undefined && b.current_version !== null) {
-        if (!(await loadConfig(db, id, b.current_version))) {
+        if (!(await components.getConfig(db, id, b.current_version))) {
           return badRequest(`Config version ${b.current_version} of component '${id}' does not exist`);
         }
       }
-      const changes = {
-        ...(b.name != null ? { name: b.name } : {}),
-        ...(b.description != null ? { description: b.description } : {}),
-        ...(b.component_type != null ? { component_type: b.component_type as EntityType } : {}),
-        ...(b.metadata != null ? { metadata: json(b.metadata) } : {}),
-        ...(b.current_version != null ? { current_version: b.current_version } : {}),
-      };
-      if (Object.keys(changes).length === 0) return { status: 200, body: componentResponse(existing) };
-      const row = await db
-        .updateTable('components')
-        .set({ ...changes, updated_at: ctx.now() })
-        .where('component_id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
+      // A null field is left unchanged, like an absent one.
+      const row = await components.update(
+        db,
+        id,
+        {
+          name: b.name ?? undefined,
+          description: b.description ?? undefined,
+          component_type: b.component_type ?? undefined,
+          metadata: b.metadata ?? undefined,
+          current_version: b.current_version ?? undefined,
+        },
+        { now: ctx.now() },
+      );
       return row ? { status: 200, body: componentResponse(row) } : COMPONENT_NOT_FOUND;
     },
 
     async deleteComponent({ path }) {
-      const result = await db
-        .deleteFrom('components')
-        .where('component_id', '=', path.component_id)
-        .executeTakeFirst();
-      return toCount(result.numDeletedRows) === 0 ? COMPONENT_NOT_FOUND : { status: 204 };
+      return (await components.remove(db, path.component_id)) ? { status: 204 } : COMPONENT_NOT_FOUND;
     },
 
     async listComponentConfigs({ path, query }) {
-      const rows = await db
-        .selectFrom('component_configs')
-        .selectAll()
-        .where('component_id', '=', path.component_id)
-        .orderBy('version', 'desc')
-        .execute();
-      const include = query.include_config !== false;
-      return { status: 200, body: rows.map((r) => configResponse(r, include)) };
+      const rows = await components.listConfigs(db, path.component_id, {
+        includeConfig: query.include_config !== false,
+      });
+      return { status: 200, body: rows.map(configResponse) };
     },
 
     async createComponentConfig({ path, body }) {
       const id = path.component_id;
-      const now = ctx.now();
       try {
         const result = await inTransaction(db, async (tx) => {
           // Locks the component row: concurrent creations get consecutive versions.
-          const component = await tx
-            .selectFrom('components')
-            .selectAll()
-            .where('component_id', '=', id)
-            .forUpdate()
-            .executeTakeFirst();
+          const component = await components.get(tx, id, { forUpdate: true });
           if (!component) return badRequest(`Component '${id}' not found`);
           if (body.label) {
             const taken = await labelTaken(tx, id, body.label);
@@ -322,33 +261,19 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
           }
           const members = await unresolvedMembers(tx, component.component_type, body.config);
           if (members) return badRequest(members);
-          const max = await tx
-            .selectFrom('component_configs')
-            .select((eb) => eb.fn.max('version').as('v'))
-            .where('component_id', '=', id)
-            .executeTakeFirst();
-          const version = toCount(max?.v) + 1;
-          const row = await tx
-            .insertInto('component_configs')
-            .values({
-              component_id: id,
-              version,
-              config: json(body.config) as JsonText,
-              label: body.label ?? null,
-              stage: body.stage ?? 'draft',
-              notes: body.notes ?? null,
-              links: json(body.links),
-              created_at: now,
-              updated_at: now,
-            })
-            .returningAll()
-            .executeTakeFirstOrThrow();
-          await tx
-            .updateTable('components')
-            .set({ updated_at: now })
-            .where('component_id', '=', id)
-            .execute();
-          return row;
+          const row = await components.createConfig(
+            tx,
+            id,
+            {
+              config: body.config,
+              label: body.label,
+              stage: body.stage,
+              notes: body.notes,
+              links: body.links,
+            },
+            { now: ctx.now() },
+          );
+          return row ?? badRequest(`Component '${id}' not found`);
         });
         if ('status' in result) return result;
         return { status: 201, body: configResponse(result) };
@@ -360,34 +285,31 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
     },
 
     async getCurrentComponentConfig({ path }) {
-      const component = await loadComponent(db, path.component_id);
+      const id = path.component_id;
+      const row = await components.getCurrentConfig(db, id);
+      if (row) return { status: 200, body: configResponse(row) };
+      const component = await components.get(db, id);
       if (!component) return COMPONENT_NOT_FOUND;
       if (component.current_version === null) {
-        return {
-          status: 404,
-          body: { detail: `Component '${component.component_id}' has no current config version` },
-        };
+        return { status: 404, body: { detail: `Component '${id}' has no current config version` } };
       }
-      const row = await loadConfig(db, component.component_id, component.current_version);
-      return row
-        ? { status: 200, body: configResponse(row) }
-        : versionNotFound(component.component_id, component.current_version);
+      return versionNotFound(id, component.current_version);
     },
 
     async getComponentConfig({ path }) {
-      const row = await loadConfig(db, path.component_id, path.version);
+      const row = await components.getConfig(db, path.component_id, path.version);
       if (row) return { status: 200, body: configResponse(row) };
-      return (await loadComponent(db, path.component_id))
+      return (await components.get(db, path.component_id))
         ? versionNotFound(path.component_id, path.version)
         : COMPONENT_NOT_FOUND;
     },
 
     async updateComponentConfig({ path, body }) {
       const { component_id: id, version } = path;
-      const existing = await loadConfig(db, id, version);
+      const existing = await components.getConfig(db, id, version);
       if (!existing) {
         return badRequest(
-          (await loadComponent(db, id))
+          (await components.get(db, id))
             ? `Config version ${version} of component '${id}' not found`
             : `Component '${id}' not found`,
         );
@@ -403,27 +325,25 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
         if (taken) return badRequest(taken);
       }
       if (b.config != null) {
-        const component = await loadComponent(db, id);
+        const component = await components.get(db, id);
         const members = await unresolvedMembers(db, component?.component_type ?? '', b.config);
         if (members) return badRequest(members);
       }
-      const changes = {
-        ...(b.config != null ? { config: json(b.config) as JsonText } : {}),
-        ...(b.label != null ? { label: b.label } : {}),
-        ...(b.stage != null ? { stage: b.stage } : {}),
-        ...(b.notes != null ? { notes: b.notes } : {}),
-        ...(b.links != null ? { links: json(b.links) } : {}),
-      };
-      if (Object.keys(changes).length === 0) return { status: 200, body: configResponse(existing) };
       try {
-        const row = await db
-          .updateTable('component_configs')
-          .set({ ...changes, updated_at: ctx.now() })
-          .where('component_id', '=', id)
-          .where('version', '=', version)
-          .where('stage', '=', 'draft')
-          .returningAll()
-          .executeTakeFirst();
+        // A null field is left unchanged, like an absent one; published versions are frozen.
+        const row = await components.updateConfig(
+          db,
+          id,
+          version,
+          {
+            config: b.config ?? undefined,
+            label: b.label ?? undefined,
+            stage: b.stage ?? undefined,
+            notes: b.notes ?? undefined,
+            links: b.links ?? undefined,
+          },
+          { onlyStage: 'draft', now: ctx.now() },
+        );
         return row
           ? { status: 200, body: configResponse(row) }
           : badRequest(`Config version ${version} of component '${id}' is published and cannot be changed`);
@@ -436,9 +356,9 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
 
     async deleteComponentConfig({ path }) {
       const { component_id: id, version } = path;
-      const component = await loadComponent(db, id);
+      const component = await components.get(db, id);
       if (!component) return COMPONENT_NOT_FOUND;
-      const existing = await loadConfig(db, id, version);
+      const existing = await components.getConfig(db, id, version);
       if (!existing) return versionNotFound(id, version);
       if (existing.stage === 'published') {
         return badRequest(
@@ -450,31 +370,21 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
           `Config version ${version} is the current version of component '${id}': make another version current first`,
         );
       }
-      await db
-        .deleteFrom('component_configs')
-        .where('component_id', '=', id)
-        .where('version', '=', version)
-        .where('stage', '=', 'draft')
-        .execute();
+      await components.deleteConfig(db, id, version, { onlyStage: 'draft' });
       return { status: 204 };
     },
 
     async setCurrentComponentConfig({ path }) {
       const { component_id: id, version } = path;
-      if (!(await loadComponent(db, id))) return COMPONENT_NOT_FOUND;
-      const existing = await loadConfig(db, id, version);
+      if (!(await components.get(db, id))) return COMPONENT_NOT_FOUND;
+      const existing = await components.getConfig(db, id, version);
       if (!existing) return versionNotFound(id, version);
       if (existing.stage !== 'published') {
         return badRequest(
           `Config version ${version} of component '${id}' is a draft: publish it before making it current`,
         );
       }
-      const row = await db
-        .updateTable('components')
-        .set({ current_version: version, updated_at: ctx.now() })
-        .where('component_id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
+      const row = await components.setCurrent(db, id, version, { onlyStage: 'published', now: ctx.now() });
       return row ? { status: 200, body: componentResponse(row) } : COMPONENT_NOT_FOUND;
     },
   };

@@ -15,10 +15,10 @@
  * its configured model. Security note (research §7.11): only `evals:write` is required, yet the
  * named agent or team is executed.
  */
-import { randomUUID } from 'node:crypto';
 import type { EntityConfig } from '../config/options.js';
 import type { ServerContext } from '../context.js';
-import { type EvalRunRow, json } from '../db/index.js';
+import type { EvalRunRow } from '../db/index.js';
+import { evals, runs } from '../db/repos/index.js';
 import type { Handlers } from '../generated/server.js';
 import type { RunOnceResult } from '../runtime/types.js';
 import {
@@ -31,8 +31,6 @@ import {
   pageRequest,
   qs,
   type Schemas,
-  sortColumn,
-  sortOrder,
   startTimer,
 } from './_util.js';
 
@@ -43,15 +41,6 @@ export type EvalHandlers = Pick<
 
 type EvalType = Schemas['EvalType'];
 const EVAL_TYPES: readonly EvalType[] = ['accuracy', 'agent_as_judge', 'performance', 'reliability'];
-const SORTABLE = [
-  'created_at',
-  'updated_at',
-  'name',
-  'eval_type',
-  'agent_id',
-  'team_id',
-  'model_id',
-] as const;
 
 export function toEval(row: EvalRunRow): Schemas['EvalSchema'] {
   return {
@@ -109,6 +98,11 @@ function argsMatch(expected: JsonRecord, actual: JsonRecord | null): boolean {
   return Object.entries(expected).every(([k, v]) => JSON.stringify(actual[k]) === JSON.stringify(v));
 }
 
+/** Throws the 404 of an unknown eval run. */
+function notFound(id: string): never {
+  fail(404, `Eval run with id '${id}' not found`);
+}
+
 /**
  * Creates the Evals handlers.
  * @example createEvalHandlers(ctx).createEvalRun
@@ -116,23 +110,10 @@ function argsMatch(expected: JsonRecord, actual: JsonRecord | null): boolean {
 export function createEvalHandlers(ctx: ServerContext): EvalHandlers {
   const db = () => ctx.database.db;
 
-  async function requireEval(id: string): Promise<EvalRunRow> {
-    const row = await db().selectFrom('eval_runs').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) fail(404, `Eval run with id '${id}' not found`);
-    return row;
-  }
-
   /** The tool calls of a run (`output.tools`: from the result, else as stored with the run). */
   async function toolCalls(result: RunOnceResult): Promise<{ name: string; args: JsonRecord | null }[]> {
     let output: unknown = result.output;
-    if (!asObject(output)) {
-      const run = await db()
-        .selectFrom('runs')
-        .select('output')
-        .where('run_id', '=', result.runId)
-        .executeTakeFirst();
-      output = run?.output;
-    }
+    if (!asObject(output)) output = (await runs.get(db(), result.runId))?.output;
     const tools = asArray(asObject(output)?.tools) ?? [];
     return tools.flatMap((t) => {
       const o = asObject(t);
@@ -145,12 +126,6 @@ export function createEvalHandlers(ctx: ServerContext): EvalHandlers {
     async listEvalRuns({ query }) {
       const started = startTimer();
       const p = pageRequest(query.page, query.limit);
-      let q = db().selectFrom('eval_runs');
-      for (const key of ['agent_id', 'team_id', 'workflow_id', 'model_id'] as const) {
-        const v = qs(query[key]);
-        if (v !== undefined) q = q.where(key, '=', v);
-      }
-      if (query.type) q = q.where(`${query.type}_id`, 'is not', null);
       const types = qs(query.eval_types)
         ?.split(',')
         .map((t) => t.trim())
@@ -159,42 +134,36 @@ export function createEvalHandlers(ctx: ServerContext): EvalHandlers {
         const unknown = types.find((t) => !(EVAL_TYPES as readonly string[]).includes(t));
         if (unknown !== undefined)
           fail(422, `Invalid eval_type: '${unknown}'. Valid types: ${EVAL_TYPES.join(', ')}`);
-        q = q.where('eval_type', 'in', types);
       }
-      const countRow = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-      const column = sortColumn(query.sort_by, SORTABLE, 'created_at');
-      const dir = sortOrder(query.sort_order);
-      const rows = await q
-        .selectAll()
-        .orderBy(column, dir)
-        .orderBy('id', dir)
-        .limit(p.limit)
-        .offset(p.offset)
-        .execute();
-      return {
-        status: 200,
-        body: { data: rows.map(toEval), meta: pageMeta(p, Number(countRow?.n ?? 0), started) },
-      };
+      const { rows, total } = await evals.list(db(), {
+        agentId: qs(query.agent_id),
+        teamId: qs(query.team_id),
+        workflowId: qs(query.workflow_id),
+        modelId: qs(query.model_id),
+        type: query.type,
+        evalTypes: types,
+        sortBy: query.sort_by,
+        sortOrder: query.sort_order,
+        limit: p.limit,
+        page: p.page,
+      });
+      return { status: 200, body: { data: rows.map(toEval), meta: pageMeta(p, total, started) } };
     },
 
     async deleteEvalRuns({ body }) {
-      await db().deleteFrom('eval_runs').where('id', 'in', body.eval_run_ids).execute();
+      await evals.deleteMany(db(), body.eval_run_ids);
       return { status: 204 };
     },
 
     async getEvalRun({ path }) {
-      return { status: 200, body: toEval(await requireEval(path.eval_run_id)) };
+      const row = await evals.get(db(), path.eval_run_id);
+      if (!row) notFound(path.eval_run_id);
+      return { status: 200, body: toEval(row) };
     },
 
     async updateEvalRun({ path, body }) {
-      await requireEval(path.eval_run_id);
-      const row = await db()
-        .updateTable('eval_runs')
-        .set({ name: body.name, updated_at: ctx.now() })
-        .where('id', '=', path.eval_run_id)
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) fail(404, `Eval run with id '${path.eval_run_id}' not found`);
+      const row = await evals.update(db(), path.eval_run_id, { name: body.name, updated_at: ctx.now() });
+      if (!row) notFound(path.eval_run_id);
       return { status: 200, body: toEval(row) };
     },
 
@@ -340,26 +309,18 @@ export function createEvalHandlers(ctx: ServerContext): EvalHandlers {
           !['agent_id', 'team_id', 'eval_type', 'name', 'model_id', 'model_provider'].includes(k)
         )
           evalInput[k] = v;
-      const now = ctx.now();
-      const row = await db()
-        .insertInto('eval_runs')
-        .values({
-          id: randomUUID(),
-          agent_id: agentId,
-          team_id: teamId,
-          workflow_id: null,
-          model_id: body.model_id ?? model.id,
-          model_provider: body.model_provider ?? model.provider,
-          name: body.name ?? null,
-          evaluated_component_name: entity.name ?? entity.id,
-          eval_type: evalType,
-          eval_data: json(evalData),
-          eval_input: json(evalInput),
-          created_at: now,
-          updated_at: now,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const row = await evals.create(db(), {
+        agent_id: agentId,
+        team_id: teamId,
+        model_id: body.model_id ?? model.id,
+        model_provider: body.model_provider ?? model.provider,
+        name: body.name ?? null,
+        evaluated_component_name: entity.name ?? entity.id,
+        eval_type: evalType,
+        eval_data: evalData,
+        eval_input: evalInput,
+        created_at: ctx.now(),
+      });
       return { status: 200, body: toEval(row) };
     },
   };

@@ -20,9 +20,9 @@
  *   so (`vector_dbs[].search_types` is `["keyword"]`, with a description).
  */
 import { createHash } from 'node:crypto';
-import { type RawBuilder, sql } from 'kysely';
 import type { ServerContext } from '../context.js';
-import { type ContentStatus, json, type KnowledgeContentRow } from '../db/index.js';
+import type { ContentStatus, KnowledgeContentRow } from '../db/index.js';
+import { knowledge } from '../db/repos/index.js';
 import type { Handlers } from '../generated/server.js';
 import {
   asObject,
@@ -32,8 +32,6 @@ import {
   pageMeta,
   pageRequest,
   type Schemas,
-  sortColumn,
-  sortOrder,
   startTimer,
 } from './_util.js';
 
@@ -280,33 +278,12 @@ function resolveKnowledge(knowledgeId: string | null | undefined): string {
   return KNOWLEDGE_ID;
 }
 
-const CONTENT_SORTABLE = [
-  'created_at',
-  'updated_at',
-  'name',
-  'type',
-  'size',
-  'status',
-  'access_count',
-] as const;
-
 /**
  * Creates the Knowledge handlers.
  * @example createKnowledgeHandlers(ctx).searchKnowledge
  */
 export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
   const db = () => ctx.database.db;
-
-  async function findContent(kb: string, id: string): Promise<KnowledgeContentRow | null> {
-    return (
-      (await db()
-        .selectFrom('knowledge_contents')
-        .selectAll()
-        .where('id', '=', id)
-        .where('knowledge_id', '=', kb)
-        .executeTakeFirst()) ?? null
-    );
-  }
 
   interface Ingest {
     readonly kb: string;
@@ -326,7 +303,6 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
 
   /** Stores (or replaces) a content item and its chunks in one transaction; answers the stored row. */
   async function ingest(i: Ingest): Promise<KnowledgeContentRow> {
-    const now = ctx.now();
     const chunks = i.text.ok ? chunkText(i.text.value, i.chunker, i.chunkSize, i.overlap) : [];
     let status: ContentStatus = 'completed';
     let message: string | null = '';
@@ -337,48 +313,23 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
       status = 'failed';
       message = 'The content has no text to index';
     }
-    return db()
-      .transaction()
-      .execute(async (trx) => {
-        await trx.deleteFrom('knowledge_contents').where('id', '=', i.id).execute();
-        const row = await trx
-          .insertInto('knowledge_contents')
-          .values({
-            id: i.id,
-            knowledge_id: i.kb,
-            name: i.name,
-            description: i.description,
-            type: i.type,
-            size: i.size,
-            metadata: json(i.metadata),
-            status,
-            status_message: message,
-            source: json(i.source),
-            created_at: now,
-            updated_at: now,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        if (chunks.length > 0) {
-          await trx
-            .insertInto('knowledge_documents')
-            .values(
-              chunks.map((c, n) => ({
-                id: `${i.id}-${n}`,
-                content_id: i.id,
-                knowledge_id: i.kb,
-                chunk_index: n,
-                name: i.name,
-                content: c,
-                meta_data: json({ ...(i.metadata ?? {}), chunk: n + 1, chunk_size: c.length }),
-                size: c.length,
-                created_at: now,
-              })),
-            )
-            .execute();
-        }
-        return row;
-      });
+    return knowledge.saveContent(
+      db(),
+      {
+        id: i.id,
+        knowledge_id: i.kb,
+        name: i.name,
+        description: i.description,
+        type: i.type,
+        size: i.size,
+        metadata: i.metadata,
+        status,
+        status_message: message,
+        source: i.source,
+        created_at: ctx.now(),
+      },
+      chunks,
+    );
   }
 
   function chunkingOptions(body: unknown): { chunker: ChunkerKey; chunkSize: number; overlap: number } {
@@ -487,26 +438,19 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
       const kb = resolveKnowledge(query.knowledge_id);
       const started = startTimer();
       const p = pageRequest(query.page, query.limit);
-      const q = db().selectFrom('knowledge_contents').where('knowledge_id', '=', kb);
-      const countRow = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-      const column = sortColumn(query.sort_by, CONTENT_SORTABLE, 'created_at');
-      const dir = sortOrder(query.sort_order);
-      const rows = await q
-        .selectAll()
-        .orderBy(column, dir)
-        .orderBy('id', dir)
-        .limit(p.limit)
-        .offset(p.offset)
-        .execute();
-      return {
-        status: 200,
-        body: { data: rows.map(toContent), meta: pageMeta(p, Number(countRow?.n ?? 0), started) },
-      };
+      const { rows, total } = await knowledge.listContents(db(), {
+        knowledgeId: kb,
+        sortBy: query.sort_by,
+        sortOrder: query.sort_order,
+        limit: p.limit,
+        page: p.page,
+      });
+      return { status: 200, body: { data: rows.map(toContent), meta: pageMeta(p, total, started) } };
     },
 
     async deleteAllKnowledgeContent({ query }) {
       const kb = resolveKnowledge(query.knowledge_id);
-      await db().deleteFrom('knowledge_contents').where('knowledge_id', '=', kb).execute();
+      await knowledge.deleteAllContents(db(), { knowledgeId: kb });
       return { status: 200, body: 'success' };
     },
 
@@ -518,14 +462,14 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
 
     async getKnowledgeContent({ path, query }) {
       const kb = resolveKnowledge(query.knowledge_id);
-      const row = await findContent(kb, path.content_id);
+      const row = await knowledge.getContent(db(), path.content_id, { knowledgeId: kb });
       if (!row) fail(404, `Content not found: ${path.content_id}`);
       return { status: 200, body: toContent(row) };
     },
 
     async updateKnowledgeContent({ path, query, body }) {
       const kb = resolveKnowledge(query.knowledge_id);
-      const row = await findContent(kb, path.content_id);
+      const row = await knowledge.getContent(db(), path.content_id, { knowledgeId: kb });
       if (!row) fail(404, `Content not found: ${path.content_id}`);
       const name = field(body, 'name');
       const description = field(body, 'description');
@@ -542,57 +486,34 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
       }
       const readerId = field(body, 'reader_id');
       checkReader(readerId);
-      const updated = await db()
-        .transaction()
-        .execute(async (trx) => {
-          const source = {
+      const updated = await knowledge.updateContent(
+        db(),
+        row.id,
+        {
+          name,
+          description,
+          metadata,
+          source: {
             ...(asObject(row.source) ?? {}),
             ...(readerId !== undefined ? { reader_id: readerId } : {}),
-          };
-          const result = await trx
-            .updateTable('knowledge_contents')
-            .set({
-              ...(name !== undefined ? { name } : {}),
-              ...(description !== undefined ? { description } : {}),
-              ...(metadata !== undefined ? { metadata: json(metadata) } : {}),
-              source: json(source),
-              updated_at: ctx.now(),
-            })
-            .where('id', '=', row.id)
-            .returningAll()
-            .executeTakeFirstOrThrow();
-          if (name !== undefined)
-            await trx
-              .updateTable('knowledge_documents')
-              .set({ name })
-              .where('content_id', '=', row.id)
-              .execute();
-          if (metadata !== undefined)
-            await trx
-              .updateTable('knowledge_documents')
-              .set({
-                meta_data: sql`${json(metadata)}::jsonb || jsonb_build_object('chunk', chunk_index + 1, 'chunk_size', size)`,
-              })
-              .where('content_id', '=', row.id)
-              .execute();
-          return result;
-        });
+          },
+          updated_at: ctx.now(),
+        },
+        { knowledgeId: kb },
+      );
+      if (!updated) fail(404, `Content not found: ${path.content_id}`);
       return { status: 200, body: toContent(updated) };
     },
 
     async deleteKnowledgeContent({ path, query }) {
       const kb = resolveKnowledge(query.knowledge_id);
-      await db()
-        .deleteFrom('knowledge_contents')
-        .where('id', '=', path.content_id)
-        .where('knowledge_id', '=', kb)
-        .execute();
+      await knowledge.deleteContent(db(), path.content_id, { knowledgeId: kb });
       return { status: 200, body: { id: path.content_id } };
     },
 
     async getKnowledgeContentStatus({ path, query }) {
       const kb = resolveKnowledge(query.knowledge_id);
-      const row = await findContent(kb, path.content_id);
+      const row = await knowledge.getContent(db(), path.content_id, { knowledgeId: kb });
       if (!row)
         return {
           status: 200,
@@ -620,50 +541,15 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
       if (!['keyword', 'vector', 'hybrid'].includes(searchType))
         fail(400, `Invalid search_type: ${searchType}. Valid types: keyword, vector, hybrid`);
       const p = pageRequest(body.meta?.page, body.meta?.limit);
-      const maxResults = body.max_results ?? DEFAULT_MAX_RESULTS;
-      const filters = body.filters && Object.keys(body.filters).length > 0 ? json(body.filters) : null;
-      const filterSql = filters === null ? sql`true` : sql`d.meta_data @> ${filters}::jsonb`;
-
-      const parsed = await sql<{ n: number; lexemes: string[] | null }>`
-        select numnode(websearch_to_tsquery('english', ${body.query})) as n,
-          tsvector_to_array(to_tsvector('english', ${body.query})) as lexemes`.execute(db());
-      const allTerms = sql`websearch_to_tsquery('english', ${body.query})`;
-      // Stemmed lexemes are quoted into an OR query; odd characters never reach the tsquery syntax.
-      const lexemes = (parsed.rows[0]?.lexemes ?? []).filter((l) => /^[\p{L}\p{N}_.-]+$/u.test(l));
-      const anyTerm = sql`${lexemes.map((l) => `'${l}'`).join(' | ')}::tsquery`;
-      let matchSql: RawBuilder<unknown>;
-      let rankSql: RawBuilder<number>;
-      if (Number(parsed.rows[0]?.n ?? 0) === 0 || lexemes.length === 0) {
-        // A query of stop words only has no full-text form: a substring match instead.
-        matchSql = sql`d.content ilike ${`%${body.query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`;
-        rankSql = sql<number>`0`;
-      } else if (searchType === 'keyword') {
-        // Every word (web search syntax: "phrases", OR, -exclusions), as the Python keyword search.
-        matchSql = sql`d.search_vector @@ ${allTerms}`;
-        rankSql = sql<number>`ts_rank_cd(d.search_vector, ${allTerms}, 32)`;
-      } else {
-        // vector / hybrid, run as full-text search: any word matches; documents with every word
-        // rank first, then by cover density.
-        matchSql = sql`d.search_vector @@ ${anyTerm}`;
-        rankSql = sql<number>`(ts_rank_cd(d.search_vector, ${anyTerm}, 32) + case when d.search_vector @@ ${allTerms} then 1 else 0 end) / 2`;
-      }
-      const result = await sql<{
-        id: string;
-        content: string;
-        name: string | null;
-        meta_data: unknown;
-        content_id: string;
-        size: number | null;
-        source: unknown;
-        score: number;
-      }>`
-        select d.id, d.content, d.name, d.meta_data, d.content_id, d.size, c.source, ${rankSql} as score
-        from knowledge_documents d join knowledge_contents c on c.id = d.content_id
-        where d.knowledge_id = ${kb} and ${matchSql} and ${filterSql}
-        order by score desc, d.content_id asc, d.chunk_index asc
-        limit ${maxResults}`.execute(db());
-      const all = result.rows;
-      const page = all.slice(p.offset, p.offset + p.limit);
+      const hits = await knowledge.search(db(), {
+        query: body.query,
+        knowledgeId: kb,
+        // vector / hybrid run as full-text search: any word matches, documents with every word first.
+        match: searchType === 'keyword' ? 'all' : 'any',
+        filters: body.filters,
+        limit: body.max_results ?? DEFAULT_MAX_RESULTS,
+      });
+      const page = hits.slice(p.offset, p.offset + p.limit);
       const data: Schemas['VectorSearchResult'][] = page.map((r) => {
         const source = asObject(r.source);
         const origin = source?.file_name ?? (Array.isArray(source?.urls) ? source.urls[0] : null);
@@ -678,15 +564,12 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
           size: r.size,
         };
       });
-      return { status: 200, body: { data, meta: pageMeta(p, all.length, started) } };
+      return { status: 200, body: { data, meta: pageMeta(p, hits.length, started) } };
     },
 
     async getKnowledgeConfig({ query }) {
       const kb = resolveKnowledge(query.knowledge_id);
-      const keys = await sql<{ key: string }>`
-        select distinct k.key from knowledge_contents c
-        cross join lateral jsonb_object_keys(case when jsonb_typeof(c.metadata) = 'object' then c.metadata else '{}'::jsonb end) as k(key)
-        where c.knowledge_id = ${kb} order by k.key`.execute(db());
+      const filters = await knowledge.listMetadataKeys(db(), { knowledgeId: kb });
       const readers: Record<string, Schemas['ReaderSchema']> = {};
       const readersForType: Record<string, string[]> = {};
       for (const r of READERS) {
@@ -707,7 +590,7 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
           readers,
           readersForType,
           chunkers,
-          filters: keys.rows.map((r) => r.key),
+          filters,
           vector_dbs: [
             {
               id: SEARCH_INDEX_ID,

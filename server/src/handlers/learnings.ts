@@ -7,9 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CallerContext } from '@agentos/core';
-import { sql } from 'kysely';
 import type { ServerContext } from '../context.js';
-import { json, type LearningRow } from '../db/index.js';
+import type { LearningRow } from '../db/index.js';
+import { learnings } from '../db/repos/index.js';
 import type { Handlers } from '../generated/server.js';
 import {
   asObject,
@@ -62,6 +62,7 @@ export function buildLearningId(
   return null;
 }
 
+/** The API shape of a stored learning (times as epoch seconds). */
 export function toLearning(row: LearningRow): Schemas['LearningResponse'] {
   return {
     learning_id: row.learning_id,
@@ -102,11 +103,7 @@ export function createLearningHandlers(ctx: ServerContext): LearningHandlers {
   const db = () => ctx.database.db;
 
   async function fetchLearning(id: string): Promise<LearningRow> {
-    const row = await db()
-      .selectFrom('learnings')
-      .selectAll()
-      .where('learning_id', '=', id)
-      .executeTakeFirst();
+    const row = await learnings.get(db(), id);
     if (!row) fail(404, 'Learning not found');
     return row;
   }
@@ -116,46 +113,29 @@ export function createLearningHandlers(ctx: ServerContext): LearningHandlers {
       const started = startTimer();
       const p = pageRequest(query.page, query.limit, 100);
       let userId = qs(query.user_id);
-      let includeGlobal = false;
+      let includeUnowned = false;
       if (caller.scopedUserId !== null) {
         if (userId !== undefined && userId !== caller.scopedUserId)
           fail(403, 'Cannot list learnings for another user');
         userId = caller.scopedUserId;
-        includeGlobal = true;
+        includeUnowned = true;
       }
-      let q = db().selectFrom('learnings');
-      for (const key of [
-        'learning_type',
-        'agent_id',
-        'team_id',
-        'session_id',
-        'namespace',
-        'entity_id',
-        'entity_type',
-      ] as const) {
-        const v = qs(query[key]);
-        if (v !== undefined) q = q.where(key, '=', v);
-      }
-      if (userId !== undefined) {
-        const u = userId;
-        q = includeGlobal
-          ? q.where((eb) => eb.or([eb('user_id', '=', u), eb('user_id', 'is', null)]))
-          : q.where('user_id', '=', u);
-      }
-      const countRow = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-      const column = query.sort_by === 'created_at' ? 'created_at' : 'updated_at';
-      const dir = sortOrder(query.sort_order);
-      const rows = await q
-        .selectAll()
-        .orderBy(column, dir)
-        .orderBy('learning_id', dir)
-        .limit(p.limit)
-        .offset(p.offset)
-        .execute();
-      return {
-        status: 200,
-        body: { data: rows.map(toLearning), meta: pageMeta(p, Number(countRow?.n ?? 0), started) },
-      };
+      const { rows, total } = await learnings.list(db(), {
+        userId,
+        includeUnowned,
+        learningType: qs(query.learning_type),
+        agentId: qs(query.agent_id),
+        teamId: qs(query.team_id),
+        sessionId: qs(query.session_id),
+        namespace: qs(query.namespace),
+        entityId: qs(query.entity_id),
+        entityType: qs(query.entity_type),
+        sortBy: query.sort_by,
+        sortOrder: sortOrder(query.sort_order),
+        limit: p.limit,
+        page: p.page,
+      });
+      return { status: 200, body: { data: rows.map(toLearning), meta: pageMeta(p, total, started) } };
     },
 
     async createLearning({ body, caller }) {
@@ -181,26 +161,21 @@ export function createLearningHandlers(ctx: ServerContext): LearningHandlers {
       let namespace = body.namespace ?? null;
       if (body.learning_type === 'entity_memory' && !namespace) namespace = DEFAULT_NAMESPACE;
       const now = ctx.now();
-      const inserted = await db()
-        .insertInto('learnings')
-        .values({
-          learning_id: learningId,
-          learning_type: body.learning_type,
-          namespace,
-          user_id: body.user_id ?? null,
-          agent_id: body.agent_id ?? null,
-          team_id: body.team_id ?? null,
-          session_id: body.session_id ?? null,
-          entity_id: body.entity_id ?? null,
-          entity_type: body.entity_type ?? null,
-          content: json(body.content) ?? undefined,
-          metadata: json(body.metadata),
-          created_at: now,
-          updated_at: now,
-        })
-        .onConflict((oc) => oc.column('learning_id').doNothing())
-        .returningAll()
-        .executeTakeFirst();
+      const inserted = await learnings.create(db(), {
+        learning_id: learningId,
+        learning_type: body.learning_type,
+        namespace,
+        user_id: body.user_id,
+        agent_id: body.agent_id,
+        team_id: body.team_id,
+        session_id: body.session_id,
+        entity_id: body.entity_id,
+        entity_type: body.entity_type,
+        content: body.content,
+        metadata: body.metadata,
+        created_at: now,
+        updated_at: now,
+      });
       if (!inserted)
         fail(
           409,
@@ -218,31 +193,22 @@ export function createLearningHandlers(ctx: ServerContext): LearningHandlers {
           fail(403, 'Cannot list learning users for another user');
         userId = caller.scopedUserId;
       }
-      let q = db().selectFrom('learnings').where('user_id', 'is not', null);
-      if (userId !== undefined) q = q.where('user_id', '=', userId);
-      const type = qs(query.learning_type);
-      if (type !== undefined) q = q.where('learning_type', '=', type);
-      const grouped = q
-        .select((eb) => ['user_id', eb.fn.max('updated_at').as('last_updated')])
-        .groupBy('user_id');
-      const countRow = await db()
-        .selectFrom(grouped.as('g'))
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirst();
-      const dir = sortOrder(query.sort_order);
-      const ordered =
-        query.sort_by === 'user_id'
-          ? grouped.orderBy('user_id', dir)
-          : grouped.orderBy(sql`max(updated_at)`, dir).orderBy('user_id', 'asc');
-      const rows = await ordered.limit(p.limit).offset(p.offset).execute();
+      const { rows, total } = await learnings.userStats(db(), {
+        userId,
+        learningType: qs(query.learning_type),
+        sortBy: query.sort_by,
+        sortOrder: sortOrder(query.sort_order),
+        limit: p.limit,
+        page: p.page,
+      });
       return {
         status: 200,
         body: {
           data: rows.map((r) => ({
-            user_id: r.user_id ?? '',
-            last_learning_updated_at: epoch(r.last_updated as Date | null),
+            user_id: r.user_id,
+            last_learning_updated_at: epoch(r.last_learning_updated_at),
           })),
-          meta: pageMeta(p, Number(countRow?.n ?? 0), started),
+          meta: pageMeta(p, total, started),
         },
       };
     },
@@ -250,10 +216,7 @@ export function createLearningHandlers(ctx: ServerContext): LearningHandlers {
     async deleteUserLearnings({ path, query, caller }) {
       if (caller.scopedUserId !== null && path.user_id !== caller.scopedUserId)
         fail(403, 'Cannot delete learnings for another user');
-      let q = db().deleteFrom('learnings').where('user_id', '=', path.user_id);
-      const type = qs(query.learning_type);
-      if (type !== undefined) q = q.where('learning_type', '=', type);
-      await q.execute();
+      await learnings.deleteByUser(db(), path.user_id, { learningType: qs(query.learning_type) });
       return { status: 204 };
     },
 
@@ -270,19 +233,11 @@ export function createLearningHandlers(ctx: ServerContext): LearningHandlers {
       if (!('content' in b) && !('metadata' in b)) return { status: 200, body: toLearning(existing) };
       if ('content' in b && b.content === null)
         fail(422, 'content cannot be null; omit the field to leave it unchanged');
-      const changes: {
-        content?: ReturnType<typeof json> & {};
-        metadata?: ReturnType<typeof json>;
-        updated_at: Date;
-      } = { updated_at: ctx.now() };
-      if ('content' in b) changes.content = json(b.content) ?? undefined;
-      if ('metadata' in b) changes.metadata = json(b.metadata);
-      const updated = await db()
-        .updateTable('learnings')
-        .set(changes)
-        .where('learning_id', '=', path.learning_id)
-        .returningAll()
-        .executeTakeFirst();
+      const updated = await learnings.update(db(), path.learning_id, {
+        content: b.content,
+        metadata: b.metadata,
+        updated_at: ctx.now(),
+      });
       if (!updated) fail(404, 'Learning not found');
       return { status: 200, body: toLearning(updated) };
     },
@@ -290,7 +245,7 @@ export function createLearningHandlers(ctx: ServerContext): LearningHandlers {
     async deleteLearning({ path, caller }) {
       const existing = await fetchLearning(path.learning_id);
       enforceScope(caller, existing, true);
-      await db().deleteFrom('learnings').where('learning_id', '=', path.learning_id).execute();
+      await learnings.remove(db(), path.learning_id);
       return { status: 204 };
     },
   };

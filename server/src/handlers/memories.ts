@@ -7,10 +7,10 @@
  * spacing and trailing punctuation are ignored are merged into the most recently updated one
  * (topics united). Token counts are estimated as ⌈characters / 4⌉ per memory.
  */
-import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import type { ServerContext } from '../context.js';
-import { json, likeEscape, type MemoryRow } from '../db/index.js';
+import type { MemoryRow } from '../db/index.js';
+import { memories } from '../db/repos/index.js';
+import type { MemoryMerge } from '../db/repos/memories.js';
 import type { Handlers } from '../generated/server.js';
 import {
   fail,
@@ -20,7 +20,6 @@ import {
   qs,
   readScope,
   type Schemas,
-  sortColumn,
   sortOrder,
   startTimer,
   writeOwner,
@@ -39,16 +38,7 @@ export type MemoryHandlers = Pick<
   | 'optimizeMemories'
 >;
 
-const SORTABLE = [
-  'updated_at',
-  'created_at',
-  'memory_id',
-  'memory',
-  'user_id',
-  'agent_id',
-  'team_id',
-] as const;
-
+/** The API shape of a stored memory (non-string topics are dropped). */
 export function toMemory(row: MemoryRow): Schemas['UserMemorySchema'] {
   return {
     memory_id: row.memory_id,
@@ -94,72 +84,46 @@ const MODEL_STRING = /^[A-Za-z0-9_.-]+:\S+$/;
 export function createMemoryHandlers(ctx: ServerContext): MemoryHandlers {
   const db = () => ctx.database.db;
 
-  async function findMemory(memoryId: string, userId: string | undefined): Promise<MemoryRow | null> {
-    let q = db().selectFrom('memories').selectAll().where('memory_id', '=', memoryId);
-    if (userId !== undefined) q = q.where('user_id', '=', userId);
-    return (await q.executeTakeFirst()) ?? null;
-  }
-
   return {
     async createMemory({ body, caller }) {
       const owner = writeOwner(caller, body.user_id);
       if (owner === null) fail(400, 'User ID is required');
       const now = ctx.now();
-      const row = await db()
-        .insertInto('memories')
-        .values({
-          memory_id: randomUUID(),
-          memory: body.memory,
-          topics: json(body.topics ?? []) ?? undefined,
-          user_id: owner,
-          created_at: now,
-          updated_at: now,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const row = await memories.create(db(), {
+        memory: body.memory,
+        topics: body.topics,
+        user_id: owner,
+        created_at: now,
+        updated_at: now,
+      });
       return { status: 200, body: toMemory(row) };
     },
 
     async listMemories({ query, caller }) {
       const started = startTimer();
       const p = pageRequest(query.page, query.limit);
-      let q = db().selectFrom('memories');
-      const userId = readScope(caller, query.user_id);
-      if (userId !== undefined) q = q.where('user_id', '=', userId);
-      const agentId = qs(query.agent_id);
-      if (agentId !== undefined) q = q.where('agent_id', '=', agentId);
-      const teamId = qs(query.team_id);
-      if (teamId !== undefined) q = q.where('team_id', '=', teamId);
-      const topics = topicsOf(query.topics);
-      if (topics) q = q.where(sql<boolean>`topics @> ${json(topics)}::jsonb`);
-      const search = qs(query.search_content);
-      if (search !== undefined) q = q.where('memory', 'ilike', `%${likeEscape(search)}%`);
-      const countRow = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-      const column = sortColumn(query.sort_by, SORTABLE, 'updated_at');
-      const dir = sortOrder(query.sort_order);
-      const rows = await q
-        .selectAll()
-        .orderBy(column, dir)
-        .orderBy('memory_id', dir)
-        .limit(p.limit)
-        .offset(p.offset)
-        .execute();
-      return {
-        status: 200,
-        body: { data: rows.map(toMemory), meta: pageMeta(p, Number(countRow?.n ?? 0), started) },
-      };
+      const { rows, total } = await memories.list(db(), {
+        userId: readScope(caller, query.user_id),
+        agentId: qs(query.agent_id),
+        teamId: qs(query.team_id),
+        topics: topicsOf(query.topics),
+        searchContent: qs(query.search_content),
+        sortBy: query.sort_by,
+        sortOrder: sortOrder(query.sort_order),
+        limit: p.limit,
+        page: p.page,
+      });
+      return { status: 200, body: { data: rows.map(toMemory), meta: pageMeta(p, total, started) } };
     },
 
     async deleteMemories({ body, caller }) {
-      let q = db().deleteFrom('memories').where('memory_id', 'in', body.memory_ids);
       const owner = caller.scopedUserId ?? body.user_id ?? undefined;
-      if (owner !== undefined) q = q.where('user_id', '=', owner);
-      await q.execute();
+      await memories.deleteMany(db(), body.memory_ids, { userId: owner });
       return { status: 204 };
     },
 
     async getMemory({ path, query, caller }) {
-      const row = await findMemory(path.memory_id, readScope(caller, query.user_id));
+      const row = await memories.get(db(), path.memory_id, { userId: readScope(caller, query.user_id) });
       if (!row) fail(404, `Memory with ID ${path.memory_id} not found`);
       return { status: 200, body: toMemory(row) };
     },
@@ -167,85 +131,49 @@ export function createMemoryHandlers(ctx: ServerContext): MemoryHandlers {
     async updateMemory({ path, body, caller }) {
       const owner = writeOwner(caller, body.user_id);
       if (owner === null) fail(400, 'User ID is required');
-      const existing = await findMemory(path.memory_id, undefined);
+      const existing = await memories.get(db(), path.memory_id);
       // Isolated callers may only change their own existing memory; naming another user's id
       // answers 404 exactly like a missing one (the Python upsert would otherwise overwrite it).
       if (caller.scopedUserId !== null && (!existing || existing.user_id !== caller.scopedUserId))
         fail(404, 'Memory not found');
       const now = ctx.now();
-      const topics = json(body.topics ?? []) ?? undefined;
-      const row = await db()
-        .insertInto('memories')
-        .values({
-          memory_id: path.memory_id,
-          memory: body.memory,
-          topics,
-          user_id: owner,
-          created_at: now,
-          updated_at: now,
-        })
-        .onConflict((oc) =>
-          oc
-            .column('memory_id')
-            .doUpdateSet({ memory: body.memory, topics, user_id: owner, updated_at: now }),
-        )
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const row = await memories.upsert(db(), path.memory_id, {
+        memory: body.memory,
+        topics: body.topics,
+        user_id: owner,
+        created_at: now,
+        updated_at: now,
+      });
       return { status: 200, body: toMemory(row) };
     },
 
     async deleteMemory({ path, query, caller }) {
-      let q = db().deleteFrom('memories').where('memory_id', '=', path.memory_id);
-      const userId = readScope(caller, query.user_id);
-      if (userId !== undefined) q = q.where('user_id', '=', userId);
-      await q.execute();
+      await memories.remove(db(), path.memory_id, { userId: readScope(caller, query.user_id) });
       return { status: 204 };
     },
 
     async listMemoryTopics({ query, caller }) {
-      const userId = readScope(caller, query.user_id);
-      const rows = await sql<{ topic: string }>`
-        select distinct t.topic from memories m
-        cross join lateral jsonb_array_elements_text(
-          case when jsonb_typeof(m.topics) = 'array' then m.topics else '[]'::jsonb end
-        ) as t(topic)
-        where ${userId === undefined ? sql`true` : sql`m.user_id = ${userId}`}
-        order by t.topic`.execute(db());
-      return { status: 200, body: rows.rows.map((r) => r.topic) };
+      const topics = await memories.topics(db(), { userId: readScope(caller, query.user_id) });
+      return { status: 200, body: topics };
     },
 
     async getUserMemoryStats({ query, caller }) {
       const started = startTimer();
       const p = pageRequest(query.page, query.limit);
-      const userId = readScope(caller, query.user_id);
-      let q = db().selectFrom('memories');
-      q = userId !== undefined ? q.where('user_id', '=', userId) : q.where('user_id', 'is not', null);
-      const grouped = q
-        .select((eb) => [
-          'user_id',
-          eb.fn.countAll<number>().as('total_memories'),
-          eb.fn.max('updated_at').as('last_memory_updated_at'),
-        ])
-        .groupBy('user_id');
-      const countRow = await db()
-        .selectFrom(grouped.as('g'))
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirst();
-      const rows = await grouped
-        .orderBy(sql`max(updated_at)`, 'desc')
-        .orderBy('user_id', 'asc')
-        .limit(p.limit)
-        .offset(p.offset)
-        .execute();
+      const { rows, total } = await memories.userStats(db(), {
+        userId: readScope(caller, query.user_id),
+        limit: p.limit,
+        page: p.page,
+      });
       return {
         status: 200,
         body: {
           data: rows.map((r) => ({
-            user_id: r.user_id ?? '',
-            total_memories: Number(r.total_memories),
-            last_memory_updated_at: iso(r.last_memory_updated_at as Date | null),
+            user_id: r.user_id,
+            total_memories: r.total_memories,
+            last_memory_updated_at: iso(r.last_memory_updated_at),
           })),
-          meta: pageMeta(p, Number(countRow?.n ?? 0), started),
+          meta: pageMeta(p, total, started),
         },
       };
     },
@@ -258,18 +186,12 @@ export function createMemoryHandlers(ctx: ServerContext): MemoryHandlers {
           `Invalid model string '${body.model}': expected 'provider:model_id' (e.g. 'openai:gpt-4o-mini')`,
         );
       const apply = body.apply !== false;
-      const memories = await db()
-        .selectFrom('memories')
-        .selectAll()
-        .where('user_id', '=', userId)
-        .orderBy('updated_at', 'desc')
-        .orderBy('memory_id', 'asc')
-        .execute();
-      if (memories.length === 0) fail(404, `No memories found for user ${userId}`);
+      const stored = await memories.listForUser(db(), userId);
+      if (stored.length === 0) fail(404, `No memories found for user ${userId}`);
 
       // Most recent first, so the first memory of each group is the one kept.
       const groups = new Map<string, MemoryRow[]>();
-      for (const m of memories) {
+      for (const m of stored) {
         const key = duplicateKey(m.memory);
         const group = groups.get(key);
         if (group) group.push(m);
@@ -277,38 +199,29 @@ export function createMemoryHandlers(ctx: ServerContext): MemoryHandlers {
       }
       const now = ctx.now();
       const kept: MemoryRow[] = [];
-      const removed: string[] = [];
+      const merges: MemoryMerge[] = [];
       for (const group of groups.values()) {
         const [first, ...rest] = group as [MemoryRow, ...MemoryRow[]];
+        if (rest.length === 0) {
+          kept.push(first);
+          continue;
+        }
         const topics: string[] = [];
         for (const m of group)
           for (const t of Array.isArray(m.topics) ? m.topics : [])
             if (typeof t === 'string' && !topics.includes(t)) topics.push(t);
-        removed.push(...rest.map((m) => m.memory_id));
-        kept.push(rest.length > 0 ? { ...first, topics, updated_at: now } : first);
+        merges.push({ keepId: first.memory_id, topics, removeIds: rest.map((m) => m.memory_id) });
+        kept.push({ ...first, topics, updated_at: now });
       }
-      if (apply && removed.length > 0) {
-        await db()
-          .transaction()
-          .execute(async (trx) => {
-            await trx.deleteFrom('memories').where('memory_id', 'in', removed).execute();
-            for (const m of kept)
-              if (m.updated_at === now)
-                await trx
-                  .updateTable('memories')
-                  .set({ topics: json(m.topics) ?? undefined, updated_at: now })
-                  .where('memory_id', '=', m.memory_id)
-                  .execute();
-          });
-      }
-      const tokensBefore = memories.reduce((n, m) => n + tokens(m.memory), 0);
+      if (apply) await memories.merge(db(), merges, now);
+      const tokensBefore = stored.reduce((n, m) => n + tokens(m.memory), 0);
       const tokensAfter = kept.reduce((n, m) => n + tokens(m.memory), 0);
       const saved = tokensBefore - tokensAfter;
       return {
         status: 200,
         body: {
           memories: kept.map(toMemory),
-          memories_before: memories.length,
+          memories_before: stored.length,
           memories_after: kept.length,
           tokens_before: tokensBefore,
           tokens_after: tokensAfter,

@@ -15,7 +15,8 @@ import { randomUUID } from 'node:crypto';
 import { type CallerContext, compileGrants, compileRequirement, satisfies } from '@agentos/core';
 import type { Request, Response } from 'express';
 import type { ServerContext } from '../context.js';
-import { json, type RunRow, type SessionRow } from '../db/index.js';
+import type { RunRow, SessionRow } from '../db/index.js';
+import { runs, sessions } from '../db/repos/index.js';
 import { type HandlerResponse, type Handlers, HttpError } from '../generated/server.js';
 import { newRunId } from '../runtime/engine.js';
 import { findEntity } from '../runtime/entities.js';
@@ -28,7 +29,7 @@ import {
   toRunSchema,
   toWorkflowRunSchema,
 } from '../runtime/output.js';
-import { getRun, getSession, listEntityRuns, listSessionRuns, sessionEntityId } from '../runtime/store.js';
+import { sessionEntityId } from '../runtime/store.js';
 import { type EntityKind, isRunEngine, type RunEngine, type RunHandle } from '../runtime/types.js';
 import {
   flag,
@@ -150,7 +151,7 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
     sessionId: string,
     caller: CallerContext,
   ): Promise<SessionRow | undefined> {
-    const s = await getSession(db(), sessionId);
+    const s = await sessions.get(db(), sessionId);
     if (!s || s.session_type !== kind || sessionEntityId(s) !== id) return undefined;
     if (caller.scopedUserId !== null && s.user_id !== caller.scopedUserId) return undefined;
     return s;
@@ -165,7 +166,7 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
     caller: CallerContext,
   ): Promise<RunRow | undefined> {
     if (!(await ownedSession(kind, id, sessionId, caller))) return undefined;
-    const run = await getRun(db(), runId);
+    const run = await runs.get(db(), runId);
     if (!run || run.session_id !== sessionId || run.entity_type !== kind || run.entity_id !== id)
       return undefined;
     return run;
@@ -206,7 +207,7 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
       };
     }
     await handle.done;
-    const run = await getRun(db(), handle.runId);
+    const run = await runs.get(db(), handle.runId);
     if (!run) toHttp(new RunRuntimeError('ERR_RUN_NOT_FOUND', 'Run not found'), kind);
     return { status: 200, body: outputOf(run) };
   }
@@ -300,7 +301,7 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
       }
     } else {
       // Workflows, unscoped caller without session_id: the run's own session.
-      const run = await getRun(db(), runId);
+      const run = await runs.get(db(), runId);
       if (!run || run.entity_type !== kind || run.entity_id !== id) fail(404, 'Run not found');
       sessionId = run.session_id;
     }
@@ -334,7 +335,7 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
       if (!sessionId) fail(400, 'session_id is required for this action');
       if (!(await ownedRun(kind, id, runId, sessionId, caller))) fail(404, 'Run not found');
     } else {
-      const run = await getRun(db(), runId);
+      const run = await runs.get(db(), runId);
       if (
         run &&
         (run.entity_type !== kind || run.entity_id !== id || (sessionId && run.session_id !== sessionId))
@@ -373,7 +374,12 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
     const sessionId = String(request.query.session_id ?? '');
     if (!(await ownedSession(kind, id, sessionId, request.caller))) fail(404, 'Session not found');
     const status = typeof request.query.status === 'string' ? request.query.status : undefined;
-    const rows = await listEntityRuns(db(), { sessionId, kind, entityId: id, status });
+    const rows = await runs.listBySession(db(), sessionId, {
+      entityType: kind,
+      entityId: id,
+      parentRunId: null,
+      status,
+    });
     return {
       status: 200,
       body: rows.map((r) =>
@@ -418,21 +424,21 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
     const { caller } = request;
     const queryUser = text(request.query.user_id);
     const readUser = caller.scopedUserId ?? queryUser;
-    const source = await getSession(db(), sourceId);
-    const runs =
+    const source = await sessions.get(db(), sourceId);
+    const sourceRuns =
       source &&
       source.session_type === kind &&
       sessionEntityId(source) === id &&
       (readUser === undefined || source.user_id === readUser)
-        ? await listSessionRuns(db(), sourceId)
+        ? await runs.listBySession(db(), sourceId)
         : [];
     // A missing, foreign or empty session all read the same (the Python AgentOS's wording).
-    if (!source || runs.length === 0) fail(400, 'Source session has no runs to fork.');
+    if (!source || sourceRuns.length === 0) fail(400, 'Source session has no runs to fork.');
     const newSessionId = randomUUID();
     const now = ctx.now();
     const owner = caller.scopedUserId ?? caller.userId ?? queryUser ?? source.user_id;
     // Time-ordered ids, made in list order: the copies list in the same order as the originals.
-    const ids = new Map(runs.map((r) => [r.run_id, newRunId(now)]));
+    const ids = new Map(sourceRuns.map((r) => [r.run_id, newRunId(now)]));
     const remap = (v: unknown): unknown => {
       if (Array.isArray(v)) return v.map(remap);
       if (typeof v !== 'object' || v === null) return v;
@@ -451,53 +457,47 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
     await db()
       .transaction()
       .execute(async (trx) => {
-        await trx
-          .insertInto('sessions')
-          .values({
-            session_id: newSessionId,
-            session_type: source.session_type,
-            agent_id: source.agent_id,
-            team_id: source.team_id,
-            workflow_id: source.workflow_id,
-            user_id: owner,
-            session_name: source.session_name,
-            session_state: json(source.session_state),
-            session_data: json(sessionData),
-            agent_data: json(source.agent_data),
-            team_data: json(source.team_data),
-            workflow_data: json(source.workflow_data),
-            metadata: json(source.metadata),
-            summary: json(source.summary),
-            metrics: json(source.metrics),
-            created_at: now,
-            updated_at: now,
-          })
-          .execute();
-        for (const r of runs) {
+        await sessions.create(trx, {
+          session_id: newSessionId,
+          session_type: source.session_type,
+          agent_id: source.agent_id,
+          team_id: source.team_id,
+          workflow_id: source.workflow_id,
+          user_id: owner,
+          session_name: source.session_name,
+          session_state: source.session_state,
+          session_data: sessionData,
+          agent_data: source.agent_data,
+          team_data: source.team_data,
+          workflow_data: source.workflow_data,
+          metadata: source.metadata,
+          summary: source.summary,
+          metrics: source.metrics,
+          created_at: now,
+          updated_at: now,
+        });
+        for (const r of sourceRuns) {
           const output = remap(r.output) as Dict | null;
           if (output && output.forked_from_session_id === undefined) output.forked_from_session_id = sourceId;
-          await trx
-            .insertInto('runs')
-            .values({
-              run_id: ids.get(r.run_id)!,
-              session_id: newSessionId,
-              parent_run_id: r.parent_run_id ? (ids.get(r.parent_run_id) ?? r.parent_run_id) : null,
-              entity_type: r.entity_type,
-              entity_id: r.entity_id,
-              user_id: r.user_id,
-              status: r.status,
-              input: json(r.input),
-              content: json(r.content),
-              content_type: r.content_type,
-              output: json(output),
-              metrics: json(r.metrics),
-              requirements: json(remap(r.requirements)),
-              background: false,
-              instance_id: null,
-              created_at: r.created_at,
-              updated_at: now,
-            })
-            .execute();
+          await runs.create(trx, {
+            run_id: ids.get(r.run_id)!,
+            session_id: newSessionId,
+            parent_run_id: r.parent_run_id ? (ids.get(r.parent_run_id) ?? r.parent_run_id) : null,
+            entity_type: r.entity_type,
+            entity_id: r.entity_id,
+            user_id: r.user_id,
+            status: r.status,
+            input: r.input,
+            content: r.content,
+            content_type: r.content_type,
+            output,
+            metrics: r.metrics,
+            requirements: remap(r.requirements),
+            background: false,
+            instance_id: null,
+            created_at: r.created_at,
+            updated_at: now,
+          });
         }
       });
     return { status: 200, body: { session_id: newSessionId, forked_from_session_id: sourceId } };

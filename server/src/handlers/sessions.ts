@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CallerContext } from '@agentos/core';
-import { sql } from 'kysely';
 import type { ServerContext } from '../context.js';
-import { json, likeEscape, type RunRow, type SessionRow } from '../db/index.js';
+import type { RunRow, SessionRow } from '../db/index.js';
+import { runs, sessions } from '../db/repos/index.js';
 import type { Handlers } from '../generated/server.js';
 import {
   asArray,
@@ -23,7 +23,6 @@ import {
   qs,
   readScope,
   type Schemas,
-  sortColumn,
   sortOrder,
   startTimer,
 } from './_util.js';
@@ -43,19 +42,8 @@ export type SessionHandlers = Pick<
   | 'renameSession'
 >;
 
-const SORTABLE = [
-  'created_at',
-  'updated_at',
-  'session_name',
-  'session_id',
-  'user_id',
-  'session_type',
-] as const;
-
 /** A session row with the input of its first top-level run (for a derived name). */
-type SessionWithInput = SessionRow & { first_input?: unknown };
-
-const FIRST_INPUT = sql<unknown>`(select r.input from runs r where r.session_id = s.session_id and r.parent_run_id is null order by r.created_at asc, r.run_id asc limit 1)`;
+type SessionWithInput = sessions.SessionWithFirstInput;
 
 /** The text of a stored run input: the message, or a structured input rendered as JSON. */
 export function inputText(input: unknown): string | null {
@@ -307,20 +295,13 @@ export function toSessionRun(row: RunRow): Schemas['SessionRunSchema'] {
 export function createSessionHandlers(ctx: ServerContext): SessionHandlers {
   const db = () => ctx.database.db;
 
-  /** The session if the caller may see it (owner filter, optional type), else null. */
+  /** The session with its first run input, if the caller may see it (owner filter, optional type). */
   async function findSession(
     sessionId: string,
     userId: string | undefined,
     type: SessionType | undefined,
-  ): Promise<SessionWithInput | null> {
-    let q = db()
-      .selectFrom('sessions as s')
-      .selectAll('s')
-      .select(FIRST_INPUT.as('first_input'))
-      .where('s.session_id', '=', sessionId);
-    if (userId !== undefined) q = q.where('s.user_id', '=', userId);
-    if (type !== undefined) q = q.where('s.session_type', '=', type);
-    return (await q.executeTakeFirst()) ?? null;
+  ): Promise<SessionWithInput | undefined> {
+    return sessions.getWithFirstInput(db(), sessionId, { userId, type });
   }
 
   async function requireSession(
@@ -337,55 +318,25 @@ export function createSessionHandlers(ctx: ServerContext): SessionHandlers {
     fail(404, `Session with id '${sessionId}' not found`);
   }
 
-  async function sessionRuns(sessionId: string): Promise<RunRow[]> {
-    return db()
-      .selectFrom('runs')
-      .selectAll()
-      .where('session_id', '=', sessionId)
-      .orderBy('created_at', 'asc')
-      .orderBy('run_id', 'asc')
-      .execute();
-  }
-
   async function detail(row: SessionWithInput): Promise<Schemas['SessionDetail']> {
-    const runs = row.session_type === 'workflow' ? [] : await sessionRuns(row.session_id);
-    return toDetail(ctx, row, runs);
+    const sessionRuns = row.session_type === 'workflow' ? [] : await runs.listBySession(db(), row.session_id);
+    return toDetail(ctx, row, sessionRuns);
   }
 
   return {
     async listSessions({ query, caller }) {
       const started = startTimer();
       const p = pageRequest(query.page, query.limit);
-      const userId = readScope(caller, query.user_id);
-      let q = db().selectFrom('sessions as s');
-      if (query.type) q = q.where('s.session_type', '=', query.type);
-      const componentId = qs(query.component_id);
-      if (componentId !== undefined) {
-        if (query.type) q = q.where(`s.${query.type}_id`, '=', componentId);
-        else
-          q = q.where((eb) =>
-            eb.or([
-              eb('s.agent_id', '=', componentId),
-              eb('s.team_id', '=', componentId),
-              eb('s.workflow_id', '=', componentId),
-            ]),
-          );
-      }
-      if (userId !== undefined) q = q.where('s.user_id', '=', userId);
-      const name = qs(query.session_name);
-      if (name !== undefined) q = q.where('s.session_name', 'ilike', `%${likeEscape(name)}%`);
-      const countRow = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-      const total = Number(countRow?.n ?? 0);
-      const column = sortColumn(query.sort_by, SORTABLE, 'created_at');
-      const dir = sortOrder(query.sort_order);
-      const rows = await q
-        .selectAll('s')
-        .select(FIRST_INPUT.as('first_input'))
-        .orderBy(`s.${column}`, dir)
-        .orderBy('s.session_id', dir)
-        .limit(p.limit)
-        .offset(p.offset)
-        .execute();
+      const { rows, total } = await sessions.list(db(), {
+        userId: readScope(caller, query.user_id),
+        type: query.type || undefined,
+        componentId: qs(query.component_id),
+        sessionName: qs(query.session_name),
+        sortBy: query.sort_by,
+        sortOrder: sortOrder(query.sort_order),
+        limit: p.limit,
+        page: p.page,
+      });
       return { status: 200, body: { data: rows.map(toListItem), meta: pageMeta(p, total, started) } };
     },
 
@@ -398,24 +349,19 @@ export function createSessionHandlers(ctx: ServerContext): SessionHandlers {
       const owner = caller.scopedUserId ?? caller.userId ?? b.user_id ?? null;
       const now = ctx.now();
       const componentId = type === 'agent' ? b.agent_id : type === 'team' ? b.team_id : b.workflow_id;
-      const inserted = await db()
-        .insertInto('sessions')
-        .values({
-          session_id: sessionId,
-          session_type: type,
-          agent_id: type === 'agent' ? (componentId ?? null) : null,
-          team_id: type === 'team' ? (componentId ?? null) : null,
-          workflow_id: type === 'workflow' ? (componentId ?? null) : null,
-          user_id: owner,
-          session_name: b.session_name ?? null,
-          session_state: json(b.session_state),
-          metadata: json(b.metadata),
-          created_at: now,
-          updated_at: now,
-        })
-        .onConflict((oc) => oc.column('session_id').doNothing())
-        .returning('session_id')
-        .executeTakeFirst();
+      const inserted = await sessions.createIfAbsent(db(), {
+        session_id: sessionId,
+        session_type: type,
+        agent_id: type === 'agent' ? componentId : null,
+        team_id: type === 'team' ? componentId : null,
+        workflow_id: type === 'workflow' ? componentId : null,
+        user_id: owner,
+        session_name: b.session_name,
+        session_state: b.session_state,
+        metadata: b.metadata,
+        created_at: now,
+        updated_at: now,
+      });
       if (!inserted)
         fail(
           409,
@@ -429,10 +375,8 @@ export function createSessionHandlers(ctx: ServerContext): SessionHandlers {
     async deleteSessions({ query, body, caller }) {
       if (body.session_ids.length !== body.session_types.length)
         fail(400, 'Session IDs and session types must have the same length');
-      let q = db().deleteFrom('sessions').where('session_id', 'in', body.session_ids);
-      const userId = readScope(caller, query.user_id);
-      if (userId !== undefined) q = q.where('user_id', '=', userId);
-      await q.execute();
+      // The types are only checked for their count: a session is deleted whatever its type.
+      await sessions.deleteMany(db(), body.session_ids, { userId: readScope(caller, query.user_id) });
       return { status: 204 };
     },
 
@@ -443,66 +387,58 @@ export function createSessionHandlers(ctx: ServerContext): SessionHandlers {
 
     async updateSession({ path, query, body, caller }) {
       const row = await requireSession(caller, path.session_id, query);
-      const changes: {
-        session_name?: string;
-        session_state?: ReturnType<typeof json>;
-        metadata?: ReturnType<typeof json>;
-        summary?: ReturnType<typeof json>;
-        user_id?: string;
-        updated_at: Date;
-      } = { updated_at: ctx.now() };
-      if (body.session_name !== undefined && body.session_name !== null)
-        changes.session_name = body.session_name;
-      if (body.session_state !== undefined && body.session_state !== null)
-        changes.session_state = json(body.session_state);
-      if (body.metadata !== undefined && body.metadata !== null) changes.metadata = json(body.metadata);
-      if (body.summary !== undefined && body.summary !== null) changes.summary = json(body.summary);
-      // The session stays attributed to an isolated caller (research §5: enforce_owner_on_entity).
-      if (caller.scopedUserId !== null) changes.user_id = caller.scopedUserId;
-      await db().updateTable('sessions').set(changes).where('session_id', '=', row.session_id).execute();
+      // A null field is left alone like a missing one.
+      await sessions.update(db(), row.session_id, {
+        session_name: body.session_name ?? undefined,
+        session_state: body.session_state ?? undefined,
+        metadata: body.metadata ?? undefined,
+        summary: body.summary ?? undefined,
+        // The session stays attributed to an isolated caller (research §5: enforce_owner_on_entity).
+        user_id: caller.scopedUserId ?? undefined,
+        updated_at: ctx.now(),
+      });
       const updated = await findSession(row.session_id, undefined, undefined);
       if (!updated) fail(404, `Session with id '${row.session_id}' not found`);
       return { status: 200, body: await detail(updated) };
     },
 
     async deleteSession({ path, query, caller }) {
-      let q = db().deleteFrom('sessions').where('session_id', '=', path.session_id);
-      const userId = readScope(caller, query.user_id);
-      if (userId !== undefined) q = q.where('user_id', '=', userId);
-      await q.execute();
+      await sessions.delete(db(), path.session_id, { userId: readScope(caller, query.user_id) });
       return { status: 204 };
     },
 
     async listSessionRuns({ path, query, caller }) {
-      const found = await findSession(path.session_id, readScope(caller, query.user_id), query.type);
+      const found = await sessions.get(db(), path.session_id, {
+        userId: readScope(caller, query.user_id),
+        type: query.type,
+      });
       if (!found) fail(404, `Session with ID ${path.session_id} not found`);
-      let q = db().selectFrom('runs').selectAll().where('session_id', '=', found.session_id);
-      if (typeof query.created_after === 'number')
-        q = q.where('created_at', '>=', new Date(query.created_after * 1000));
-      if (typeof query.created_before === 'number')
+      const rows = await runs.listBySession(db(), found.session_id, {
+        createdAfter:
+          typeof query.created_after === 'number' ? new Date(query.created_after * 1000) : undefined,
         // Inclusive of the whole second named.
-        q = q.where('created_at', '<', new Date((query.created_before + 1) * 1000));
-      const rows = await q.orderBy('created_at', 'asc').orderBy('run_id', 'asc').execute();
+        createdBefore:
+          typeof query.created_before === 'number' ? new Date((query.created_before + 1) * 1000) : undefined,
+      });
       return { status: 200, body: rows.map(toSessionRun) };
     },
 
     async getSessionRun({ path, query, caller }) {
-      const found = await findSession(path.session_id, readScope(caller, query.user_id), query.type);
+      const found = await sessions.get(db(), path.session_id, {
+        userId: readScope(caller, query.user_id),
+        type: query.type,
+      });
       if (!found) fail(404, `Session with ID ${path.session_id} not found`);
-      const runs = await sessionRuns(found.session_id);
-      if (runs.length === 0) fail(404, `Session with ID ${path.session_id} has no runs`);
-      const run = runs.find((r) => r.run_id === path.run_id);
+      const sessionRuns = await runs.listBySession(db(), found.session_id);
+      if (sessionRuns.length === 0) fail(404, `Session with ID ${path.session_id} has no runs`);
+      const run = sessionRuns.find((r) => r.run_id === path.run_id);
       if (!run) fail(404, `Run with ID ${path.run_id} not found in session ${path.session_id}`);
       return { status: 200, body: toSessionRun(run) };
     },
 
     async renameSession({ path, query, body, caller }) {
       const row = await requireSession(caller, path.session_id, query);
-      await db()
-        .updateTable('sessions')
-        .set({ session_name: body.session_name, updated_at: ctx.now() })
-        .where('session_id', '=', row.session_id)
-        .execute();
+      await sessions.update(db(), row.session_id, { session_name: body.session_name, updated_at: ctx.now() });
       const updated = await findSession(row.session_id, undefined, undefined);
       if (!updated) fail(404, `Session with id '${row.session_id}' not found`);
       return { status: 200, body: await detail(updated) };

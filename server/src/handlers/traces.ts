@@ -11,9 +11,10 @@
  * key allows are those of `GET /traces/filter-schema`. Anything else answers 400
  * `Invalid filter expression: ...` (as the Python AgentOS and the spec do).
  */
-import { type RawBuilder, sql } from 'kysely';
 import type { ServerContext } from '../context.js';
 import type { SpanRow, TraceRow } from '../db/index.js';
+import { traces } from '../db/repos/index.js';
+import type { TraceSessionStats, TraceSummaryRow } from '../db/repos/traces.js';
 import type { Handlers } from '../generated/server.js';
 import {
   asArray,
@@ -50,9 +51,7 @@ function compact<T extends object>(o: { [K in keyof T]: T[K] | null | undefined 
   return out as T;
 }
 
-type TraceWithCounts = TraceRow & { total_spans: number; error_count: number };
-
-function toSummary(t: TraceWithCounts): Schemas['TraceSummary'] {
+function toSummary(t: TraceSummaryRow): Schemas['TraceSummary'] {
   return compact<Schemas['TraceSummary']>({
     trace_id: t.trace_id,
     name: t.name,
@@ -60,8 +59,8 @@ function toSummary(t: TraceWithCounts): Schemas['TraceSummary'] {
     duration: formatDuration(t.duration_ms),
     start_time: isoRequired(t.start_time),
     end_time: isoRequired(t.end_time ?? t.start_time),
-    total_spans: Number(t.total_spans),
-    error_count: Number(t.error_count),
+    total_spans: t.total_spans,
+    error_count: t.error_count,
     input: t.input,
     run_id: t.run_id,
     session_id: t.session_id,
@@ -176,121 +175,39 @@ function toDetail(trace: TraceRow, spans: readonly SpanRow[]): Schemas['TraceDet
   });
 }
 
-// ------------------------------------------------------------------------------- filter schema
+function toSessionStats(r: TraceSessionStats): Schemas['TraceSessionStats'] {
+  return compact<Schemas['TraceSessionStats']>({
+    session_id: r.session_id,
+    user_id: r.user_id,
+    agent_id: r.agent_id,
+    team_id: r.team_id,
+    workflow_id: r.workflow_id,
+    total_traces: r.total_traces,
+    first_trace_at: isoRequired(r.first_trace_at),
+    last_trace_at: isoRequired(r.last_trace_at),
+  });
+}
 
-const STRING_OPS = ['EQ', 'NEQ', 'CONTAINS', 'STARTSWITH', 'IN'];
-const TIME_OPS = ['GT', 'GTE', 'LT', 'LTE'];
-
+/** The DSL of `POST /traces/search`: the fields the repository filters on, and AND / OR. */
 export const TRACE_FILTER_SCHEMA: Schemas['FilterSchemaResponse'] = {
-  fields: [
-    { key: 'status', label: 'Status', type: 'enum', operators: ['EQ', 'NEQ', 'IN'], values: ['OK', 'ERROR'] },
-    { key: 'user_id', label: 'User ID', type: 'string', operators: STRING_OPS, values: null },
-    { key: 'agent_id', label: 'Agent ID', type: 'string', operators: STRING_OPS, values: null },
-    { key: 'team_id', label: 'Team ID', type: 'string', operators: STRING_OPS, values: null },
-    { key: 'workflow_id', label: 'Workflow ID', type: 'string', operators: STRING_OPS, values: null },
-    { key: 'session_id', label: 'Session ID', type: 'string', operators: STRING_OPS, values: null },
-    { key: 'run_id', label: 'Run ID', type: 'string', operators: STRING_OPS, values: null },
-    {
-      key: 'name',
-      label: 'Trace Name',
-      type: 'string',
-      operators: ['EQ', 'NEQ', 'CONTAINS', 'STARTSWITH'],
-      values: null,
-    },
-    { key: 'trace_id', label: 'Trace ID', type: 'string', operators: STRING_OPS, values: null },
-    {
-      key: 'duration_ms',
-      label: 'Duration (ms)',
-      type: 'number',
-      operators: ['EQ', 'NEQ', 'GT', 'GTE', 'LT', 'LTE'],
-      values: null,
-    },
-    { key: 'start_time', label: 'Start Time', type: 'datetime', operators: TIME_OPS, values: null },
-    { key: 'end_time', label: 'End Time', type: 'datetime', operators: TIME_OPS, values: null },
-    { key: 'created_at', label: 'Created At', type: 'datetime', operators: TIME_OPS, values: null },
-  ],
+  fields: [...traces.TRACE_FILTER_FIELDS],
   logical_operators: ['AND', 'OR'],
 };
 
-const FIELDS = new Map(TRACE_FILTER_SCHEMA.fields.map((f) => [f.key, f]));
-const MAX_DEPTH = 10;
-const COMPARISON: Record<string, string> = { EQ: '=', NEQ: '<>', GT: '>', GTE: '>=', LT: '<', LTE: '<=' };
-
-class FilterError extends Error {}
-
-function invalid(message: string): never {
-  throw new FilterError(message);
+/** An optional ISO 8601 query parameter as a time (400 `Invalid <name> format ...` if malformed). */
+function timeParam(value: unknown, name: string): Date | undefined {
+  const v = qs(value);
+  return v === undefined ? undefined : parseIsoParam(v, name);
 }
 
-function likeEscape(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-/** A filter value of a field, checked against the field's type. */
-function filterValue(type: string, key: string, v: unknown): string | number | Date {
-  if (type === 'number') {
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
-    invalid(`${key} expects a number. Got: ${JSON.stringify(v)}`);
+/** The search's answer; an invalid filter answers 400 `Invalid filter expression: ...`. */
+async function validFilter<T>(search: Promise<T>): Promise<T> {
+  try {
+    return await search;
+  } catch (err) {
+    if (err instanceof traces.FilterError) fail(400, `Invalid filter expression: ${err.message}`);
+    throw err;
   }
-  if (type === 'datetime') {
-    if (typeof v === 'number' && Number.isFinite(v)) return new Date(v * 1000);
-    if (typeof v === 'string') {
-      const d = new Date(v);
-      if (/^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(d.getTime())) return d;
-    }
-    invalid(`${key} expects an ISO 8601 time. Got: ${JSON.stringify(v)}`);
-  }
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  invalid(`${key} expects a string. Got: ${JSON.stringify(v)}`);
-}
-
-/**
- * Compiles a FilterExpr to a SQL condition over the `traces` table aliased `t`.
- * @throws {FilterError} on an unknown operator or key, a missing field, or a value of the wrong type
- */
-export function compileFilter(expr: unknown, depth = 0): RawBuilder<boolean> {
-  if (depth > MAX_DEPTH) invalid(`Filter expression exceeds maximum nesting depth of ${MAX_DEPTH}`);
-  const f = asObject(expr);
-  if (!f || !('op' in f))
-    invalid(`Invalid filter dictionary: must contain 'op' key. Got: ${JSON.stringify(expr)}`);
-  const op = f.op;
-  if (op === 'AND' || op === 'OR') {
-    const conditions = asArray(f.conditions);
-    if (!conditions) invalid(`${op} filter requires 'conditions' field. Got: ${JSON.stringify(expr)}`);
-    if (conditions.length === 0) return op === 'AND' ? sql<boolean>`true` : sql<boolean>`false`;
-    const parts = conditions.map((c) => sql`(${compileFilter(c, depth + 1)})`);
-    return sql<boolean>`${sql.join(parts, op === 'AND' ? sql` and ` : sql` or `)}`;
-  }
-  if (op === 'NOT') {
-    if (!('condition' in f)) invalid(`NOT filter requires 'condition' field. Got: ${JSON.stringify(expr)}`);
-    return sql<boolean>`not coalesce((${compileFilter(f.condition, depth + 1)}), false)`;
-  }
-  if (
-    typeof op !== 'string' ||
-    !(op in COMPARISON || op === 'IN' || op === 'CONTAINS' || op === 'STARTSWITH')
-  )
-    invalid(`Unknown filter operator: ${String(op)}`);
-  const key = f.key;
-  if (typeof key !== 'string')
-    invalid(`${op} filter requires 'key' and 'value' fields. Got: ${JSON.stringify(expr)}`);
-  const field = FIELDS.get(key);
-  if (!field) invalid(`Unknown filter key: ${key}. Valid keys: ${[...FIELDS.keys()].join(', ')}`);
-  if (!field.operators.includes(op))
-    invalid(`Operator ${op} is not supported for ${key}. Supported: ${field.operators.join(', ')}`);
-  const column = sql.ref(`t.${key}`);
-  if (op === 'IN') {
-    const values = asArray('values' in f ? f.values : f.value);
-    if (!values) invalid(`IN filter requires 'key' and 'values' fields. Got: ${JSON.stringify(expr)}`);
-    if (values.length === 0) return sql<boolean>`false`;
-    return sql<boolean>`${column} in (${sql.join(values.map((v) => filterValue(field.type, key, v)))})`;
-  }
-  if (!('value' in f))
-    invalid(`${op} filter requires 'key' and 'value' fields. Got: ${JSON.stringify(expr)}`);
-  const value = filterValue(field.type, key, f.value);
-  if (op === 'CONTAINS') return sql<boolean>`${column} ilike ${`%${likeEscape(String(value))}%`}`;
-  if (op === 'STARTSWITH') return sql<boolean>`${column} like ${`${likeEscape(String(value))}%`}`;
-  return sql<boolean>`${column} ${sql.raw(COMPARISON[op]!)} ${value}`;
 }
 
 /**
@@ -300,92 +217,31 @@ export function compileFilter(expr: unknown, depth = 0): RawBuilder<boolean> {
 export function createTraceHandlers(ctx: ServerContext): TraceHandlers {
   const db = () => ctx.database.db;
 
-  const SPAN_COUNTS = {
-    total: sql<number>`(select count(*) from spans sp where sp.trace_id = t.trace_id)`,
-    errors: sql<number>`(select count(*) from spans sp where sp.trace_id = t.trace_id and sp.status = 'ERROR')`,
-  };
-
+  /** The spans of each trace, by start time (an empty list for a trace without spans). */
   async function spansOf(traceIds: readonly string[]): Promise<Map<string, SpanRow[]>> {
     const out = new Map<string, SpanRow[]>(traceIds.map((id) => [id, []]));
-    if (traceIds.length === 0) return out;
-    const rows = await db()
-      .selectFrom('spans')
-      .selectAll()
-      .where('trace_id', 'in', traceIds)
-      .orderBy('start_time', 'asc')
-      .orderBy('span_id', 'asc')
-      .execute();
-    for (const s of rows) out.get(s.trace_id)?.push(s);
+    for (const s of await traces.getSpans(db(), traceIds)) out.get(s.trace_id)?.push(s);
     return out;
-  }
-
-  /** Session statistics of the traces matching `where` (over `traces t`). */
-  async function sessionStats(where: RawBuilder<boolean>, p: ReturnType<typeof pageRequest>) {
-    const count = await sql<{ n: number }>`
-      select count(distinct t.session_id) as n from traces t where t.session_id is not null and ${where}`.execute(
-      db(),
-    );
-    const rows = await sql<{
-      session_id: string;
-      user_id: string | null;
-      agent_id: string | null;
-      team_id: string | null;
-      workflow_id: string | null;
-      total_traces: number;
-      first_trace_at: Date;
-      last_trace_at: Date;
-    }>`
-      select t.session_id, max(t.user_id) as user_id, max(t.agent_id) as agent_id, max(t.team_id) as team_id,
-        max(t.workflow_id) as workflow_id, count(*) as total_traces,
-        min(t.created_at) as first_trace_at, max(t.created_at) as last_trace_at
-      from traces t
-      where t.session_id is not null and ${where}
-      group by t.session_id
-      order by max(t.created_at) desc, t.session_id asc
-      limit ${p.limit} offset ${p.offset}`.execute(db());
-    const data = rows.rows.map((r) =>
-      compact<Schemas['TraceSessionStats']>({
-        session_id: r.session_id,
-        user_id: r.user_id,
-        agent_id: r.agent_id,
-        team_id: r.team_id,
-        workflow_id: r.workflow_id,
-        total_traces: Number(r.total_traces),
-        first_trace_at: isoRequired(r.first_trace_at),
-        last_trace_at: isoRequired(r.last_trace_at),
-      }),
-    );
-    return { data, total: Number(count.rows[0]?.n ?? 0) };
   }
 
   return {
     async listTraces({ query, caller }) {
       const started = startTimer();
       const p = pageRequest(query.page, query.limit);
-      let q = db().selectFrom('traces as t');
-      for (const key of ['run_id', 'session_id', 'agent_id', 'team_id', 'workflow_id', 'status'] as const) {
-        const v = qs(query[key]);
-        if (v !== undefined) q = q.where(`t.${key}`, '=', v);
-      }
-      const userId = readScope(caller, query.user_id);
-      if (userId !== undefined) q = q.where('t.user_id', '=', userId);
-      const start = qs(query.start_time);
-      if (start !== undefined) q = q.where('t.start_time', '>=', parseIsoParam(start, 'start_time'));
-      const end = qs(query.end_time);
-      if (end !== undefined) q = q.where('t.end_time', '<=', parseIsoParam(end, 'end_time'));
-      const countRow = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-      const rows = await q
-        .selectAll('t')
-        .select([SPAN_COUNTS.total.as('total_spans'), SPAN_COUNTS.errors.as('error_count')])
-        .orderBy('t.start_time', 'desc')
-        .orderBy('t.trace_id', 'desc')
-        .limit(p.limit)
-        .offset(p.offset)
-        .execute();
-      return {
-        status: 200,
-        body: { data: rows.map(toSummary), meta: pageMeta(p, Number(countRow?.n ?? 0), started) },
-      };
+      const { rows, total } = await traces.list(db(), {
+        page: p.page,
+        limit: p.limit,
+        runId: qs(query.run_id),
+        sessionId: qs(query.session_id),
+        agentId: qs(query.agent_id),
+        teamId: qs(query.team_id),
+        workflowId: qs(query.workflow_id),
+        status: qs(query.status),
+        userId: readScope(caller, query.user_id),
+        startTime: timeParam(query.start_time, 'start_time'),
+        endTime: timeParam(query.end_time, 'end_time'),
+      });
+      return { status: 200, body: { data: rows.map(toSummary), meta: pageMeta(p, total, started) } };
     },
 
     getTraceFilterSchema() {
@@ -395,84 +251,61 @@ export function createTraceHandlers(ctx: ServerContext): TraceHandlers {
     async searchTraces({ body, caller }) {
       const started = startTimer();
       const p = pageRequest(body.page, body.limit);
-      let where: RawBuilder<boolean>;
-      try {
-        where = body.filter ? compileFilter(body.filter) : sql<boolean>`true`;
-      } catch (err) {
-        if (err instanceof FilterError) fail(400, `Invalid filter expression: ${err.message}`);
-        throw err;
-      }
-      if (caller.scopedUserId !== null)
-        where = sql<boolean>`t.user_id = ${caller.scopedUserId} and (${where})`;
+      const opts = {
+        page: p.page,
+        limit: p.limit,
+        filter: body.filter ?? undefined,
+        userId: caller.scopedUserId ?? undefined,
+      };
       if (body.group_by === 'session') {
-        const { data, total } = await sessionStats(where, p);
-        return { status: 200, body: { data, meta: pageMeta(p, total, started) } };
+        const { rows, total } = await validFilter(traces.search(db(), { ...opts, groupBy: 'session' }));
+        return { status: 200, body: { data: rows.map(toSessionStats), meta: pageMeta(p, total, started) } };
       }
-      const count = await sql<{ n: number }>`select count(*) as n from traces t where ${where}`.execute(db());
-      const traces = await sql<TraceRow>`
-        select t.* from traces t where ${where}
-        order by t.start_time desc, t.trace_id desc limit ${p.limit} offset ${p.offset}`.execute(db());
-      const spans = await spansOf(traces.rows.map((t) => t.trace_id));
+      const { rows, total } = await validFilter(traces.search(db(), opts));
+      const spans = await spansOf(rows.map((t) => t.trace_id));
       return {
         status: 200,
         body: {
-          data: traces.rows.map((t) => toDetail(t, spans.get(t.trace_id) ?? [])),
-          meta: pageMeta(p, Number(count.rows[0]?.n ?? 0), started),
+          data: rows.map((t) => toDetail(t, spans.get(t.trace_id) ?? [])),
+          meta: pageMeta(p, total, started),
         },
       };
     },
 
     async getTrace({ path, query, caller }) {
-      let trace = await db()
-        .selectFrom('traces')
-        .selectAll()
-        .where('trace_id', '=', path.trace_id)
-        .executeTakeFirst();
       const runId = qs(query.run_id);
-      if (!trace && runId !== undefined)
-        trace = await db()
-          .selectFrom('traces')
-          .selectAll()
-          .where('run_id', '=', runId)
-          .orderBy('start_time', 'desc')
-          .executeTakeFirst();
+      const trace =
+        (await traces.get(db(), path.trace_id)) ??
+        (runId === undefined ? undefined : await traces.getByRunId(db(), runId));
       // Another user's trace, and a trace without owner, are not the isolated caller's: 404.
       if (!trace || (caller.scopedUserId !== null && trace.user_id !== caller.scopedUserId))
         fail(404, 'Trace not found');
       const spanId = qs(query.span_id);
       if (spanId !== undefined) {
-        const span = await db()
-          .selectFrom('spans')
-          .selectAll()
-          .where('span_id', '=', spanId)
-          .executeTakeFirst();
+        const span = await traces.getSpan(db(), spanId);
         if (!span) fail(404, 'Span not found');
         if (span.trace_id !== trace.trace_id)
           fail(404, `Span ${spanId} does not belong to trace ${path.trace_id}`);
         return { status: 200, body: spanNode(span) };
       }
-      const spans = await spansOf([trace.trace_id]);
-      return { status: 200, body: toDetail(trace, spans.get(trace.trace_id) ?? []) };
+      const spans = await traces.getSpans(db(), [trace.trace_id]);
+      return { status: 200, body: toDetail(trace, spans) };
     },
 
     async getTraceSessionStats({ query, caller }) {
       const started = startTimer();
       const p = pageRequest(query.page, query.limit);
-      const conditions: RawBuilder<unknown>[] = [];
-      const userId = readScope(caller, query.user_id);
-      if (userId !== undefined) conditions.push(sql`t.user_id = ${userId}`);
-      for (const key of ['agent_id', 'team_id', 'workflow_id'] as const) {
-        const v = qs(query[key]);
-        if (v !== undefined) conditions.push(sql`${sql.ref(`t.${key}`)} = ${v}`);
-      }
-      const start = qs(query.start_time);
-      if (start !== undefined) conditions.push(sql`t.created_at >= ${parseIsoParam(start, 'start_time')}`);
-      const end = qs(query.end_time);
-      if (end !== undefined) conditions.push(sql`t.created_at <= ${parseIsoParam(end, 'end_time')}`);
-      const where =
-        conditions.length > 0 ? sql<boolean>`${sql.join(conditions, sql` and `)}` : sql<boolean>`true`;
-      const { data, total } = await sessionStats(where, p);
-      return { status: 200, body: { data, meta: pageMeta(p, total, started) } };
+      const { rows, total } = await traces.sessionStats(db(), {
+        page: p.page,
+        limit: p.limit,
+        userId: readScope(caller, query.user_id),
+        agentId: qs(query.agent_id),
+        teamId: qs(query.team_id),
+        workflowId: qs(query.workflow_id),
+        startTime: timeParam(query.start_time, 'start_time'),
+        endTime: timeParam(query.end_time, 'end_time'),
+      });
+      return { status: 200, body: { data: rows.map(toSessionStats), meta: pageMeta(p, total, started) } };
     },
   };
 }

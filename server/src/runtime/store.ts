@@ -1,20 +1,19 @@
 /**
- * @module The run engine's queries (Kysely, both PGlite and PostgreSQL): sessions, runs, run
- * events, cancel intents, approvals (read, and created on pause), traces and spans. The run
- * handlers use the read functions too.
+ * @module The run engine's persistence, in its own terms: sessions, runs, run events and cancel
+ * intents through the storage repositories (`db/repos`), and the approval and trace queries of
+ * the engine (read, and created on pause / at the end of a run). Every function takes the
+ * database or a transaction.
  */
-import { type Kysely, sql, type Transaction } from 'kysely';
 import {
   type ApprovalRow,
+  type Db,
   type EntityType,
   json,
   type RunRow,
-  type Schema,
   type SessionRow,
 } from '../db/index.js';
+import { runs, sessions } from '../db/repos/index.js';
 import type { RunFrame } from './types.js';
-
-export type Db = Kysely<Schema> | Transaction<Schema>;
 
 /** Statuses after which a run executes nothing more until continued (or never). */
 export const SETTLED_STATUSES: ReadonlySet<string> = new Set([
@@ -27,8 +26,9 @@ export const SETTLED_STATUSES: ReadonlySet<string> = new Set([
 
 // -------------------------------------------------------------------------------- sessions
 
+/** The session, or undefined. */
 export async function getSession(db: Db, sessionId: string): Promise<SessionRow | undefined> {
-  return db.selectFrom('sessions').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
+  return sessions.get(db, sessionId);
 }
 
 export interface NewSession {
@@ -43,26 +43,21 @@ export interface NewSession {
 
 /** Creates a session; answers false when it already exists (another request created it first). */
 export async function insertSession(db: Db, s: NewSession): Promise<boolean> {
-  const res = await db
-    .insertInto('sessions')
-    .values({
-      session_id: s.sessionId,
-      session_type: s.kind,
-      agent_id: s.kind === 'agent' ? s.entityId : null,
-      team_id: s.kind === 'team' ? s.entityId : null,
-      workflow_id: s.kind === 'workflow' ? s.entityId : null,
-      user_id: s.userId,
-      session_state: json(s.sessionState),
-      agent_data: s.kind === 'agent' ? json(s.entityData) : null,
-      team_data: s.kind === 'team' ? json(s.entityData) : null,
-      workflow_data: s.kind === 'workflow' ? json(s.entityData) : null,
-      created_at: s.now,
-      updated_at: s.now,
-    })
-    .onConflict((oc) => oc.column('session_id').doNothing())
-    .returning('session_id')
-    .executeTakeFirst();
-  return res !== undefined;
+  const created = await sessions.createIfAbsent(db, {
+    session_id: s.sessionId,
+    session_type: s.kind,
+    agent_id: s.kind === 'agent' ? s.entityId : null,
+    team_id: s.kind === 'team' ? s.entityId : null,
+    workflow_id: s.kind === 'workflow' ? s.entityId : null,
+    user_id: s.userId,
+    session_state: s.sessionState,
+    agent_data: s.kind === 'agent' ? s.entityData : null,
+    team_data: s.kind === 'team' ? s.entityData : null,
+    workflow_data: s.kind === 'workflow' ? s.entityData : null,
+    created_at: s.now,
+    updated_at: s.now,
+  });
+  return created !== undefined;
 }
 
 /** The entity a session belongs to. */
@@ -76,8 +71,9 @@ export function sessionEntityId(session: SessionRow): string | null {
 
 // ------------------------------------------------------------------------------------ runs
 
+/** The run, or undefined. */
 export async function getRun(db: Db, runId: string): Promise<RunRow | undefined> {
-  return db.selectFrom('runs').selectAll().where('run_id', '=', runId).executeTakeFirst();
+  return runs.get(db, runId);
 }
 
 export interface NewRun {
@@ -95,25 +91,23 @@ export interface NewRun {
   readonly now: Date;
 }
 
+/** Inserts a run (created and updated at `now`). */
 export async function insertRun(db: Db, r: NewRun): Promise<void> {
-  await db
-    .insertInto('runs')
-    .values({
-      run_id: r.runId,
-      session_id: r.sessionId,
-      parent_run_id: r.parentRunId,
-      entity_type: r.kind,
-      entity_id: r.entityId,
-      user_id: r.userId,
-      status: r.status,
-      input: json(r.input),
-      output: json(r.output),
-      background: r.background,
-      instance_id: r.instanceId,
-      created_at: r.now,
-      updated_at: r.now,
-    })
-    .execute();
+  await runs.create(db, {
+    run_id: r.runId,
+    session_id: r.sessionId,
+    parent_run_id: r.parentRunId,
+    entity_type: r.kind,
+    entity_id: r.entityId,
+    user_id: r.userId,
+    status: r.status,
+    input: r.input,
+    output: r.output,
+    background: r.background,
+    instance_id: r.instanceId,
+    created_at: r.now,
+    updated_at: r.now,
+  });
 }
 
 /** Moves a run from one of `from` to `to` atomically; false when its status was not in `from`. */
@@ -124,18 +118,13 @@ export async function transitionRun(
   to: string,
   set: { instanceId?: string; output?: Record<string, unknown>; now: Date },
 ): Promise<boolean> {
-  const res = await db
-    .updateTable('runs')
-    .set({
-      status: to,
-      updated_at: set.now,
-      ...(set.instanceId !== undefined ? { instance_id: set.instanceId } : {}),
-      ...(set.output !== undefined ? { output: json(set.output) } : {}),
-    })
-    .where('run_id', '=', runId)
-    .where('status', 'in', [...from])
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows) > 0;
+  const moved = await runs.update(
+    db,
+    runId,
+    { status: to, instance_id: set.instanceId, output: set.output, updated_at: set.now },
+    { fromStatus: from },
+  );
+  return moved !== undefined;
 }
 
 export interface RunUpdate {
@@ -154,64 +143,33 @@ export async function saveRun(
   u: RunUpdate,
   insert?: Omit<NewRun, 'status' | 'output' | 'now'>,
 ): Promise<void> {
-  const values = {
+  // Every state column is written, an absent value as null (the repository leaves `undefined` alone).
+  const state = {
     status: u.status,
-    output: json(u.output),
-    content: json(u.content),
+    output: u.output,
+    content: u.content ?? null,
     content_type:
       u.content === undefined || u.content === null ? null : typeof u.content === 'string' ? 'str' : 'json',
-    metrics: json(u.metrics),
-    requirements: json(u.requirements),
-    updated_at: u.now,
+    metrics: u.metrics ?? null,
+    requirements: u.requirements ?? null,
   };
   if (!insert) {
-    await db.updateTable('runs').set(values).where('run_id', '=', u.runId).execute();
+    await runs.update(db, u.runId, { ...state, updated_at: u.now });
     return;
   }
-  await db
-    .insertInto('runs')
-    .values({
-      run_id: insert.runId,
-      session_id: insert.sessionId,
-      parent_run_id: insert.parentRunId,
-      entity_type: insert.kind,
-      entity_id: insert.entityId,
-      user_id: insert.userId,
-      input: json(insert.input),
-      background: insert.background,
-      instance_id: insert.instanceId,
-      created_at: u.now,
-      ...values,
-    })
-    .onConflict((oc) => oc.column('run_id').doUpdateSet(values))
-    .execute();
-}
-
-/** The top-level runs of one entity in one session, oldest first, optionally with one status. */
-export async function listEntityRuns(
-  db: Db,
-  q: { sessionId: string; kind: EntityType; entityId: string; status?: string | undefined },
-): Promise<RunRow[]> {
-  let query = db
-    .selectFrom('runs')
-    .selectAll()
-    .where('session_id', '=', q.sessionId)
-    .where('entity_type', '=', q.kind)
-    .where('entity_id', '=', q.entityId)
-    .where('parent_run_id', 'is', null);
-  if (q.status !== undefined) query = query.where('status', '=', q.status);
-  return query.orderBy('created_at', 'asc').orderBy('run_id', 'asc').execute();
-}
-
-/** Every run of a session (top-level and nested), oldest first. */
-export async function listSessionRuns(db: Db, sessionId: string): Promise<RunRow[]> {
-  return db
-    .selectFrom('runs')
-    .selectAll()
-    .where('session_id', '=', sessionId)
-    .orderBy('created_at', 'asc')
-    .orderBy('run_id', 'asc')
-    .execute();
+  await runs.upsert(db, {
+    run_id: insert.runId,
+    session_id: insert.sessionId,
+    parent_run_id: insert.parentRunId,
+    entity_type: insert.kind,
+    entity_id: insert.entityId,
+    user_id: insert.userId,
+    input: insert.input,
+    background: insert.background,
+    instance_id: insert.instanceId,
+    created_at: u.now,
+    ...state,
+  });
 }
 
 // ---------------------------------------------------------------------------------- events
@@ -223,32 +181,16 @@ export async function appendEvents(
   frames: readonly RunFrame[],
   now: Date,
 ): Promise<void> {
-  if (frames.length === 0) return;
-  await db
-    .insertInto('run_events')
-    .values(
-      frames.map((f) => ({
-        run_id: runId,
-        event_index: f.index,
-        event: f.event,
-        data: json(f.data),
-        created_at: now,
-      })),
-    )
-    .execute();
-  const next = frames[frames.length - 1]!.index + 1;
-  await db
-    .updateTable('runs')
-    .set({ event_count: sql<number>`greatest(event_count, ${next})` })
-    .where('run_id', '=', runId)
-    .execute();
+  await runs.insertEvents(
+    db,
+    runId,
+    frames.map((f) => ({ event_index: f.index, event: f.event, data: f.data, created_at: now })),
+  );
 }
 
 /** The stored events of a run with an index above `afterIndex` (all when undefined), in order. */
 export async function readEvents(db: Db, runId: string, afterIndex?: number): Promise<RunFrame[]> {
-  let q = db.selectFrom('run_events').select(['event_index', 'event', 'data']).where('run_id', '=', runId);
-  if (afterIndex !== undefined) q = q.where('event_index', '>', afterIndex);
-  const rows = await q.orderBy('event_index', 'asc').execute();
+  const rows = await runs.listEvents(db, runId, { after: afterIndex });
   return rows.map((r) => ({
     index: r.event_index,
     event: r.event,
@@ -256,13 +198,9 @@ export async function readEvents(db: Db, runId: string, afterIndex?: number): Pr
   }));
 }
 
+/** The number of stored events of a run. */
 export async function countEvents(db: Db, runId: string): Promise<number> {
-  const row = await db
-    .selectFrom('run_events')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('run_id', '=', runId)
-    .executeTakeFirst();
-  return Number(row?.n ?? 0);
+  return runs.countEvents(db, runId);
 }
 
 // ---------------------------------------------------------------------------------- cancel
@@ -275,26 +213,12 @@ export async function insertCancelIntent(
   requestedBy: string | null,
   now: Date,
 ): Promise<void> {
-  await db
-    .insertInto('run_cancellations')
-    .values({ run_id: runId, session_id: sessionId, requested_by: requestedBy, created_at: now })
-    .onConflict((oc) => oc.column('run_id').doNothing())
-    .execute();
+  await runs.requestCancel(db, runId, { sessionId, requestedBy, createdAt: now });
 }
 
+/** True when a cancel intent is stored for any of the runs. */
 export async function hasCancelIntent(db: Db, runIds: readonly string[]): Promise<boolean> {
-  if (runIds.length === 0) return false;
-  const row = await db
-    .selectFrom('run_cancellations')
-    .select('run_id')
-    .where('run_id', 'in', [...runIds])
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
-/** Clears a cancel intent (a continued run starts afresh). */
-export async function deleteCancelIntent(db: Db, runId: string): Promise<void> {
-  await db.deleteFrom('run_cancellations').where('run_id', '=', runId).execute();
+  return runs.isCancelRequested(db, runIds);
 }
 
 // ------------------------------------------------------------------------------- approvals
@@ -370,19 +294,13 @@ export async function updateSessionAfterRun(
   sessionId: string,
   u: { sessionState: Record<string, unknown>; input: number; output: number; total: number; now: Date },
 ): Promise<void> {
-  await db
-    .updateTable('sessions')
-    .set({
-      session_state: json(u.sessionState),
-      metrics: sql`jsonb_build_object(
-        'input_tokens', coalesce((metrics->>'input_tokens')::bigint, 0) + ${u.input},
-        'output_tokens', coalesce((metrics->>'output_tokens')::bigint, 0) + ${u.output},
-        'total_tokens', coalesce((metrics->>'total_tokens')::bigint, 0) + ${u.total}
-      )`,
-      updated_at: u.now,
-    })
-    .where('session_id', '=', sessionId)
-    .execute();
+  await sessions.recordRun(db, sessionId, {
+    sessionState: u.sessionState,
+    inputTokens: u.input,
+    outputTokens: u.output,
+    totalTokens: u.total,
+    updatedAt: u.now,
+  });
 }
 
 // ---------------------------------------------------------------------------------- traces

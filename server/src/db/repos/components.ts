@@ -2,7 +2,9 @@
  * Database-stored agents, teams and workflows (components) and their numbered config versions.
  * Version numbers are assigned under a row lock on the component, so concurrent `createConfig`
  * calls (on any instances) get distinct consecutive versions. A label is unique per component.
+ * Writes stamp `now` when given (the server's clock), else the database's `now()`.
  */
+import type { RawBuilder } from 'kysely';
 import type { ComponentConfigRow, ComponentRow, ConfigStage, EntityType } from '../schema.js';
 import {
   type Db,
@@ -49,6 +51,11 @@ export interface ConfigPatch {
   links?: unknown[] | null;
 }
 
+/** The time a write records (`created_at`, `updated_at`); default: the database's `now()`. */
+export interface WriteOptions {
+  now?: Date;
+}
+
 /**
  * Creates a component; with `firstConfig`, also its version 1 (made current when `setCurrent`,
  * the default). One transaction. A duplicate id throws a unique violation.
@@ -57,35 +64,60 @@ export async function create(
   db: Db,
   c: NewComponent,
   firstConfig?: NewConfig & { setCurrent?: boolean },
+  opts: WriteOptions = {},
 ): Promise<{ component: ComponentRow; config: ComponentConfigRow | undefined }> {
+  const at = opts.now ?? dbNow();
   return inTransaction(db, async (trx) => {
-    let component = await trx
+    const component = await trx
       .insertInto('components')
       .values({
         component_id: c.component_id,
         component_type: c.component_type,
         name: c.name,
         description: c.description ?? null,
+        current_version: firstConfig && firstConfig.setCurrent !== false ? 1 : null,
         metadata: json(c.metadata),
+        created_at: at,
+        updated_at: at,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    if (!firstConfig) return { component, config: undefined };
-    const config = await insertConfig(trx, c.component_id, 1, firstConfig);
-    if (firstConfig.setCurrent !== false) {
-      component = await trx
-        .updateTable('components')
-        .set({ current_version: 1 })
-        .where('component_id', '=', c.component_id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-    }
+    const config = firstConfig ? await insertConfig(trx, c.component_id, 1, firstConfig, at) : undefined;
     return { component, config };
   });
 }
 
-export async function get(db: Db, componentId: string): Promise<ComponentRow | undefined> {
-  return db.selectFrom('components').selectAll().where('component_id', '=', componentId).executeTakeFirst();
+/**
+ * The component with this id, or undefined. With `forUpdate` (inside a transaction), the row
+ * stays locked until the transaction ends.
+ */
+export async function get(
+  db: Db,
+  componentId: string,
+  opts: { forUpdate?: boolean } = {},
+): Promise<ComponentRow | undefined> {
+  return db
+    .selectFrom('components')
+    .selectAll()
+    .where('component_id', '=', componentId)
+    .$if(opts.forUpdate === true, (q) => q.forUpdate())
+    .executeTakeFirst();
+}
+
+/** The ids among `componentIds` that name an existing component of one of `types`. */
+export async function existingIds(
+  db: Db,
+  componentIds: readonly string[],
+  types: readonly EntityType[],
+): Promise<Set<string>> {
+  if (componentIds.length === 0 || types.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('components')
+    .select('component_id')
+    .where('component_id', 'in', componentIds)
+    .where('component_type', 'in', types)
+    .execute();
+  return new Set(rows.map((r) => r.component_id));
 }
 
 /** Components, newest first; `excludeIds` leaves out ids (e.g. those of code-defined entities). */
@@ -113,10 +145,16 @@ export async function list(
   return { rows, total: toCount(count.n) };
 }
 
+/**
+ * Applies the fields of `patch` that are not undefined and stamps `updated_at`; an empty patch
+ * changes nothing (not even `updated_at`) and answers the row. Undefined if there is no such
+ * component.
+ */
 export async function update(
   db: Db,
   componentId: string,
   patch: ComponentPatch,
+  opts: WriteOptions = {},
 ): Promise<ComponentRow | undefined> {
   const set = defined({
     name: patch.name,
@@ -125,15 +163,16 @@ export async function update(
     metadata: jsonPatch(patch.metadata),
     current_version: patch.current_version,
   });
+  if (Object.keys(set).length === 0) return get(db, componentId);
   return db
     .updateTable('components')
-    .set({ ...set, updated_at: dbNow() })
+    .set({ ...set, updated_at: opts.now ?? dbNow() })
     .where('component_id', '=', componentId)
     .returningAll()
     .executeTakeFirst();
 }
 
-/** Deletes a component and all its configs. */
+/** Deletes a component and all its configs; false if there was no such component. */
 export async function remove(db: Db, componentId: string): Promise<boolean> {
   const r = await db.deleteFrom('components').where('component_id', '=', componentId).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
@@ -157,6 +196,7 @@ async function insertConfig(
   componentId: string,
   version: number,
   c: NewConfig,
+  at: Date | RawBuilder<Date>,
 ): Promise<ComponentConfigRow> {
   return db
     .insertInto('component_configs')
@@ -168,53 +208,52 @@ async function insertConfig(
       ...(c.stage ? { stage: c.stage } : {}),
       notes: c.notes ?? null,
       links: json(c.links),
+      created_at: at,
+      updated_at: at,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
 
 /**
- * Creates the next config version (max + 1) of a component; `setCurrent` also points the
- * component at it. Answers undefined if the component does not exist. A duplicate label throws
- * a unique violation.
+ * Creates the next config version (max + 1) of a component and stamps the component's
+ * `updated_at`; `setCurrent` also points the component at the new version. Answers undefined if
+ * the component does not exist. A duplicate label throws a unique violation.
  */
 export async function createConfig(
   db: Db,
   componentId: string,
   c: NewConfig & { setCurrent?: boolean },
+  opts: WriteOptions = {},
 ): Promise<ComponentConfigRow | undefined> {
+  const at = opts.now ?? dbNow();
   return inTransaction(db, async (trx) => {
-    const component = await trx
-      .selectFrom('components')
-      .select('component_id')
-      .where('component_id', '=', componentId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!component) return undefined;
+    if (!(await get(trx, componentId, { forUpdate: true }))) return undefined;
     const max = await trx
       .selectFrom('component_configs')
       .select((eb) => eb.fn.max('version').as('v'))
       .where('component_id', '=', componentId)
       .executeTakeFirst();
     const version = (max?.v ?? 0) + 1;
-    const config = await insertConfig(trx, componentId, version, c);
-    if (c.setCurrent) {
-      await trx
-        .updateTable('components')
-        .set({ current_version: version, updated_at: dbNow() })
-        .where('component_id', '=', componentId)
-        .execute();
-    }
+    const config = await insertConfig(trx, componentId, version, c, at);
+    await trx
+      .updateTable('components')
+      .set({ updated_at: at, ...(c.setCurrent ? { current_version: version } : {}) })
+      .where('component_id', '=', componentId)
+      .execute();
     return config;
   });
 }
+
+/** A config version as `listConfigs` reads it: without `config` when that was left out. */
+export type ListedConfigRow = Omit<ComponentConfigRow, 'config'> & { config?: ComponentConfigRow['config'] };
 
 /** All versions of a component, newest first; `includeConfig: false` leaves `config` out. */
 export async function listConfigs(
   db: Db,
   componentId: string,
   opts: { includeConfig?: boolean } = {},
-): Promise<Array<Omit<ComponentConfigRow, 'config'> & { config?: ComponentConfigRow['config'] }>> {
+): Promise<ListedConfigRow[]> {
   const q = db
     .selectFrom('component_configs')
     .where('component_id', '=', componentId)
@@ -223,6 +262,7 @@ export async function listConfigs(
   return q.selectAll().execute();
 }
 
+/** One config version of a component, or undefined. */
 export async function getConfig(
   db: Db,
   componentId: string,
@@ -234,6 +274,23 @@ export async function getConfig(
     .where('component_id', '=', componentId)
     .where('version', '=', version)
     .executeTakeFirst();
+}
+
+/** The version of a component with this label, except `exceptVersion`; undefined if none. */
+export async function versionWithLabel(
+  db: Db,
+  componentId: string,
+  label: string,
+  opts: { exceptVersion?: number } = {},
+): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('component_configs')
+    .select('version')
+    .where('component_id', '=', componentId)
+    .where('label', '=', label)
+    .$if(opts.exceptVersion !== undefined, (q) => q.where('version', '!=', opts.exceptVersion!))
+    .executeTakeFirst();
+  return row?.version;
 }
 
 /** The version the component points at (undefined if none, or no such component). */
@@ -251,15 +308,17 @@ export async function getCurrentConfig(db: Db, componentId: string): Promise<Com
 }
 
 /**
- * Updates a config version. With `onlyStage`, only a version in that stage is changed (e.g.
- * `draft`: published versions are immutable). Undefined if nothing matched.
+ * Applies the fields of `patch` that are not undefined to a config version and stamps
+ * `updated_at`; an empty patch changes nothing and answers the row. With `onlyStage`, only a
+ * version in that stage matches (e.g. `draft`: published versions are immutable). Undefined if
+ * nothing matched.
  */
 export async function updateConfig(
   db: Db,
   componentId: string,
   version: number,
   patch: ConfigPatch,
-  opts: { onlyStage?: ConfigStage } = {},
+  opts: WriteOptions & { onlyStage?: ConfigStage } = {},
 ): Promise<ComponentConfigRow | undefined> {
   const set = defined({
     config: patch.config === undefined ? undefined : json(patch.config ?? {})!,
@@ -268,9 +327,18 @@ export async function updateConfig(
     notes: patch.notes,
     links: jsonPatch(patch.links),
   });
+  if (Object.keys(set).length === 0) {
+    return db
+      .selectFrom('component_configs')
+      .selectAll()
+      .where('component_id', '=', componentId)
+      .where('version', '=', version)
+      .$if(opts.onlyStage !== undefined, (q) => q.where('stage', '=', opts.onlyStage!))
+      .executeTakeFirst();
+  }
   return db
     .updateTable('component_configs')
-    .set({ ...set, updated_at: dbNow() })
+    .set({ ...set, updated_at: opts.now ?? dbNow() })
     .where('component_id', '=', componentId)
     .where('version', '=', version)
     .$if(opts.onlyStage !== undefined, (q) => q.where('stage', '=', opts.onlyStage!))
@@ -310,18 +378,18 @@ export async function deleteConfig(
 
 /**
  * Points the component at an existing version (with `onlyStage`, only a version in that stage,
- * e.g. `published`). Answers the updated component, or undefined if the version (or component)
- * does not exist or is not in that stage.
+ * e.g. `published`) and stamps `updated_at`. Answers the updated component, or undefined if the
+ * version (or component) does not exist or is not in that stage.
  */
 export async function setCurrent(
   db: Db,
   componentId: string,
   version: number,
-  opts: { onlyStage?: ConfigStage } = {},
+  opts: WriteOptions & { onlyStage?: ConfigStage } = {},
 ): Promise<ComponentRow | undefined> {
   return db
     .updateTable('components')
-    .set({ current_version: version, updated_at: dbNow() })
+    .set({ current_version: version, updated_at: opts.now ?? dbNow() })
     .where('component_id', '=', componentId)
     .where((eb) =>
       eb.exists(

@@ -18,6 +18,7 @@ import {
 } from '../util.js';
 
 export interface NewEvalRun {
+  /** Default: a new UUID. */
   id?: string;
   eval_type: string;
   agent_id?: string | null;
@@ -29,6 +30,8 @@ export interface NewEvalRun {
   evaluated_component_name?: string | null;
   eval_data?: unknown;
   eval_input?: unknown;
+  /** Default: now() on the database server; `updated_at` starts equal to it. */
+  created_at?: Date;
 }
 
 export interface EvalRunPatch {
@@ -36,9 +39,19 @@ export interface EvalRunPatch {
   evaluated_component_name?: string | null;
   eval_data?: unknown;
   eval_input?: unknown;
+  /** Default: now() on the database server. */
+  updated_at?: Date;
 }
 
-export const EVAL_SORT_COLUMNS = ['created_at', 'updated_at', 'name', 'eval_type'] as const;
+export const EVAL_SORT_COLUMNS = [
+  'created_at',
+  'updated_at',
+  'name',
+  'eval_type',
+  'agent_id',
+  'team_id',
+  'model_id',
+] as const;
 
 export interface ListEvalRunsOptions extends PageOptions {
   agentId?: string;
@@ -48,10 +61,12 @@ export interface ListEvalRunsOptions extends PageOptions {
   /** Only evals of an agent / team / workflow (the matching id is set). */
   type?: EntityType;
   evalTypes?: readonly string[];
+  /** One of EVAL_SORT_COLUMNS (default `created_at`); ties are broken by id, in the same order. */
   sortBy?: string;
   sortOrder?: string;
 }
 
+/** Stores an evaluation run; answers the stored row. */
 export async function create(db: Db, e: NewEvalRun): Promise<EvalRunRow> {
   return db
     .insertInto('eval_runs')
@@ -67,15 +82,18 @@ export async function create(db: Db, e: NewEvalRun): Promise<EvalRunRow> {
       evaluated_component_name: e.evaluated_component_name ?? null,
       eval_data: json(e.eval_data),
       eval_input: json(e.eval_input),
+      ...(e.created_at ? { created_at: e.created_at, updated_at: e.created_at } : {}),
     })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
 
+/** An evaluation run by id. */
 export async function get(db: Db, id: string): Promise<EvalRunRow | undefined> {
   return db.selectFrom('eval_runs').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** A page of evaluation runs matching the filters, and how many match. */
 export async function list(db: Db, opts: ListEvalRunsOptions = {}): Promise<Page<EvalRunRow>> {
   const { limit, offset } = paging(opts);
   const base = db
@@ -89,12 +107,13 @@ export async function list(db: Db, opts: ListEvalRunsOptions = {}): Promise<Page
     .$if(opts.type === 'workflow', (q) => q.where('workflow_id', 'is not', null))
     .$if(!!opts.evalTypes && opts.evalTypes.length > 0, (q) => q.where('eval_type', 'in', opts.evalTypes!));
   const sortBy = sortColumn(opts.sortBy, EVAL_SORT_COLUMNS, 'created_at');
+  const direction = order(opts.sortOrder);
   const [count, rows] = await Promise.all([
     base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     base
       .selectAll()
-      .orderBy(sortBy, order(opts.sortOrder))
-      .orderBy('id')
+      .orderBy(sortBy, direction)
+      .orderBy('id', direction)
       .limit(limit)
       .offset(offset)
       .execute(),
@@ -102,6 +121,7 @@ export async function list(db: Db, opts: ListEvalRunsOptions = {}): Promise<Page
   return { rows, total: toCount(count.n) };
 }
 
+/** Updates an evaluation run; answers the updated row, undefined if not found. */
 export async function update(db: Db, id: string, patch: EvalRunPatch): Promise<EvalRunRow | undefined> {
   const set = defined({
     name: patch.name,
@@ -111,20 +131,15 @@ export async function update(db: Db, id: string, patch: EvalRunPatch): Promise<E
   });
   return db
     .updateTable('eval_runs')
-    .set({ ...set, updated_at: dbNow() })
+    .set({ ...set, updated_at: patch.updated_at ?? dbNow() })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirst();
 }
 
+/** Deletes evaluation runs by id; answers the number deleted (unknown ids are ignored). */
 export async function deleteMany(db: Db, ids: readonly string[]): Promise<number> {
   if (ids.length === 0) return 0;
   const r = await db.deleteFrom('eval_runs').where('id', 'in', ids).executeTakeFirst();
   return Number(r.numDeletedRows);
 }
-
-export async function remove(db: Db, id: string): Promise<boolean> {
-  return (await deleteMany(db, [id])) > 0;
-}
-
-export { remove as delete };

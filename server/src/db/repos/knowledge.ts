@@ -1,11 +1,16 @@
 /**
  * Knowledge bases: content items (`knowledge_contents`, what the API lists) and their searchable
- * documents (`knowledge_documents`, the chunks a search answers). Search is PostgreSQL full-text
- * search: a generated `tsvector` column (content weighted A, name C) with a GIN index, queried
- * with `websearch_to_tsquery('english', …)` (quoted phrases, `or`, `-word`) and ranked by
- * `ts_rank`. Not user-owned.
+ * documents (`knowledge_documents`, the chunks a search answers). Not user-owned.
+ *
+ * A content item is stored with its text chunks in one step (`saveContent`): chunk `n` becomes
+ * the document `<content id>-<n>`, named like the item, whose `meta_data` is the item's metadata
+ * plus `chunk` (1-based) and `chunk_size` (characters). `updateContent` carries a new name or
+ * metadata to the documents by the same rule. Deleting an item deletes its documents (cascade).
+ *
+ * Search is PostgreSQL full-text search over a generated `tsvector` column (content weighted A,
+ * name C, english configuration) with a GIN index, ranked by `ts_rank_cd` (scores in [0, 1)).
  */
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { ContentStatus, KnowledgeContentRow, KnowledgeDocumentRow } from '../schema.js';
 import {
   type Db,
@@ -14,6 +19,7 @@ import {
   inTransaction,
   json,
   jsonPatch,
+  likeEscape,
   newId,
   order,
   type Page,
@@ -24,35 +30,46 @@ import {
 } from '../util.js';
 
 export interface NewContent {
+  /** Default: a new UUID. An existing item with this id is replaced. */
   id?: string;
   knowledge_id: string;
   name?: string | null;
   description?: string | null;
+  /** MIME type. */
   type?: string | null;
+  /** Size in bytes. */
   size?: number | null;
   linked_to?: string | null;
-  metadata?: unknown;
+  metadata?: Record<string, unknown> | null;
+  /** Default `processing`. */
   status?: ContentStatus;
   status_message?: string | null;
   source?: unknown;
+  /** Default: now() on the database server; `updated_at` starts equal to it. */
+  created_at?: Date;
 }
 
 export interface ContentPatch {
+  /** Also renames the item's documents. */
   name?: string | null;
   description?: string | null;
   type?: string | null;
   size?: number | null;
   linked_to?: string | null;
-  metadata?: unknown;
+  /** Also rebuilds the `meta_data` of the item's documents. */
+  metadata?: Record<string, unknown> | null;
   status?: ContentStatus;
   status_message?: string | null;
   source?: unknown;
+  /** Default: now() on the database server. */
+  updated_at?: Date;
 }
 
 export const CONTENT_SORT_COLUMNS = [
   'created_at',
   'updated_at',
   'name',
+  'type',
   'size',
   'status',
   'access_count',
@@ -60,32 +77,74 @@ export const CONTENT_SORT_COLUMNS = [
 
 export interface ListContentsOptions extends PageOptions {
   knowledgeId?: string;
-  status?: ContentStatus;
-  /** One of CONTENT_SORT_COLUMNS (default `created_at`). */
+  /** One of CONTENT_SORT_COLUMNS (default `created_at`); ties are broken by id, in the same order. */
   sortBy?: string;
   sortOrder?: string;
 }
 
-export async function createContent(db: Db, c: NewContent): Promise<KnowledgeContentRow> {
-  return db
-    .insertInto('knowledge_contents')
-    .values({
-      id: c.id ?? newId(),
-      knowledge_id: c.knowledge_id,
-      name: c.name ?? null,
-      description: c.description ?? null,
-      type: c.type ?? null,
-      size: c.size ?? null,
-      linked_to: c.linked_to ?? null,
-      metadata: json(c.metadata),
-      ...(c.status ? { status: c.status } : {}),
-      status_message: c.status_message ?? null,
-      source: json(c.source),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+/** The `meta_data` of chunk `index` (0-based) of a content item with this metadata. */
+function chunkMetadata(
+  metadata: Record<string, unknown> | null | undefined,
+  index: number,
+  size: number,
+): Record<string, unknown> {
+  return { ...(metadata ?? {}), chunk: index + 1, chunk_size: size };
 }
 
+/**
+ * Stores a content item and its text chunks as documents, in one transaction, replacing any item
+ * with the same id (and its documents); answers the stored item.
+ * @param chunks the item's text, in order (none for content that could not be read)
+ */
+export async function saveContent(
+  db: Db,
+  c: NewContent,
+  chunks: readonly string[] = [],
+): Promise<KnowledgeContentRow> {
+  const id = c.id ?? newId();
+  return inTransaction(db, async (trx) => {
+    await trx.deleteFrom('knowledge_contents').where('id', '=', id).execute();
+    const row = await trx
+      .insertInto('knowledge_contents')
+      .values({
+        id,
+        knowledge_id: c.knowledge_id,
+        name: c.name ?? null,
+        description: c.description ?? null,
+        type: c.type ?? null,
+        size: c.size ?? null,
+        linked_to: c.linked_to ?? null,
+        metadata: json(c.metadata),
+        ...(c.status ? { status: c.status } : {}),
+        status_message: c.status_message ?? null,
+        source: json(c.source),
+        ...(c.created_at ? { created_at: c.created_at, updated_at: c.created_at } : {}),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    if (chunks.length > 0) {
+      await trx
+        .insertInto('knowledge_documents')
+        .values(
+          chunks.map((content, n) => ({
+            id: `${id}-${n}`,
+            content_id: id,
+            knowledge_id: row.knowledge_id,
+            chunk_index: n,
+            name: row.name,
+            content,
+            meta_data: json(chunkMetadata(c.metadata, n, content.length)),
+            size: content.length,
+            created_at: row.created_at,
+          })),
+        )
+        .execute();
+    }
+    return row;
+  });
+}
+
+/** A content item by id (only in that knowledge base, if given). */
 export async function getContent(
   db: Db,
   id: string,
@@ -99,6 +158,7 @@ export async function getContent(
     .executeTakeFirst();
 }
 
+/** A page of content items (of one knowledge base, if given) and how many there are. */
 export async function listContents(
   db: Db,
   opts: ListContentsOptions = {},
@@ -106,15 +166,15 @@ export async function listContents(
   const { limit, offset } = paging(opts);
   const base = db
     .selectFrom('knowledge_contents')
-    .$if(opts.knowledgeId !== undefined, (q) => q.where('knowledge_id', '=', opts.knowledgeId!))
-    .$if(opts.status !== undefined, (q) => q.where('status', '=', opts.status!));
+    .$if(opts.knowledgeId !== undefined, (q) => q.where('knowledge_id', '=', opts.knowledgeId!));
   const sortBy = sortColumn(opts.sortBy, CONTENT_SORT_COLUMNS, 'created_at');
+  const direction = order(opts.sortOrder);
   const [count, rows] = await Promise.all([
     base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     base
       .selectAll()
-      .orderBy(sortBy, order(opts.sortOrder))
-      .orderBy('id')
+      .orderBy(sortBy, direction)
+      .orderBy('id', direction)
       .limit(limit)
       .offset(offset)
       .execute(),
@@ -122,6 +182,10 @@ export async function listContents(
   return { rows, total: toCount(count.n) };
 }
 
+/**
+ * Updates a content item (only in that knowledge base, if given) and, in the same transaction,
+ * the name or `meta_data` of its documents; answers the updated item, undefined if not found.
+ */
 export async function updateContent(
   db: Db,
   id: string,
@@ -139,23 +203,31 @@ export async function updateContent(
     status_message: patch.status_message,
     source: jsonPatch(patch.source),
   });
-  return db
-    .updateTable('knowledge_contents')
-    .set({ ...set, updated_at: dbNow() })
-    .where('id', '=', id)
-    .$if(opts.knowledgeId !== undefined, (q) => q.where('knowledge_id', '=', opts.knowledgeId!))
-    .returningAll()
-    .executeTakeFirst();
-}
-
-/** Sets the processing status (and message) of a content item. */
-export async function setStatus(
-  db: Db,
-  id: string,
-  status: ContentStatus,
-  statusMessage: string | null = null,
-): Promise<KnowledgeContentRow | undefined> {
-  return updateContent(db, id, { status, status_message: statusMessage });
+  return inTransaction(db, async (trx) => {
+    const row = await trx
+      .updateTable('knowledge_contents')
+      .set({ ...set, updated_at: patch.updated_at ?? dbNow() })
+      .where('id', '=', id)
+      .$if(opts.knowledgeId !== undefined, (q) => q.where('knowledge_id', '=', opts.knowledgeId!))
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) return undefined;
+    if (patch.name !== undefined)
+      await trx
+        .updateTable('knowledge_documents')
+        .set({ name: patch.name })
+        .where('content_id', '=', row.id)
+        .execute();
+    if (patch.metadata !== undefined)
+      await trx
+        .updateTable('knowledge_documents')
+        .set({
+          meta_data: sql`coalesce(${json(patch.metadata)}::jsonb, '{}'::jsonb) || jsonb_build_object('chunk', chunk_index + 1, 'chunk_size', size)`,
+        })
+        .where('content_id', '=', row.id)
+        .execute();
+    return row;
+  });
 }
 
 /** Adds 1 to `access_count` of each content item (e.g. those a search answered). */
@@ -191,18 +263,18 @@ export async function deleteAllContents(db: Db, opts: { knowledgeId?: string } =
   return Number(r.numDeletedRows);
 }
 
-// ------------------------------------------------------------------------------------ documents
-
-export interface NewDocument {
-  id?: string;
-  /** Default: the position in the list given. */
-  chunk_index?: number;
-  name?: string | null;
-  content: string;
-  meta_data?: unknown;
-  /** Default: the content length in characters. */
-  size?: number | null;
+/** The distinct top-level keys of the content items' metadata (of one knowledge base, if given), sorted. */
+export async function listMetadataKeys(db: Db, opts: { knowledgeId?: string } = {}): Promise<string[]> {
+  const inKnowledgeBase =
+    opts.knowledgeId === undefined ? sql`true` : sql`c.knowledge_id = ${opts.knowledgeId}`;
+  const keys = await sql<{ key: string }>`
+    select distinct k.key from knowledge_contents c
+    cross join lateral jsonb_object_keys(case when jsonb_typeof(c.metadata) = 'object' then c.metadata else '{}'::jsonb end) as k(key)
+    where ${inKnowledgeBase} order by k.key`.execute(db);
+  return keys.rows.map((r) => r.key);
 }
+
+// ------------------------------------------------------------------------------------ documents
 
 const DOCUMENT_COLUMNS = [
   'id',
@@ -216,49 +288,7 @@ const DOCUMENT_COLUMNS = [
   'created_at',
 ] as const;
 
-/** Adds documents (chunks) to a content item; they inherit its `knowledge_id`. */
-export async function addDocuments(
-  db: Db,
-  contentId: string,
-  docs: readonly NewDocument[],
-): Promise<KnowledgeDocumentRow[]> {
-  if (docs.length === 0) return [];
-  const content = await db
-    .selectFrom('knowledge_contents')
-    .select('knowledge_id')
-    .where('id', '=', contentId)
-    .executeTakeFirst();
-  if (!content) throw new Error(`knowledge content not found: ${contentId}`);
-  return db
-    .insertInto('knowledge_documents')
-    .values(
-      docs.map((d, i) => ({
-        id: d.id ?? newId(),
-        content_id: contentId,
-        knowledge_id: content.knowledge_id,
-        chunk_index: d.chunk_index ?? i,
-        name: d.name ?? null,
-        content: d.content,
-        meta_data: json(d.meta_data),
-        size: d.size ?? d.content.length,
-      })),
-    )
-    .returning(DOCUMENT_COLUMNS)
-    .execute();
-}
-
-/** Replaces all documents of a content item (re-processing), in one transaction. */
-export async function replaceDocuments(
-  db: Db,
-  contentId: string,
-  docs: readonly NewDocument[],
-): Promise<KnowledgeDocumentRow[]> {
-  return inTransaction(db, async (trx) => {
-    await trx.deleteFrom('knowledge_documents').where('content_id', '=', contentId).execute();
-    return addDocuments(trx, contentId, docs);
-  });
-}
-
+/** The documents (chunks) of a content item, in order. */
 export async function listDocuments(db: Db, contentId: string): Promise<KnowledgeDocumentRow[]> {
   return db
     .selectFrom('knowledge_documents')
@@ -269,41 +299,66 @@ export async function listDocuments(db: Db, contentId: string): Promise<Knowledg
     .execute();
 }
 
-export interface SearchOptions extends PageOptions {
+export interface SearchOptions {
   /** Web-search syntax: words, "quoted phrases", `or`, `-excluded`. */
   query: string;
   knowledgeId?: string;
-  /** Only documents whose `meta_data` contains this object (jsonb `@>`). */
-  filters?: Record<string, unknown>;
-  /** Text-search configuration (default `english`). */
-  language?: string;
+  /**
+   * `all` (default): documents with every word (the web-search query as given). `any`: documents
+   * with any word, those with every word first.
+   */
+  match?: 'all' | 'any';
+  /** Only documents whose `meta_data` contains this object (jsonb `@>`); none if null or empty. */
+  filters?: Record<string, unknown> | null;
+  /** At most this many hits. */
+  limit: number;
 }
 
-export interface SearchHit extends KnowledgeDocumentRow {
-  /** `ts_rank` of the document for the query (higher is better). */
-  rank: number;
+export interface SearchHit
+  extends Pick<KnowledgeDocumentRow, 'id' | 'content' | 'name' | 'meta_data' | 'content_id' | 'size'> {
+  /** `source` of the content item the document belongs to. */
+  source: KnowledgeContentRow['source'];
+  /** Relevance in [0, 1) (higher is better); 0 for a substring match. */
+  score: number;
 }
 
-/** Full-text search over the documents, best match first. */
-export async function search(db: Db, opts: SearchOptions): Promise<Page<SearchHit>> {
-  const { limit, offset } = paging(opts);
-  const config = sql`${opts.language ?? 'english'}::regconfig`;
-  const tsquery = sql`websearch_to_tsquery(${config}, ${opts.query})`;
-  const filters = opts.filters && Object.keys(opts.filters).length > 0 ? opts.filters : undefined;
-  const base = db
-    .selectFrom('knowledge_documents')
-    .where(sql<boolean>`search_vector @@ ${tsquery}`)
-    .$if(opts.knowledgeId !== undefined, (q) => q.where('knowledge_id', '=', opts.knowledgeId!))
-    .$if(filters !== undefined, (q) => q.where(sql<boolean>`meta_data @> ${json(filters)}::jsonb`));
-  const [count, rows] = await Promise.all([
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    base
-      .select([...DOCUMENT_COLUMNS, sql<number>`ts_rank(search_vector, ${tsquery})`.as('rank')])
-      .orderBy('rank', 'desc')
-      .orderBy('id')
-      .limit(limit)
-      .offset(offset)
-      .execute(),
-  ]);
-  return { rows, total: toCount(count.n) };
+/**
+ * Full-text search over the documents (english stemming), best match first (then by content id
+ * and chunk). A query of stop words only has no full-text form and matches documents containing
+ * it as a substring (case-insensitive), with score 0.
+ */
+export async function search(db: Db, opts: SearchOptions): Promise<SearchHit[]> {
+  const parsed = await sql<{ n: number; lexemes: string[] | null }>`
+    select numnode(websearch_to_tsquery('english', ${opts.query})) as n,
+      tsvector_to_array(to_tsvector('english', ${opts.query})) as lexemes`.execute(db);
+  const allTerms = sql`websearch_to_tsquery('english', ${opts.query})`;
+  // Stemmed lexemes are quoted into an OR query; odd characters never reach the tsquery syntax.
+  const lexemes = (parsed.rows[0]?.lexemes ?? []).filter((l) => /^[\p{L}\p{N}_.-]+$/u.test(l));
+  const anyTerm = sql`${lexemes.map((l) => `'${l}'`).join(' | ')}::tsquery`;
+  let matchSql: RawBuilder<unknown>;
+  let rankSql: RawBuilder<number>;
+  if (Number(parsed.rows[0]?.n ?? 0) === 0 || lexemes.length === 0) {
+    // A query of stop words only has no full-text form: a substring match instead.
+    matchSql = sql`d.content ilike ${`%${likeEscape(opts.query)}%`}`;
+    rankSql = sql<number>`0`;
+  } else if ((opts.match ?? 'all') === 'all') {
+    // Every word (web-search syntax: "phrases", or, -exclusions).
+    matchSql = sql`d.search_vector @@ ${allTerms}`;
+    rankSql = sql<number>`ts_rank_cd(d.search_vector, ${allTerms}, 32)`;
+  } else {
+    // Any word; documents with every word rank first, then by cover density.
+    matchSql = sql`d.search_vector @@ ${anyTerm}`;
+    rankSql = sql<number>`(ts_rank_cd(d.search_vector, ${anyTerm}, 32) + case when d.search_vector @@ ${allTerms} then 1 else 0 end) / 2`;
+  }
+  const inKnowledgeBase =
+    opts.knowledgeId === undefined ? sql`true` : sql`d.knowledge_id = ${opts.knowledgeId}`;
+  const filters = opts.filters && Object.keys(opts.filters).length > 0 ? json(opts.filters) : null;
+  const filterSql = filters === null ? sql`true` : sql`d.meta_data @> ${filters}::jsonb`;
+  const result = await sql<SearchHit>`
+    select d.id, d.content, d.name, d.meta_data, d.content_id, d.size, c.source, ${rankSql} as score
+    from knowledge_documents d join knowledge_contents c on c.id = d.content_id
+    where ${inKnowledgeBase} and ${matchSql} and ${filterSql}
+    order by score desc, d.content_id asc, d.chunk_index asc
+    limit ${opts.limit}`.execute(db);
+  return result.rows;
 }

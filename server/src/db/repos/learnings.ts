@@ -39,6 +39,8 @@ export interface NewLearning {
 export interface LearningPatch {
   content?: unknown;
   metadata?: unknown;
+  /** The new `updated_at` (default: the database's now()). */
+  updated_at?: Date;
 }
 
 export interface LearningScope {
@@ -57,8 +59,18 @@ export interface ListLearningsOptions extends PageOptions, LearningScope {
   namespace?: string;
   entityId?: string;
   entityType?: string;
-  /** `created_at` or `updated_at` (default). */
+  /** `created_at` or `updated_at` (default); ties are broken by `learning_id`. */
   sortBy?: string;
+  /** `asc` or `desc` (default), for the sort column and the tie-breaker alike. */
+  sortOrder?: string;
+}
+
+export interface LearningUserStatsOptions extends PageOptions {
+  userId?: string;
+  learningType?: string;
+  /** `user_id`, or the last update (default; ties by `user_id` ascending). */
+  sortBy?: string;
+  /** `asc` or `desc` (default). */
   sortOrder?: string;
 }
 
@@ -71,8 +83,8 @@ function owner(scope: LearningScope) {
       : eb('user_id', '=', userId);
 }
 
-/** Inserts a learning; a duplicate `learning_id` throws a unique violation. */
-export async function create(db: Db, l: NewLearning): Promise<LearningRow> {
+/** Inserts a learning; undefined (nothing written) when a learning with this `learning_id` exists. */
+export async function create(db: Db, l: NewLearning): Promise<LearningRow | undefined> {
   return db
     .insertInto('learnings')
     .values({
@@ -90,10 +102,12 @@ export async function create(db: Db, l: NewLearning): Promise<LearningRow> {
       ...(l.created_at ? { created_at: l.created_at } : {}),
       ...(l.updated_at ? { updated_at: l.updated_at } : {}),
     })
+    .onConflict((oc) => oc.column('learning_id').doNothing())
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
 }
 
+/** The learning with this id (within `scope` when given), or undefined. */
 export async function get(
   db: Db,
   learningId: string,
@@ -107,6 +121,7 @@ export async function get(
     .executeTakeFirst();
 }
 
+/** A page of learnings matching every filter given, and how many match. */
 export async function list(db: Db, opts: ListLearningsOptions = {}): Promise<Page<LearningRow>> {
   const { limit, offset } = paging(opts, 100);
   const base = db
@@ -120,12 +135,13 @@ export async function list(db: Db, opts: ListLearningsOptions = {}): Promise<Pag
     .$if(opts.entityId !== undefined, (q) => q.where('entity_id', '=', opts.entityId!))
     .$if(opts.entityType !== undefined, (q) => q.where('entity_type', '=', opts.entityType!));
   const sortBy = sortColumn(opts.sortBy, LEARNING_SORT_COLUMNS, 'updated_at');
+  const direction = order(opts.sortOrder);
   const [count, rows] = await Promise.all([
     base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     base
       .selectAll()
-      .orderBy(sortBy, order(opts.sortOrder))
-      .orderBy('learning_id')
+      .orderBy(sortBy, direction)
+      .orderBy('learning_id', direction)
       .limit(limit)
       .offset(offset)
       .execute(),
@@ -133,7 +149,7 @@ export async function list(db: Db, opts: ListLearningsOptions = {}): Promise<Pag
   return { rows, total: toCount(count.n) };
 }
 
-/** Replaces `content` and/or `metadata`; undefined if no row matched. */
+/** Replaces `content` and/or `metadata` (bumping `updated_at`); undefined if no row matched. */
 export async function update(
   db: Db,
   learningId: string,
@@ -146,13 +162,14 @@ export async function update(
   });
   return db
     .updateTable('learnings')
-    .set({ ...set, updated_at: dbNow() })
+    .set({ ...set, updated_at: patch.updated_at ?? dbNow() })
     .where('learning_id', '=', learningId)
     .$if(scope.userId !== undefined, (q) => q.where(owner(scope)))
     .returningAll()
     .executeTakeFirst();
 }
 
+/** Deletes a learning (within `scope` when given); false if no row matched. */
 export async function remove(db: Db, learningId: string, scope: LearningScope = {}): Promise<boolean> {
   const r = await db
     .deleteFrom('learnings')
@@ -181,10 +198,10 @@ export interface LearningUserStats {
   last_learning_updated_at: Date | null;
 }
 
-/** Users with learnings (owned rows only), by last update (`sortOrder`, default desc). */
+/** Users with learnings (owned rows only) and their last update; by last update unless `sortBy` is `user_id`. */
 export async function userStats(
   db: Db,
-  opts: PageOptions & { userId?: string; learningType?: string; sortOrder?: string } = {},
+  opts: LearningUserStatsOptions = {},
 ): Promise<Page<LearningUserStats>> {
   const { limit, offset } = paging(opts);
   const base = db
@@ -192,16 +209,17 @@ export async function userStats(
     .where('user_id', 'is not', null)
     .$if(opts.userId !== undefined, (q) => q.where('user_id', '=', opts.userId!))
     .$if(opts.learningType !== undefined, (q) => q.where('learning_type', '=', opts.learningType!));
+  const grouped = base
+    .select((eb) => ['user_id', eb.fn.max('updated_at').as('last_learning_updated_at')])
+    .groupBy('user_id');
+  const direction = order(opts.sortOrder);
+  const sorted =
+    opts.sortBy === 'user_id'
+      ? grouped.orderBy('user_id', direction)
+      : grouped.orderBy('last_learning_updated_at', direction).orderBy('user_id');
   const [count, rows] = await Promise.all([
     base.select((eb) => eb.fn.count<number>('user_id').distinct().as('n')).executeTakeFirstOrThrow(),
-    base
-      .select((eb) => ['user_id', eb.fn.max('updated_at').as('last_learning_updated_at')])
-      .groupBy('user_id')
-      .orderBy('last_learning_updated_at', order(opts.sortOrder))
-      .orderBy('user_id')
-      .limit(limit)
-      .offset(offset)
-      .execute(),
+    sorted.limit(limit).offset(offset).execute(),
   ]);
   return {
     rows: rows.map((r) => ({ user_id: r.user_id!, last_learning_updated_at: r.last_learning_updated_at })),

@@ -6,8 +6,6 @@ import { sql } from 'kysely';
 import type { MemoryRow } from '../schema.js';
 import {
   type Db,
-  dbNow,
-  defined,
   inTransaction,
   json,
   likeEscape,
@@ -32,16 +30,18 @@ export interface NewMemory {
   updated_at?: Date;
 }
 
-export interface MemoryPatch {
-  memory?: string;
-  topics?: string[] | null;
-  input?: string | null;
-  user_id?: string | null;
-  agent_id?: string | null;
-  team_id?: string | null;
-}
+/** What `upsert` writes: the text, topics and owner, and the times (default: the database's now()). */
+export type MemoryUpsert = Pick<NewMemory, 'memory' | 'topics' | 'user_id' | 'created_at' | 'updated_at'>;
 
-export const MEMORY_SORT_COLUMNS = ['updated_at', 'created_at', 'memory', 'memory_id'] as const;
+export const MEMORY_SORT_COLUMNS = [
+  'updated_at',
+  'created_at',
+  'memory_id',
+  'memory',
+  'user_id',
+  'agent_id',
+  'team_id',
+] as const;
 
 export interface ListMemoriesOptions extends PageOptions {
   userId?: string;
@@ -51,9 +51,17 @@ export interface ListMemoriesOptions extends PageOptions {
   topics?: readonly string[];
   /** Case-insensitive substring of the memory text. */
   searchContent?: string;
-  /** One of MEMORY_SORT_COLUMNS (default `updated_at`). */
+  /** One of MEMORY_SORT_COLUMNS (default `updated_at`); ties are broken by `memory_id`. */
   sortBy?: string;
+  /** `asc` or `desc` (default), for the sort column and the tie-breaker alike. */
   sortOrder?: string;
+}
+
+/** One group of duplicate memories: the memory kept, the topics it gets, the memories removed. */
+export interface MemoryMerge {
+  keepId: string;
+  topics: string[];
+  removeIds: string[];
 }
 
 function values(m: NewMemory) {
@@ -70,10 +78,12 @@ function values(m: NewMemory) {
   };
 }
 
+/** Inserts a memory (a new random id unless `memory_id` is given). */
 export async function create(db: Db, memory: NewMemory): Promise<MemoryRow> {
   return db.insertInto('memories').values(values(memory)).returningAll().executeTakeFirstOrThrow();
 }
 
+/** The memory with this id (of `scope.userId` when given), or undefined. */
 export async function get(
   db: Db,
   memoryId: string,
@@ -87,6 +97,7 @@ export async function get(
     .executeTakeFirst();
 }
 
+/** A page of memories matching every filter given, and how many match. */
 export async function list(db: Db, opts: ListMemoriesOptions = {}): Promise<Page<MemoryRow>> {
   const { limit, offset } = paging(opts);
   const base = db
@@ -99,12 +110,13 @@ export async function list(db: Db, opts: ListMemoriesOptions = {}): Promise<Page
     )
     .$if(!!opts.searchContent, (q) => q.where('memory', 'ilike', `%${likeEscape(opts.searchContent!)}%`));
   const sortBy = sortColumn(opts.sortBy, MEMORY_SORT_COLUMNS, 'updated_at');
+  const direction = order(opts.sortOrder);
   const [count, rows] = await Promise.all([
     base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     base
       .selectAll()
-      .orderBy(sortBy, order(opts.sortOrder))
-      .orderBy('memory_id')
+      .orderBy(sortBy, direction)
+      .orderBy('memory_id', direction)
       .limit(limit)
       .offset(offset)
       .execute(),
@@ -112,30 +124,27 @@ export async function list(db: Db, opts: ListMemoriesOptions = {}): Promise<Page
   return { rows, total: toCount(count.n) };
 }
 
-/** Applies `patch` (bumping `updated_at`); undefined if no row matched. */
-export async function update(
-  db: Db,
-  memoryId: string,
-  patch: MemoryPatch,
-  scope: { userId?: string } = {},
-): Promise<MemoryRow | undefined> {
-  const set = defined({
-    memory: patch.memory,
-    topics: patch.topics === undefined ? undefined : json(patch.topics ?? [])!,
-    input: patch.input,
-    user_id: patch.user_id,
-    agent_id: patch.agent_id,
-    team_id: patch.team_id,
-  });
+/**
+ * Creates memory `memoryId`, or replaces the text, topics, owner and `updated_at` of the existing
+ * one (its `created_at`, `input`, agent and team are kept).
+ */
+export async function upsert(db: Db, memoryId: string, memory: MemoryUpsert): Promise<MemoryRow> {
   return db
-    .updateTable('memories')
-    .set({ ...set, updated_at: dbNow() })
-    .where('memory_id', '=', memoryId)
-    .$if(scope.userId !== undefined, (q) => q.where('user_id', '=', scope.userId!))
+    .insertInto('memories')
+    .values(values({ ...memory, memory_id: memoryId }))
+    .onConflict((oc) =>
+      oc.column('memory_id').doUpdateSet((eb) => ({
+        memory: eb.ref('excluded.memory'),
+        topics: eb.ref('excluded.topics'),
+        user_id: eb.ref('excluded.user_id'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    )
     .returningAll()
-    .executeTakeFirst();
+    .executeTakeFirstOrThrow();
 }
 
+/** Deletes a memory (of `scope.userId` when given); false if no row matched. */
 export async function remove(db: Db, memoryId: string, scope: { userId?: string } = {}): Promise<boolean> {
   const r = await db
     .deleteFrom('memories')
@@ -145,6 +154,7 @@ export async function remove(db: Db, memoryId: string, scope: { userId?: string 
   return Number(r.numDeletedRows) > 0;
 }
 
+/** Deletes the memories with these ids (of `scope.userId` when given); answers the number deleted. */
 export async function deleteMany(
   db: Db,
   memoryIds: readonly string[],
@@ -159,14 +169,20 @@ export async function deleteMany(
   return Number(r.numDeletedRows);
 }
 
-/** The distinct topics in use, sorted. */
+/**
+ * The distinct topics in use, in the database's text order. A `topics` value that is not a JSON
+ * array (written by another client) counts as no topics.
+ */
 export async function topics(db: Db, scope: { userId?: string } = {}): Promise<string[]> {
-  const rows = await db
-    .selectFrom('memories')
-    .select(sql<string>`jsonb_array_elements_text(topics)`.as('topic'))
-    .$if(scope.userId !== undefined, (q) => q.where('user_id', '=', scope.userId!))
-    .execute();
-  return [...new Set(rows.map((r) => r.topic))].sort();
+  const { userId } = scope;
+  const result = await sql<{ topic: string }>`
+    select distinct t.topic from memories m
+    cross join lateral jsonb_array_elements_text(
+      case when jsonb_typeof(m.topics) = 'array' then m.topics else '[]'::jsonb end
+    ) as t(topic)
+    where ${userId === undefined ? sql`true` : sql`m.user_id = ${userId}`}
+    order by t.topic`.execute(db);
+  return result.rows.map((r) => r.topic);
 }
 
 export interface UserMemoryStats {
@@ -210,31 +226,32 @@ export async function userStats(
   };
 }
 
-/** Every memory of a user, oldest first (input of the memory optimizer). */
+/** Every memory of a user, most recently updated first (input of the memory optimizer). */
 export async function listForUser(db: Db, userId: string): Promise<MemoryRow[]> {
   return db
     .selectFrom('memories')
     .selectAll()
     .where('user_id', '=', userId)
-    .orderBy('created_at')
+    .orderBy('updated_at', 'desc')
     .orderBy('memory_id')
     .execute();
 }
 
-/** Replaces all memories of a user in one transaction (the optimizer's `apply`). */
-export async function replaceForUser(
-  db: Db,
-  userId: string,
-  memories: ReadonlyArray<Omit<NewMemory, 'user_id'>>,
-): Promise<MemoryRow[]> {
-  return inTransaction(db, async (trx) => {
-    await trx.deleteFrom('memories').where('user_id', '=', userId).execute();
-    if (memories.length === 0) return [];
-    return trx
-      .insertInto('memories')
-      .values(memories.map((m) => values({ ...m, user_id: userId })))
-      .returningAll()
-      .execute();
+/**
+ * Applies the optimizer's merges in one transaction: deletes every removed memory, then gives each
+ * kept one its merged topics and `updatedAt`. Other memories are left alone.
+ */
+export async function merge(db: Db, merges: readonly MemoryMerge[], updatedAt: Date): Promise<void> {
+  if (merges.length === 0) return;
+  const removeIds = merges.flatMap((m) => m.removeIds);
+  await inTransaction(db, async (trx) => {
+    if (removeIds.length > 0) await trx.deleteFrom('memories').where('memory_id', 'in', removeIds).execute();
+    for (const m of merges)
+      await trx
+        .updateTable('memories')
+        .set({ topics: json(m.topics)!, updated_at: updatedAt })
+        .where('memory_id', '=', m.keepId)
+        .execute();
   });
 }
 

@@ -3,10 +3,11 @@
  *
  * Events: `appendEvent` assigns `event_index` atomically by bumping `runs.event_count` in the same
  * statement as the insert, so concurrent appends (from any instance) get distinct, gapless,
- * 0-based indices in commit order. Resume = `listEvents(db, runId, { after: lastEventIndex })`.
+ * 0-based indices in commit order. A writer that numbers its events itself (the run engine, the
+ * only writer of its run) uses `insertEvents`. Resume = `listEvents(db, runId, { after: lastEventIndex })`.
  */
 import { sql } from 'kysely';
-import type { EntityType, RunCancellationRow, RunEventRow, RunRow, RunStatus } from '../schema.js';
+import type { EntityType, RunEventRow, RunRow, RunStatus } from '../schema.js';
 import { type Db, dbNow, defined, json, jsonPatch, newId } from '../util.js';
 
 export interface NewRun {
@@ -28,6 +29,8 @@ export interface NewRun {
   background?: boolean;
   instance_id?: string | null;
   created_at?: Date;
+  /** Default: `created_at` when given, else the database clock. */
+  updated_at?: Date;
 }
 
 export interface RunPatch {
@@ -40,6 +43,8 @@ export interface RunPatch {
   requirements?: unknown;
   instance_id?: string | null;
   user_id?: string | null;
+  /** Default: the database clock. */
+  updated_at?: Date;
 }
 
 export interface RunScope {
@@ -49,32 +54,58 @@ export interface RunScope {
   entityId?: string;
 }
 
-/** Inserts a run (its session must exist). A duplicate `run_id` throws a unique violation. */
-export async function create(db: Db, run: NewRun): Promise<RunRow> {
-  return db
-    .insertInto('runs')
-    .values({
-      run_id: run.run_id ?? newId(),
-      session_id: run.session_id,
-      parent_run_id: run.parent_run_id ?? null,
-      entity_type: run.entity_type,
-      entity_id: run.entity_id,
-      user_id: run.user_id ?? null,
-      ...(run.status ? { status: run.status } : {}),
-      input: json(run.input),
-      content: json(run.content),
-      content_type: run.content_type ?? null,
-      output: json(run.output),
-      metrics: json(run.metrics),
-      requirements: json(run.requirements),
-      background: run.background ?? false,
-      instance_id: run.instance_id ?? null,
-      ...(run.created_at ? { created_at: run.created_at, updated_at: run.created_at } : {}),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+function values(run: NewRun) {
+  const updatedAt = run.updated_at ?? run.created_at;
+  return {
+    run_id: run.run_id ?? newId(),
+    session_id: run.session_id,
+    parent_run_id: run.parent_run_id ?? null,
+    entity_type: run.entity_type,
+    entity_id: run.entity_id,
+    user_id: run.user_id ?? null,
+    ...(run.status ? { status: run.status } : {}),
+    input: json(run.input),
+    content: json(run.content),
+    content_type: run.content_type ?? null,
+    output: json(run.output),
+    metrics: json(run.metrics),
+    requirements: json(run.requirements),
+    background: run.background ?? false,
+    instance_id: run.instance_id ?? null,
+    ...(run.created_at ? { created_at: run.created_at } : {}),
+    ...(updatedAt ? { updated_at: updatedAt } : {}),
+  };
 }
 
+/** Inserts a run (its session must exist). A duplicate `run_id` throws a unique violation. */
+export async function create(db: Db, run: NewRun): Promise<RunRow> {
+  return db.insertInto('runs').values(values(run)).returningAll().executeTakeFirstOrThrow();
+}
+
+/**
+ * Inserts a run, or, when one with its id exists, overwrites that run's state with the given one:
+ * `status`, `content`, `content_type`, `output`, `metrics`, `requirements` and `updated_at` (its
+ * identity, input, owner and `created_at` stay).
+ */
+export async function upsert(db: Db, run: NewRun): Promise<void> {
+  await db
+    .insertInto('runs')
+    .values(values(run))
+    .onConflict((oc) =>
+      oc.column('run_id').doUpdateSet((eb) => ({
+        status: eb.ref('excluded.status'),
+        content: eb.ref('excluded.content'),
+        content_type: eb.ref('excluded.content_type'),
+        output: eb.ref('excluded.output'),
+        metrics: eb.ref('excluded.metrics'),
+        requirements: eb.ref('excluded.requirements'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    )
+    .execute();
+}
+
+/** The run, or undefined when there is none in `scope`. */
 export async function get(db: Db, runId: string, scope: RunScope = {}): Promise<RunRow | undefined> {
   return db
     .selectFrom('runs')
@@ -92,8 +123,9 @@ export interface ListRunsOptions {
   entityType?: EntityType;
   entityId?: string;
   status?: RunStatus | string;
-  /** Inclusive bounds on `created_at`. */
+  /** Only runs created at or after this time. */
   createdAfter?: Date;
+  /** Only runs created strictly before this time. */
   createdBefore?: Date;
   /** `null`: top-level runs only; a string: the children of that run. */
   parentRunId?: string | null;
@@ -115,7 +147,7 @@ export async function listBySession(
     .$if(opts.entityId !== undefined, (q) => q.where('entity_id', '=', opts.entityId!))
     .$if(opts.status !== undefined, (q) => q.where('status', '=', opts.status!))
     .$if(opts.createdAfter !== undefined, (q) => q.where('created_at', '>=', opts.createdAfter!))
-    .$if(opts.createdBefore !== undefined, (q) => q.where('created_at', '<=', opts.createdBefore!))
+    .$if(opts.createdBefore !== undefined, (q) => q.where('created_at', '<', opts.createdBefore!))
     .$if(parentRunId === null, (q) => q.where('parent_run_id', 'is', null))
     .$if(typeof parentRunId === 'string', (q) => q.where('parent_run_id', '=', parentRunId!))
     .orderBy('created_at', 'asc')
@@ -124,8 +156,9 @@ export async function listBySession(
 }
 
 /**
- * Applies `patch`. With `fromStatus`, only a run currently in one of those statuses is changed
- * (an atomic state transition, e.g. PAUSED → RUNNING on continue): undefined means no run matched.
+ * Applies `patch` and sets `updated_at` (to `patch.updated_at`, else the database clock). With
+ * `fromStatus`, only a run currently in one of those statuses is changed (an atomic state
+ * transition, e.g. PAUSED → RUNNING on continue): undefined means no run matched.
  */
 export async function update(
   db: Db,
@@ -148,32 +181,13 @@ export async function update(
   if (fromStatus && fromStatus.length === 0) return undefined;
   return db
     .updateTable('runs')
-    .set({ ...set, updated_at: dbNow() })
+    .set({ ...set, updated_at: patch.updated_at ?? dbNow() })
     .where('run_id', '=', runId)
     .$if(fromStatus !== undefined, (q) => q.where('status', 'in', fromStatus!))
     .$if(opts.userId !== undefined, (q) => q.where('user_id', '=', opts.userId!))
     .$if(opts.sessionId !== undefined, (q) => q.where('session_id', '=', opts.sessionId!))
     .returningAll()
     .executeTakeFirst();
-}
-
-/** Sets the status (optionally only from the given statuses); see `update`. */
-export async function setStatus(
-  db: Db,
-  runId: string,
-  status: RunStatus | string,
-  opts: { fromStatus?: readonly string[] } = {},
-): Promise<RunRow | undefined> {
-  return update(db, runId, { status }, opts);
-}
-
-export async function remove(db: Db, runId: string, scope: { userId?: string } = {}): Promise<boolean> {
-  const r = await db
-    .deleteFrom('runs')
-    .where('run_id', '=', runId)
-    .$if(scope.userId !== undefined, (q) => q.where('user_id', '=', scope.userId!))
-    .executeTakeFirst();
-  return Number(r.numDeletedRows) > 0;
 }
 
 // ------------------------------------------------------------------------------------- events
@@ -224,6 +238,42 @@ export async function appendEvents(
   return r.rows.map((x) => x.event_index).sort((a, b) => a - b);
 }
 
+/** An event whose index its writer assigned. */
+export interface IndexedEvent {
+  event_index: number;
+  event: string;
+  data?: unknown;
+  /** Default: the database clock. */
+  created_at?: Date;
+}
+
+/**
+ * Stores events numbered by their writer, given in index order, and raises `runs.event_count` to
+ * one past the last index (never lowers it). Two statements: run it in a transaction to make them
+ * atomic. A taken index throws a unique violation; an unknown run, a foreign-key violation.
+ */
+export async function insertEvents(db: Db, runId: string, events: readonly IndexedEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await db
+    .insertInto('run_events')
+    .values(
+      events.map((e) => ({
+        run_id: runId,
+        event_index: e.event_index,
+        event: e.event,
+        data: json(e.data),
+        ...(e.created_at ? { created_at: e.created_at } : {}),
+      })),
+    )
+    .execute();
+  const next = events[events.length - 1]!.event_index + 1;
+  await db
+    .updateTable('runs')
+    .set({ event_count: sql<number>`greatest(event_count, ${next})` })
+    .where('run_id', '=', runId)
+    .execute();
+}
+
 /**
  * The events of a run in index order. `after`: only events with a greater index (the client's
  * `last_event_index`); `limit`: at most that many.
@@ -243,41 +293,49 @@ export async function listEvents(
     .execute();
 }
 
-/** Number of events of a run (= the next index). */
+/**
+ * Number of stored events of a run (0 for an unknown run). Counts the `run_events` rows, so it
+ * holds even where `runs.event_count` lags behind (events stored outside a transaction).
+ */
 export async function countEvents(db: Db, runId: string): Promise<number> {
   const row = await db
-    .selectFrom('runs')
-    .select('event_count')
+    .selectFrom('run_events')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('run_id', '=', runId)
-    .executeTakeFirst();
-  return row?.event_count ?? 0;
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 // ------------------------------------------------------------------------------- cancellation
 
-/** Records a cancel intent (idempotent; the run need not exist yet, nor on this instance). */
+/**
+ * Records a cancel intent (idempotent: the first one stays; the run need not exist yet, nor on
+ * this instance). `createdAt` defaults to the database clock.
+ */
 export async function requestCancel(
   db: Db,
   runId: string,
-  opts: { sessionId?: string | null; requestedBy?: string | null } = {},
+  opts: { sessionId?: string | null; requestedBy?: string | null; createdAt?: Date } = {},
 ): Promise<void> {
   await db
     .insertInto('run_cancellations')
-    .values({ run_id: runId, session_id: opts.sessionId ?? null, requested_by: opts.requestedBy ?? null })
+    .values({
+      run_id: runId,
+      session_id: opts.sessionId ?? null,
+      requested_by: opts.requestedBy ?? null,
+      ...(opts.createdAt ? { created_at: opts.createdAt } : {}),
+    })
     .onConflict((oc) => oc.column('run_id').doNothing())
     .execute();
 }
 
-export async function getCancel(db: Db, runId: string): Promise<RunCancellationRow | undefined> {
-  return db.selectFrom('run_cancellations').selectAll().where('run_id', '=', runId).executeTakeFirst();
+/** True when a cancel intent is recorded for any of the runs (a run and its member runs). */
+export async function isCancelRequested(db: Db, runIds: readonly string[]): Promise<boolean> {
+  if (runIds.length === 0) return false;
+  const row = await db
+    .selectFrom('run_cancellations')
+    .select('run_id')
+    .where('run_id', 'in', runIds)
+    .executeTakeFirst();
+  return row !== undefined;
 }
-
-export async function isCancelRequested(db: Db, runId: string): Promise<boolean> {
-  return (await getCancel(db, runId)) !== undefined;
-}
-
-export async function clearCancel(db: Db, runId: string): Promise<void> {
-  await db.deleteFrom('run_cancellations').where('run_id', '=', runId).execute();
-}
-
-export { remove as delete };

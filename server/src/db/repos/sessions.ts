@@ -2,7 +2,8 @@
  * Sessions of agents, teams and workflows. User-owned: every read and write takes an optional
  * `userId`; when given, only that user's rows are seen or touched.
  */
-import type { EntityType, SessionRow } from '../schema.js';
+import { type ExpressionBuilder, sql } from 'kysely';
+import type { EntityType, JsonValue, Schema, SessionRow } from '../schema.js';
 import {
   type Db,
   dbNow,
@@ -43,6 +44,8 @@ export interface NewSession {
 
 /** Fields an update may change; `undefined` leaves a column alone, `null` clears it. */
 export interface SessionPatch {
+  /** Default: the database clock. */
+  updated_at?: Date;
   session_name?: string | null;
   user_id?: string | null;
   agent_id?: string | null;
@@ -65,7 +68,17 @@ export interface SessionScope {
   type?: EntityType;
 }
 
-export const SESSION_SORT_COLUMNS = ['created_at', 'updated_at', 'session_name', 'session_id'] as const;
+/** A session with the input of its first top-level run (the API derives a missing name from it). */
+export type SessionWithFirstInput = SessionRow & { first_input: JsonValue | null };
+
+export const SESSION_SORT_COLUMNS = [
+  'created_at',
+  'updated_at',
+  'session_name',
+  'session_id',
+  'user_id',
+  'session_type',
+] as const;
 
 export interface ListSessionsOptions extends PageOptions {
   userId?: string;
@@ -74,8 +87,9 @@ export interface ListSessionsOptions extends PageOptions {
   componentId?: string;
   /** Case-insensitive substring of the session name. */
   sessionName?: string;
-  /** One of SESSION_SORT_COLUMNS (default `created_at`). */
+  /** One of SESSION_SORT_COLUMNS (default `created_at`); ties are broken by `session_id`. */
   sortBy?: string;
+  /** Of both the sort column and the `session_id` tie-break (default `desc`). */
   sortOrder?: SortOrder | string;
 }
 
@@ -107,26 +121,19 @@ export async function create(db: Db, session: NewSession): Promise<SessionRow> {
 }
 
 /**
- * Inserts the session unless one with its id exists; answers the stored row either way
- * (`created` tells which). Used when a run starts in a possibly new session.
+ * Inserts the session unless one with its id exists. Answers the inserted row, or undefined when
+ * the id is taken (another request may have created it first).
  */
-export async function ensure(db: Db, session: NewSession): Promise<{ row: SessionRow; created: boolean }> {
-  const v = values(session);
-  const inserted = await db
+export async function createIfAbsent(db: Db, session: NewSession): Promise<SessionRow | undefined> {
+  return db
     .insertInto('sessions')
-    .values(v)
+    .values(values(session))
     .onConflict((oc) => oc.column('session_id').doNothing())
     .returningAll()
     .executeTakeFirst();
-  if (inserted) return { row: inserted, created: true };
-  const row = await db
-    .selectFrom('sessions')
-    .selectAll()
-    .where('session_id', '=', v.session_id)
-    .executeTakeFirstOrThrow();
-  return { row, created: false };
 }
 
+/** The session, or undefined when there is none in `scope`. */
 export async function get(
   db: Db,
   sessionId: string,
@@ -141,36 +148,68 @@ export async function get(
     .executeTakeFirst();
 }
 
-export async function list(db: Db, opts: ListSessionsOptions = {}): Promise<Page<SessionRow>> {
+/** The input of the session `s`'s first top-level run (oldest, then lowest `run_id`), else null. */
+function firstInput(eb: ExpressionBuilder<Schema & { s: Schema['sessions'] }, 's'>) {
+  return eb
+    .selectFrom('runs as r')
+    .select('r.input')
+    .whereRef('r.session_id', '=', 's.session_id')
+    .where('r.parent_run_id', 'is', null)
+    .orderBy('r.created_at', 'asc')
+    .orderBy('r.run_id', 'asc')
+    .limit(1)
+    .as('first_input');
+}
+
+/** Like `get`, with the input of the session's first top-level run. */
+export async function getWithFirstInput(
+  db: Db,
+  sessionId: string,
+  scope: SessionScope = {},
+): Promise<SessionWithFirstInput | undefined> {
+  return db
+    .selectFrom('sessions as s')
+    .selectAll('s')
+    .select(firstInput)
+    .where('s.session_id', '=', sessionId)
+    .$if(scope.userId !== undefined, (q) => q.where('s.user_id', '=', scope.userId!))
+    .$if(scope.type !== undefined, (q) => q.where('s.session_type', '=', scope.type!))
+    .executeTakeFirst();
+}
+
+/** A page of sessions (each with the input of its first top-level run) and the number matching. */
+export async function list(db: Db, opts: ListSessionsOptions = {}): Promise<Page<SessionWithFirstInput>> {
   const { limit, offset } = paging(opts);
   const { componentId, type } = opts;
   const base = db
-    .selectFrom('sessions')
-    .$if(opts.userId !== undefined, (q) => q.where('user_id', '=', opts.userId!))
-    .$if(type !== undefined, (q) => q.where('session_type', '=', type!))
+    .selectFrom('sessions as s')
+    .$if(opts.userId !== undefined, (q) => q.where('s.user_id', '=', opts.userId!))
+    .$if(type !== undefined, (q) => q.where('s.session_type', '=', type!))
     .$if(componentId !== undefined, (q) =>
       q.where((eb) =>
         type === 'agent'
-          ? eb('agent_id', '=', componentId!)
+          ? eb('s.agent_id', '=', componentId!)
           : type === 'team'
-            ? eb('team_id', '=', componentId!)
+            ? eb('s.team_id', '=', componentId!)
             : type === 'workflow'
-              ? eb('workflow_id', '=', componentId!)
+              ? eb('s.workflow_id', '=', componentId!)
               : eb.or([
-                  eb('agent_id', '=', componentId!),
-                  eb('team_id', '=', componentId!),
-                  eb('workflow_id', '=', componentId!),
+                  eb('s.agent_id', '=', componentId!),
+                  eb('s.team_id', '=', componentId!),
+                  eb('s.workflow_id', '=', componentId!),
                 ]),
       ),
     )
-    .$if(!!opts.sessionName, (q) => q.where('session_name', 'ilike', `%${likeEscape(opts.sessionName!)}%`));
+    .$if(!!opts.sessionName, (q) => q.where('s.session_name', 'ilike', `%${likeEscape(opts.sessionName!)}%`));
   const sortBy = sortColumn(opts.sortBy, SESSION_SORT_COLUMNS, 'created_at');
+  const direction = order(opts.sortOrder);
   const [count, rows] = await Promise.all([
     base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     base
-      .selectAll()
-      .orderBy(sortBy, order(opts.sortOrder))
-      .orderBy('session_id')
+      .selectAll('s')
+      .select(firstInput)
+      .orderBy(`s.${sortBy}`, direction)
+      .orderBy('s.session_id', direction)
       .limit(limit)
       .offset(offset)
       .execute(),
@@ -178,7 +217,10 @@ export async function list(db: Db, opts: ListSessionsOptions = {}): Promise<Page
   return { rows, total: toCount(count.n) };
 }
 
-/** Applies `patch` (and bumps `updated_at`); answers the updated row, or undefined if none matched. */
+/**
+ * Applies `patch` and sets `updated_at` (to `patch.updated_at`, else the database clock); answers
+ * the updated row, or undefined if none matched.
+ */
 export async function update(
   db: Db,
   sessionId: string,
@@ -202,7 +244,7 @@ export async function update(
   });
   return db
     .updateTable('sessions')
-    .set({ ...set, updated_at: dbNow() })
+    .set({ ...set, updated_at: patch.updated_at ?? dbNow() })
     .where('session_id', '=', sessionId)
     .$if(scope.userId !== undefined, (q) => q.where('user_id', '=', scope.userId!))
     .$if(scope.type !== undefined, (q) => q.where('session_type', '=', scope.type!))
@@ -210,13 +252,37 @@ export async function update(
     .executeTakeFirst();
 }
 
-export async function rename(
-  db: Db,
-  sessionId: string,
-  sessionName: string,
-  scope: SessionScope = {},
-): Promise<SessionRow | undefined> {
-  return update(db, sessionId, { session_name: sessionName }, scope);
+/** What a finished run segment leaves in its session. */
+export interface RunOutcome {
+  /** The session state after the run (replaces the stored one). */
+  sessionState: unknown;
+  /** Token counts of the segment, added to the session's metrics. */
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  /** Default: the database clock. */
+  updatedAt?: Date;
+}
+
+/**
+ * Saves a session's state after a run and adds the run's token counts to its metrics, in one
+ * statement (concurrent runs of a session do not lose counts). The metrics become exactly
+ * `{input_tokens, output_tokens, total_tokens}`.
+ */
+export async function recordRun(db: Db, sessionId: string, outcome: RunOutcome): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({
+      session_state: json(outcome.sessionState),
+      metrics: sql`jsonb_build_object(
+        'input_tokens', coalesce((metrics->>'input_tokens')::bigint, 0) + ${outcome.inputTokens},
+        'output_tokens', coalesce((metrics->>'output_tokens')::bigint, 0) + ${outcome.outputTokens},
+        'total_tokens', coalesce((metrics->>'total_tokens')::bigint, 0) + ${outcome.totalTokens}
+      )`,
+      updated_at: outcome.updatedAt ?? dbNow(),
+    })
+    .where('session_id', '=', sessionId)
+    .execute();
 }
 
 /** Deletes a session (its runs and their events go with it). Answers whether a row was deleted. */
@@ -229,31 +295,17 @@ export async function remove(db: Db, sessionId: string, scope: { userId?: string
   return Number(r.numDeletedRows) > 0;
 }
 
-/**
- * Deletes several sessions. With `types` (same length as `sessionIds`), each id is deleted only
- * if its session has the type at the same position. Answers the number deleted.
- */
+/** Deletes several sessions (their runs and events go with them); answers the number deleted. */
 export async function deleteMany(
   db: Db,
   sessionIds: readonly string[],
-  opts: { userId?: string; types?: readonly EntityType[] } = {},
+  scope: { userId?: string } = {},
 ): Promise<number> {
   if (sessionIds.length === 0) return 0;
-  const { types } = opts;
-  if (types && types.length !== sessionIds.length)
-    throw new Error('types must have the length of sessionIds');
   const r = await db
     .deleteFrom('sessions')
-    .where((eb) =>
-      types
-        ? eb.or(
-            sessionIds.map((id, i) =>
-              eb.and([eb('session_id', '=', id), eb('session_type', '=', types[i]!)]),
-            ),
-          )
-        : eb('session_id', 'in', sessionIds),
-    )
-    .$if(opts.userId !== undefined, (q) => q.where('user_id', '=', opts.userId!))
+    .where('session_id', 'in', sessionIds)
+    .$if(scope.userId !== undefined, (q) => q.where('user_id', '=', scope.userId!))
     .executeTakeFirst();
   return Number(r.numDeletedRows);
 }

@@ -1,9 +1,9 @@
 /**
  * Traces (one per run) and their spans (a tree through `parent_span_id`). User-owned through the
- * trace's `user_id`. `search` compiles the FilterExpr DSL of `POST /traces/search` to SQL over a
- * fixed set of columns (anything else is a FilterError, for a 400).
+ * trace's `user_id`. `search` compiles the FilterExpr DSL of `POST /traces/search` to SQL over the
+ * columns of `TRACE_FILTER_FIELDS` (anything else is a FilterError, for a 400).
  */
-import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
+import { type Expression, type ExpressionBuilder, expressionBuilder, type SqlBool, sql } from 'kysely';
 import type { Schema, SpanRow, TraceRow } from '../schema.js';
 import {
   type Db,
@@ -101,6 +101,7 @@ export async function upsertTrace(db: Db, t: NewTrace): Promise<TraceRow> {
     .executeTakeFirstOrThrow();
 }
 
+/** Updates the given fields of a trace (none: reads it); undefined if there is no such trace. */
 export async function updateTrace(db: Db, traceId: string, patch: TracePatch): Promise<TraceRow | undefined> {
   const v = traceValues(patch);
   if (Object.keys(v).length === 0) {
@@ -173,24 +174,33 @@ export async function get(
   return row ? summary(row) : undefined;
 }
 
-/** The spans of a trace, by start time (build the tree from `parent_span_id`). */
-export async function getSpans(db: Db, traceId: string): Promise<SpanRow[]> {
+/** The latest trace (by start time) of a run, with its counts; undefined if the run has none. */
+export async function getByRunId(db: Db, runId: string): Promise<TraceSummaryRow | undefined> {
+  const row = await withCounts(db)
+    .where('traces.run_id', '=', runId)
+    .orderBy('traces.start_time', 'desc')
+    .executeTakeFirst();
+  return row ? summary(row) : undefined;
+}
+
+/**
+ * The spans of the given traces, by start time then span id (build each tree from
+ * `parent_span_id`).
+ */
+export async function getSpans(db: Db, traceIds: readonly string[]): Promise<SpanRow[]> {
+  if (traceIds.length === 0) return [];
   return db
     .selectFrom('spans')
     .selectAll()
-    .where('trace_id', '=', traceId)
+    .where('trace_id', 'in', traceIds)
     .orderBy('start_time')
     .orderBy('span_id')
     .execute();
 }
 
-export async function getSpan(db: Db, traceId: string, spanId: string): Promise<SpanRow | undefined> {
-  return db
-    .selectFrom('spans')
-    .selectAll()
-    .where('trace_id', '=', traceId)
-    .where('span_id', '=', spanId)
-    .executeTakeFirst();
+/** A span by id, whichever trace it belongs to (compare its `trace_id`); undefined if none. */
+export async function getSpan(db: Db, spanId: string): Promise<SpanRow | undefined> {
+  return db.selectFrom('spans').selectAll().where('span_id', '=', spanId).executeTakeFirst();
 }
 
 export interface ListTracesOptions extends PageOptions {
@@ -207,7 +217,7 @@ export interface ListTracesOptions extends PageOptions {
   endTime?: Date;
 }
 
-/** Trace summaries, newest first. */
+/** A page of trace summaries matching every filter given, newest first, and how many match. */
 export async function list(db: Db, opts: ListTracesOptions = {}): Promise<Page<TraceSummaryRow>> {
   const { limit, offset } = paging(opts);
   const filter = (eb: ExpressionBuilder<Schema, 'traces'>) => {
@@ -226,6 +236,7 @@ export async function list(db: Db, opts: ListTracesOptions = {}): Promise<Page<T
   return pageOfTraces(db, filter, limit, offset);
 }
 
+/** A page of the traces matching `filter`, by start time then trace id, both descending. */
 async function pageOfTraces(
   db: Db,
   filter: (eb: ExpressionBuilder<Schema, 'traces'>) => Expression<SqlBool>,
@@ -241,7 +252,7 @@ async function pageOfTraces(
     withCounts(db)
       .where(filter)
       .orderBy('traces.start_time', 'desc')
-      .orderBy('traces.trace_id')
+      .orderBy('traces.trace_id', 'desc')
       .limit(limit)
       .offset(offset)
       .execute(),
@@ -275,6 +286,7 @@ export async function sessionStats(db: Db, opts: SessionStatsOptions = {}): Prom
   return pageOfSessionStats(db, filter, limit, offset);
 }
 
+/** A page of per-session statistics of the traces matching `filter`, latest activity first. */
 async function pageOfSessionStats(
   db: Db,
   filter: (eb: ExpressionBuilder<Schema, 'traces'>) => Expression<SqlBool>,
@@ -322,18 +334,13 @@ async function pageOfSessionStats(
   };
 }
 
+/** Deletes a trace and its spans; false if there was no such trace. */
 export async function remove(db: Db, traceId: string): Promise<boolean> {
   const r = await db.deleteFrom('traces').where('trace_id', '=', traceId).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }
 
 // ---------------------------------------------------------------------------------- FilterExpr
-
-/** A FilterExpr of `POST /traces/search`. */
-export type FilterExpr =
-  | { op: string; key: string; value: unknown }
-  | { op: 'AND' | 'OR' | 'and' | 'or'; conditions: FilterExpr[] }
-  | { op: 'NOT' | 'not'; condition: FilterExpr };
 
 /** An invalid filter: unknown key or operator, or a value of the wrong type (answer 400). */
 export class FilterError extends Error {
@@ -343,90 +350,159 @@ export class FilterError extends Error {
   }
 }
 
-type FieldType = 'string' | 'number' | 'datetime' | 'enum';
-
-/** The filterable fields and their types (`GET /traces/filter-schema`). */
-export const TRACE_FILTER_FIELDS = {
-  status: 'enum',
-  user_id: 'string',
-  agent_id: 'string',
-  team_id: 'string',
-  workflow_id: 'string',
-  session_id: 'string',
-  run_id: 'string',
-  name: 'string',
-  trace_id: 'string',
-  duration_ms: 'number',
-  start_time: 'datetime',
-  end_time: 'datetime',
-  created_at: 'datetime',
-} as const satisfies Record<string, FieldType>;
-
-type FilterKey = keyof typeof TRACE_FILTER_FIELDS;
-
 const COMPARISONS = { EQ: '=', NEQ: '<>', GT: '>', GTE: '>=', LT: '<', LTE: '<=' } as const;
-const MAX_DEPTH = 32;
 
-function scalar(key: FilterKey, value: unknown): string | number | Date {
-  const type: FieldType = TRACE_FILTER_FIELDS[key];
-  if (type === 'number') {
-    const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
-    if (!Number.isFinite(n)) throw new FilterError(`${key} needs a number`);
-    return n;
-  }
-  if (type === 'datetime') {
-    const d = typeof value === 'string' || typeof value === 'number' ? new Date(value) : undefined;
-    if (!d || Number.isNaN(d.getTime())) throw new FilterError(`${key} needs an ISO 8601 date-time`);
-    return d;
-  }
-  if (typeof value !== 'string' && typeof value !== 'number') throw new FilterError(`${key} needs a string`);
-  return String(value);
+/** An operator of a `{op, key, value}` filter. */
+export type FilterOperator = keyof typeof COMPARISONS | 'IN' | 'CONTAINS' | 'STARTSWITH';
+
+const OPERATORS: ReadonlySet<string> = new Set<FilterOperator>([
+  'EQ',
+  'NEQ',
+  'GT',
+  'GTE',
+  'LT',
+  'LTE',
+  'IN',
+  'CONTAINS',
+  'STARTSWITH',
+]);
+
+function isOperator(op: unknown): op is FilterOperator {
+  return typeof op === 'string' && OPERATORS.has(op);
 }
 
-function compile(eb: ExpressionBuilder<Schema, 'traces'>, f: unknown, depth: number): Expression<SqlBool> {
-  if (depth > MAX_DEPTH) throw new FilterError('filter nested too deeply');
-  if (!f || typeof f !== 'object') throw new FilterError('a filter is an object with `op`');
-  const node = f as Record<string, unknown>;
-  const op = typeof node.op === 'string' ? node.op.toUpperCase() : '';
-  if (op === 'AND' || op === 'OR') {
-    if (!Array.isArray(node.conditions) || node.conditions.length === 0) {
-      throw new FilterError(`${op} needs a non-empty \`conditions\` list`);
+/** A filterable column of `traces`, as `GET /traces/filter-schema` describes it. */
+export interface TraceFilterField {
+  key: keyof TraceRow & string;
+  label: string;
+  type: 'string' | 'number' | 'datetime' | 'enum';
+  /** The operators the key allows. */
+  operators: FilterOperator[];
+  /** The values of an enum field, else null. */
+  values: string[] | null;
+}
+
+const STRING_OPS: FilterOperator[] = ['EQ', 'NEQ', 'CONTAINS', 'STARTSWITH', 'IN'];
+const TIME_OPS: FilterOperator[] = ['GT', 'GTE', 'LT', 'LTE'];
+
+/** The keys a FilterExpr may name, with their types and operators (`GET /traces/filter-schema`). */
+export const TRACE_FILTER_FIELDS: readonly TraceFilterField[] = [
+  { key: 'status', label: 'Status', type: 'enum', operators: ['EQ', 'NEQ', 'IN'], values: ['OK', 'ERROR'] },
+  { key: 'user_id', label: 'User ID', type: 'string', operators: STRING_OPS, values: null },
+  { key: 'agent_id', label: 'Agent ID', type: 'string', operators: STRING_OPS, values: null },
+  { key: 'team_id', label: 'Team ID', type: 'string', operators: STRING_OPS, values: null },
+  { key: 'workflow_id', label: 'Workflow ID', type: 'string', operators: STRING_OPS, values: null },
+  { key: 'session_id', label: 'Session ID', type: 'string', operators: STRING_OPS, values: null },
+  { key: 'run_id', label: 'Run ID', type: 'string', operators: STRING_OPS, values: null },
+  {
+    key: 'name',
+    label: 'Trace Name',
+    type: 'string',
+    operators: ['EQ', 'NEQ', 'CONTAINS', 'STARTSWITH'],
+    values: null,
+  },
+  { key: 'trace_id', label: 'Trace ID', type: 'string', operators: STRING_OPS, values: null },
+  {
+    key: 'duration_ms',
+    label: 'Duration (ms)',
+    type: 'number',
+    operators: ['EQ', 'NEQ', 'GT', 'GTE', 'LT', 'LTE'],
+    values: null,
+  },
+  { key: 'start_time', label: 'Start Time', type: 'datetime', operators: TIME_OPS, values: null },
+  { key: 'end_time', label: 'End Time', type: 'datetime', operators: TIME_OPS, values: null },
+  { key: 'created_at', label: 'Created At', type: 'datetime', operators: TIME_OPS, values: null },
+];
+
+const FIELDS = new Map<string, TraceFilterField>(TRACE_FILTER_FIELDS.map((f) => [f.key, f]));
+const MAX_DEPTH = 10;
+
+function invalid(message: string): never {
+  throw new FilterError(message);
+}
+
+function asRecord(v: unknown): Record<string, unknown> | null {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
+
+function asList(v: unknown): unknown[] | null {
+  return Array.isArray(v) ? v : null;
+}
+
+/** A filter value of a field, checked against the field's type (a number time is epoch seconds). */
+function filterValue(field: TraceFilterField, v: unknown): string | number | Date {
+  const { key, type } = field;
+  if (type === 'number') {
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    invalid(`${key} expects a number. Got: ${JSON.stringify(v)}`);
+  }
+  if (type === 'datetime') {
+    if (typeof v === 'number' && Number.isFinite(v)) return new Date(v * 1000);
+    if (typeof v === 'string') {
+      const d = new Date(v);
+      if (/^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(d.getTime())) return d;
     }
-    const parts = node.conditions.map((c) => compile(eb, c, depth + 1));
+    invalid(`${key} expects an ISO 8601 time. Got: ${JSON.stringify(v)}`);
+  }
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  invalid(`${key} expects a string. Got: ${JSON.stringify(v)}`);
+}
+
+/**
+ * Compiles a FilterExpr to a condition over `traces`: `{op, key, value}` for `EQ`, `NEQ`, `GT`,
+ * `GTE`, `LT`, `LTE`, `CONTAINS` (case-insensitive), `STARTSWITH` (case-sensitive);
+ * `{op: IN, key, values: [...]}` (or `value: [...]`); `{op: AND|OR, conditions: [...]}` (an empty
+ * AND is true, an empty OR false); `{op: NOT, condition}` (true where the condition is not, NULL
+ * included). The error messages are what `POST /traces/search` answers after
+ * `Invalid filter expression: `.
+ * @throws {FilterError} on an unknown operator or key, a missing field, or a value of the wrong type
+ */
+function compileFilter(
+  eb: ExpressionBuilder<Schema, 'traces'>,
+  expr: unknown,
+  depth: number,
+): Expression<SqlBool> {
+  if (depth > MAX_DEPTH) invalid(`Filter expression exceeds maximum nesting depth of ${MAX_DEPTH}`);
+  const f = asRecord(expr);
+  if (!f || !('op' in f))
+    invalid(`Invalid filter dictionary: must contain 'op' key. Got: ${JSON.stringify(expr)}`);
+  const op = f.op;
+  if (op === 'AND' || op === 'OR') {
+    const conditions = asList(f.conditions);
+    if (!conditions) invalid(`${op} filter requires 'conditions' field. Got: ${JSON.stringify(expr)}`);
+    const parts = conditions.map((c) => compileFilter(eb, c, depth + 1));
     return op === 'AND' ? eb.and(parts) : eb.or(parts);
   }
-  if (op === 'NOT') return eb.not(compile(eb, node.condition, depth + 1));
-  const key = node.key;
-  if (typeof key !== 'string' || !Object.hasOwn(TRACE_FILTER_FIELDS, key)) {
-    throw new FilterError(`unknown filter key: ${String(key)}`);
+  if (op === 'NOT') {
+    if (!('condition' in f)) invalid(`NOT filter requires 'condition' field. Got: ${JSON.stringify(expr)}`);
+    return sql<SqlBool>`not coalesce(${compileFilter(eb, f.condition, depth + 1)}, false)`;
   }
-  const k = key as FilterKey;
-  const column = `traces.${k}` as const;
-  const type: FieldType = TRACE_FILTER_FIELDS[k];
-  if (op in COMPARISONS) {
-    if ((op === 'EQ' || op === 'NEQ') && node.value === null) {
-      return eb(column, op === 'EQ' ? 'is' : 'is not', null);
-    }
-    if (type !== 'number' && type !== 'datetime' && op !== 'EQ' && op !== 'NEQ') {
-      throw new FilterError(`${op} does not apply to ${k}`);
-    }
-    return eb(column, COMPARISONS[op as keyof typeof COMPARISONS], scalar(k, node.value));
-  }
+  if (!isOperator(op)) invalid(`Unknown filter operator: ${String(op)}`);
+  const key = f.key;
+  if (typeof key !== 'string')
+    invalid(`${op} filter requires 'key' and 'value' fields. Got: ${JSON.stringify(expr)}`);
+  const field = FIELDS.get(key);
+  if (!field) invalid(`Unknown filter key: ${key}. Valid keys: ${[...FIELDS.keys()].join(', ')}`);
+  if (!field.operators.includes(op))
+    invalid(`Operator ${op} is not supported for ${key}. Supported: ${field.operators.join(', ')}`);
+  const column = `traces.${field.key}` as const;
   if (op === 'IN') {
-    if (!Array.isArray(node.value)) throw new FilterError('IN needs a list value');
-    if (node.value.length === 0) return sql<SqlBool>`false`;
+    const values = asList('values' in f ? f.values : f.value);
+    if (!values) invalid(`IN filter requires 'key' and 'values' fields. Got: ${JSON.stringify(expr)}`);
+    if (values.length === 0) return sql<SqlBool>`false`;
     return eb(
       column,
       'in',
-      node.value.map((v) => scalar(k, v)),
+      values.map((v) => filterValue(field, v)),
     );
   }
-  if (op === 'CONTAINS' || op === 'STARTSWITH') {
-    if (type !== 'string' && type !== 'enum') throw new FilterError(`${op} does not apply to ${k}`);
-    const v = likeEscape(String(scalar(k, node.value)));
-    return eb(column, 'ilike', op === 'CONTAINS' ? `%${v}%` : `${v}%`);
-  }
-  throw new FilterError(`unknown filter operator: ${String(node.op)}`);
+  if (!('value' in f))
+    invalid(`${op} filter requires 'key' and 'value' fields. Got: ${JSON.stringify(expr)}`);
+  const value = filterValue(field, f.value);
+  if (op === 'CONTAINS') return eb(column, 'ilike', `%${likeEscape(String(value))}%`);
+  if (op === 'STARTSWITH') return eb(column, 'like', `${likeEscape(String(value))}%`);
+  return eb(column, COMPARISONS[op], value);
 }
 
 export interface SearchTracesOptions extends PageOptions {
@@ -438,7 +514,11 @@ export interface SearchTracesOptions extends PageOptions {
   userId?: string;
 }
 
-/** Compiles the filter (throws FilterError) and answers a page of traces or session stats. */
+/**
+ * A page of the traces matching the filter (ordered as `list` orders them), or of their session
+ * stats (as `sessionStats` orders them). An invalid filter rejects with a FilterError before any
+ * query runs.
+ */
 export async function search(
   db: Db,
   opts: SearchTracesOptions & { groupBy: 'session' },
@@ -452,15 +532,14 @@ export async function search(
   opts: SearchTracesOptions,
 ): Promise<Page<TraceSummaryRow> | Page<TraceSessionStats>> {
   const { limit, offset } = paging(opts);
-  const filter = (eb: ExpressionBuilder<Schema, 'traces'>) => {
-    const parts: Expression<SqlBool>[] = [];
-    if (opts.filter !== undefined && opts.filter !== null) parts.push(compile(eb, opts.filter, 0));
-    if (opts.userId !== undefined) parts.push(eb('traces.user_id', '=', opts.userId));
-    if (opts.groupBy === 'session') parts.push(eb('traces.session_id', 'is not', null));
-    return eb.and(parts);
-  };
-  if (opts.groupBy === 'session') return pageOfSessionStats(db, filter, limit, offset);
-  return pageOfTraces(db, filter, limit, offset);
+  const eb = expressionBuilder<Schema, 'traces'>();
+  const parts: Expression<SqlBool>[] = [];
+  if (opts.userId !== undefined) parts.push(eb('traces.user_id', '=', opts.userId));
+  if (opts.filter !== undefined && opts.filter !== null) parts.push(compileFilter(eb, opts.filter, 0));
+  if (opts.groupBy === 'session') parts.push(eb('traces.session_id', 'is not', null));
+  const where = eb.and(parts);
+  if (opts.groupBy === 'session') return pageOfSessionStats(db, () => where, limit, offset);
+  return pageOfTraces(db, () => where, limit, offset);
 }
 
 export { remove as delete };
