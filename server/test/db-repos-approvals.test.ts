@@ -1,85 +1,77 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import { approvals, runs, sessions } from '../src/db/repos/index.js';
-import { openTestDatabase, type TestDatabase, testBackends } from '../src/db/testing.js';
+import { describeEachBackend } from './db-suite.js';
 
 const at = (iso: string) => new Date(iso);
 
-for (const backend of testBackends()) {
-  describe(`repositories: approvals (${backend})`, () => {
-    let t: TestDatabase;
-    before(async () => {
-      t = await openTestDatabase(backend);
+describeEachBackend('repositories: approvals', (t) => {
+  test('approvals: create, list with run status, count, resolve once, cancel, expire, delete', async () => {
+    const db = t.db;
+    await sessions.create(db, { session_id: 'apr-s', session_type: 'agent', user_id: 'au1' });
+    await runs.create(db, {
+      run_id: 'apr-r',
+      session_id: 'apr-s',
+      entity_type: 'agent',
+      entity_id: 'a1',
+      status: 'PAUSED',
     });
-    after(() => t?.close());
-
-    test('approvals: create, list with run status, count, resolve once, cancel, expire, delete', async () => {
-      const db = t.db;
-      await sessions.create(db, { session_id: 'apr-s', session_type: 'agent', user_id: 'au1' });
-      await runs.create(db, {
-        run_id: 'apr-r',
-        session_id: 'apr-s',
-        entity_type: 'agent',
-        entity_id: 'a1',
-        status: 'PAUSED',
-      });
-      await approvals.create(db, {
-        id: 'apr-1',
-        run_id: 'apr-r',
-        session_id: 'apr-s',
-        source_type: 'agent',
-        approval_type: 'required',
-        pause_type: 'confirmation',
-        tool_name: 'send_email',
-        tool_args: { to: 'team@example.com' },
-        agent_id: 'a1',
-        user_id: 'au1',
-      });
-      await approvals.create(db, {
-        id: 'apr-2',
-        run_id: 'apr-r',
-        session_id: 'apr-s',
-        source_type: 'agent',
-        user_id: 'au2',
-        expires_at: at('2000-01-01T00:00:00Z'),
-      });
-      const got = await approvals.get(db, 'apr-1');
-      assert.equal(got?.run_status, 'PAUSED');
-      assert.deepEqual(got?.tool_args, { to: 'team@example.com' });
-      assert.equal(await approvals.get(db, 'apr-1', { userId: 'au2' }), undefined);
-      assert.equal(
-        (await approvals.list(db, { userId: 'au1', status: 'pending' })).rows[0]?.run_status,
-        'PAUSED',
-      );
-      assert.equal((await approvals.list(db, { runId: 'apr-r' })).total, 2);
-      assert.equal((await approvals.list(db, { approvalType: 'required', agentId: 'a1' })).total, 1);
-      assert.equal(await approvals.countPending(db), 2);
-      assert.equal(await approvals.countPending(db, { userId: 'au1' }), 1);
-      assert.equal((await approvals.listPendingForRun(db, 'apr-r')).length, 2);
-
-      assert.equal(await approvals.expire(db), 1);
-      assert.equal((await approvals.get(db, 'apr-2'))?.status, 'expired');
-
-      const [first, second] = await Promise.all([
-        approvals.resolve(db, 'apr-1', {
-          status: 'approved',
-          resolvedBy: 'admin',
-          resolutionData: { ok: 1 },
-        }),
-        approvals.resolve(db, 'apr-1', { status: 'rejected', resolvedBy: 'other' }),
-      ]);
-      assert.ok((first === undefined) !== (second === undefined), 'exactly one resolver wins');
-      const resolved = (first ?? second)!;
-      assert.ok(resolved.resolved_at instanceof Date);
-      assert.equal((await approvals.get(db, 'apr-1'))?.resolved_by, resolved.resolved_by);
-
-      await approvals.create(db, { id: 'apr-3', run_id: 'apr-r', session_id: 'apr-s', source_type: 'agent' });
-      assert.equal(await approvals.cancelForRun(db, 'apr-r'), 1);
-      assert.equal((await approvals.get(db, 'apr-3'))?.status, 'cancelled');
-      assert.equal(await approvals.delete(db, 'apr-3'), true);
-      assert.equal(await approvals.delete(db, 'apr-3'), false);
-      await sessions.delete(db, 'apr-s');
-      assert.equal((await approvals.get(db, 'apr-1'))?.run_status, null); // run gone, approval kept
+    await approvals.create(db, {
+      id: 'apr-1',
+      run_id: 'apr-r',
+      session_id: 'apr-s',
+      source_type: 'agent',
+      approval_type: 'required',
+      pause_type: 'confirmation',
+      tool_name: 'send_email',
+      tool_args: { to: 'team@example.com' },
+      agent_id: 'a1',
+      user_id: 'au1',
     });
+    await approvals.create(db, {
+      id: 'apr-2',
+      run_id: 'apr-r',
+      session_id: 'apr-s',
+      source_type: 'agent',
+      user_id: 'au2',
+      expires_at: at('2000-01-01T00:00:00Z'),
+    });
+    const got = await approvals.get(db, 'apr-1');
+    assert.equal(got?.run_status, 'PAUSED');
+    assert.deepEqual(got?.tool_args, { to: 'team@example.com' });
+    assert.equal(await approvals.get(db, 'apr-1', { userId: 'au2' }), undefined);
+    assert.equal(
+      (await approvals.list(db, { userId: 'au1', status: 'pending' })).rows[0]?.run_status,
+      'PAUSED',
+    );
+    assert.equal((await approvals.list(db, { runId: 'apr-r' })).total, 2);
+    assert.equal((await approvals.list(db, { approvalType: 'required', agentId: 'a1' })).total, 1);
+    assert.equal(await approvals.countPending(db), 2);
+    assert.equal(await approvals.countPending(db, { userId: 'au1' }), 1);
+    assert.equal((await approvals.listPendingForRun(db, 'apr-r')).length, 2);
+
+    assert.equal(await approvals.expire(db), 1);
+    assert.equal((await approvals.get(db, 'apr-2'))?.status, 'expired');
+
+    const [first, second] = await Promise.all([
+      approvals.resolve(db, 'apr-1', {
+        status: 'approved',
+        resolvedBy: 'admin',
+        resolutionData: { ok: 1 },
+      }),
+      approvals.resolve(db, 'apr-1', { status: 'rejected', resolvedBy: 'other' }),
+    ]);
+    assert.ok((first === undefined) !== (second === undefined), 'exactly one resolver wins');
+    const resolved = (first ?? second)!;
+    assert.ok(resolved.resolved_at instanceof Date);
+    assert.equal((await approvals.get(db, 'apr-1'))?.resolved_by, resolved.resolved_by);
+
+    await approvals.create(db, { id: 'apr-3', run_id: 'apr-r', session_id: 'apr-s', source_type: 'agent' });
+    assert.equal(await approvals.cancelForRun(db, 'apr-r'), 1);
+    assert.equal((await approvals.get(db, 'apr-3'))?.status, 'cancelled');
+    assert.equal(await approvals.delete(db, 'apr-3'), true);
+    assert.equal(await approvals.delete(db, 'apr-3'), false);
+    await sessions.delete(db, 'apr-s');
+    assert.equal((await approvals.get(db, 'apr-1'))?.run_status, null); // run gone, approval kept
   });
-}
+});

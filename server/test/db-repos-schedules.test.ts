@@ -1,96 +1,88 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import { isUniqueViolation } from '../src/db/index.js';
 import { schedules } from '../src/db/repos/index.js';
-import { openTestDatabase, type TestDatabase, testBackends } from '../src/db/testing.js';
+import { describeEachBackend } from './db-suite.js';
 
 const at = (iso: string) => new Date(iso);
 
-for (const backend of testBackends()) {
-  describe(`repositories: schedules (${backend})`, () => {
-    let t: TestDatabase;
-    before(async () => {
-      t = await openTestDatabase(backend);
+describeEachBackend('repositories: schedules', (t) => {
+  test('schedules: CRUD, unique name, enable/disable, claim and complete, run records', async () => {
+    const db = t.db;
+    const s = await schedules.create(db, {
+      id: 'sch-1',
+      name: 'nightly',
+      cron_expr: '0 3 * * *',
+      endpoint: '/agents/a1/runs',
+      payload: { message: 'go' },
+      next_run_at: at('2026-11-02T03:00:00Z'),
     });
-    after(() => t?.close());
+    assert.equal(s.method, 'POST');
+    assert.equal(s.timezone, 'UTC');
+    assert.equal(s.timeout_seconds, 3600);
+    assert.equal(s.enabled, true);
+    await assert.rejects(
+      schedules.create(db, { name: 'nightly', cron_expr: '* * * * *', endpoint: '/x' }),
+      isUniqueViolation,
+    );
+    assert.equal((await schedules.getByName(db, 'nightly'))?.id, 'sch-1');
+    assert.equal(
+      (await schedules.update(db, 'sch-1', { description: 'Nightly run' }))?.description,
+      'Nightly run',
+    );
+    assert.equal((await schedules.list(db, { enabled: true })).total, 1);
 
-    test('schedules: CRUD, unique name, enable/disable, claim and complete, run records', async () => {
-      const db = t.db;
-      const s = await schedules.create(db, {
-        id: 'sch-1',
-        name: 'nightly',
-        cron_expr: '0 3 * * *',
-        endpoint: '/agents/a1/runs',
-        payload: { message: 'go' },
-        next_run_at: at('2026-11-02T03:00:00Z'),
-      });
-      assert.equal(s.method, 'POST');
-      assert.equal(s.timezone, 'UTC');
-      assert.equal(s.timeout_seconds, 3600);
-      assert.equal(s.enabled, true);
-      await assert.rejects(
-        schedules.create(db, { name: 'nightly', cron_expr: '* * * * *', endpoint: '/x' }),
-        isUniqueViolation,
-      );
-      assert.equal((await schedules.getByName(db, 'nightly'))?.id, 'sch-1');
-      assert.equal(
-        (await schedules.update(db, 'sch-1', { description: 'Nightly run' }))?.description,
-        'Nightly run',
-      );
-      assert.equal((await schedules.list(db, { enabled: true })).total, 1);
+    const disabled = await schedules.setEnabled(db, 'sch-1', false);
+    assert.equal(disabled?.enabled, false);
+    assert.equal(disabled?.next_run_at, null);
+    assert.deepEqual(await schedules.claimDue(db, at('2026-11-03T00:00:00Z'), 'i1'), []);
+    await schedules.setEnabled(db, 'sch-1', true, at('2026-11-02T03:00:00Z'));
+    assert.deepEqual(await schedules.claimDue(db, at('2026-11-02T02:59:59Z'), 'i1'), []); // not due yet
 
-      const disabled = await schedules.setEnabled(db, 'sch-1', false);
-      assert.equal(disabled?.enabled, false);
-      assert.equal(disabled?.next_run_at, null);
-      assert.deepEqual(await schedules.claimDue(db, at('2026-11-03T00:00:00Z'), 'i1'), []);
-      await schedules.setEnabled(db, 'sch-1', true, at('2026-11-02T03:00:00Z'));
-      assert.deepEqual(await schedules.claimDue(db, at('2026-11-02T02:59:59Z'), 'i1'), []); // not due yet
-
-      const claimed = await schedules.claimDue(db, at('2026-11-02T03:00:00Z'), 'i1', 10, {
-        leaseSeconds: 30,
-      });
-      assert.deepEqual(
-        claimed.map((c) => c.id),
-        ['sch-1'],
-      );
-      assert.equal(claimed[0]!.claimed_by, 'i1');
-      assert.equal(claimed[0]!.locked_until?.toISOString(), '2026-11-02T03:00:30.000Z');
-      assert.deepEqual(await schedules.claimDue(db, at('2026-11-02T03:00:10Z'), 'i2'), []); // held
-      assert.equal(await schedules.complete(db, 'sch-1', 'i2', null), false); // not i2's claim
-
-      const run = await schedules.createRun(db, {
-        schedule_id: 'sch-1',
-        instance_id: 'i1',
-        input: { message: 'go' },
-      });
-      assert.equal(run.status, 'running');
-      assert.equal(run.attempt, 1);
-      const finished = await schedules.updateRun(db, run.id, {
-        status: 'success',
-        status_code: 200,
-        completed_at: at('2026-11-02T03:00:05Z'),
-        run_id: 'r-9',
-        output: { ok: true },
-      });
-      assert.equal(finished?.status_code, 200);
-      assert.equal(await schedules.complete(db, 'sch-1', 'i1', at('2026-11-03T03:00:00Z')), true);
-      const after1 = await schedules.get(db, 'sch-1');
-      assert.equal(after1?.claimed_by, null);
-      assert.equal(after1?.next_run_at?.toISOString(), '2026-11-03T03:00:00.000Z');
-
-      // A lease that runs out can be taken over (the claimer crashed).
-      await schedules.claimDue(db, at('2026-11-03T03:00:00Z'), 'i1', 10, { leaseSeconds: 10 });
-      const takeover = await schedules.claimDue(db, at('2026-11-03T03:00:11Z'), 'i2');
-      assert.equal(takeover[0]?.claimed_by, 'i2');
-      assert.equal(await schedules.complete(db, 'sch-1', 'i1', null), false);
-      assert.equal(await schedules.complete(db, 'sch-1', 'i2', null, { disable: true }), true);
-      assert.equal((await schedules.get(db, 'sch-1'))?.enabled, false);
-
-      assert.equal((await schedules.listRuns(db, 'sch-1')).total, 1);
-      assert.equal((await schedules.getRun(db, 'sch-1', run.id))?.run_id, 'r-9');
-      assert.equal(await schedules.getRun(db, 'other', run.id), undefined);
-      assert.equal(await schedules.delete(db, 'sch-1'), true);
-      assert.equal((await schedules.listRuns(db, 'sch-1')).total, 0);
+    const claimed = await schedules.claimDue(db, at('2026-11-02T03:00:00Z'), 'i1', 10, {
+      leaseSeconds: 30,
     });
+    assert.deepEqual(
+      claimed.map((c) => c.id),
+      ['sch-1'],
+    );
+    assert.equal(claimed[0]!.claimed_by, 'i1');
+    assert.equal(claimed[0]!.locked_until?.toISOString(), '2026-11-02T03:00:30.000Z');
+    assert.deepEqual(await schedules.claimDue(db, at('2026-11-02T03:00:10Z'), 'i2'), []); // held
+    assert.equal(await schedules.complete(db, 'sch-1', 'i2', null), false); // not i2's claim
+
+    const run = await schedules.createRun(db, {
+      schedule_id: 'sch-1',
+      instance_id: 'i1',
+      input: { message: 'go' },
+    });
+    assert.equal(run.status, 'running');
+    assert.equal(run.attempt, 1);
+    const finished = await schedules.updateRun(db, run.id, {
+      status: 'success',
+      status_code: 200,
+      completed_at: at('2026-11-02T03:00:05Z'),
+      run_id: 'r-9',
+      output: { ok: true },
+    });
+    assert.equal(finished?.status_code, 200);
+    assert.equal(await schedules.complete(db, 'sch-1', 'i1', at('2026-11-03T03:00:00Z')), true);
+    const after1 = await schedules.get(db, 'sch-1');
+    assert.equal(after1?.claimed_by, null);
+    assert.equal(after1?.next_run_at?.toISOString(), '2026-11-03T03:00:00.000Z');
+
+    // A lease that runs out can be taken over (the claimer crashed).
+    await schedules.claimDue(db, at('2026-11-03T03:00:00Z'), 'i1', 10, { leaseSeconds: 10 });
+    const takeover = await schedules.claimDue(db, at('2026-11-03T03:00:11Z'), 'i2');
+    assert.equal(takeover[0]?.claimed_by, 'i2');
+    assert.equal(await schedules.complete(db, 'sch-1', 'i1', null), false);
+    assert.equal(await schedules.complete(db, 'sch-1', 'i2', null, { disable: true }), true);
+    assert.equal((await schedules.get(db, 'sch-1'))?.enabled, false);
+
+    assert.equal((await schedules.listRuns(db, 'sch-1')).total, 1);
+    assert.equal((await schedules.getRun(db, 'sch-1', run.id))?.run_id, 'r-9');
+    assert.equal(await schedules.getRun(db, 'other', run.id), undefined);
+    assert.equal(await schedules.delete(db, 'sch-1'), true);
+    assert.equal((await schedules.listRuns(db, 'sch-1')).total, 0);
   });
-}
+});

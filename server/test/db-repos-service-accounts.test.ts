@@ -1,90 +1,82 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import { isUniqueViolation } from '../src/db/index.js';
 import { serviceAccounts } from '../src/db/repos/index.js';
-import { openTestDatabase, type TestDatabase, testBackends } from '../src/db/testing.js';
+import { describeEachBackend } from './db-suite.js';
 
 const at = (iso: string) => new Date(iso);
 
-for (const backend of testBackends()) {
-  describe(`repositories: service-accounts (${backend})`, () => {
-    let t: TestDatabase;
-    before(async () => {
-      t = await openTestDatabase(backend);
+describeEachBackend('repositories: service-accounts', (t) => {
+  test('service accounts: hash-only storage, lookup, active-name uniqueness, touch, revoke', async () => {
+    const db = t.db;
+    const token = 'agno_pat_4fT9kQzR2mXw8bLc1nV7pS3dH6yJ0aE5gK9uT2oW4iZ';
+    const sa = await serviceAccounts.create(db, {
+      id: 'sa-1',
+      name: 'github-actions',
+      token,
+      scopes: ['agents:research-agent:run', 'sessions:read'],
+      user_id: 'user_123',
+      created_by: 'user_123',
+      expires_at: at('2099-01-01T00:00:00Z'),
     });
-    after(() => t?.close());
+    assert.equal(sa.token_prefix, 'agno_pat_4fT9kQz');
+    assert.equal(sa.token_sha256, serviceAccounts.tokenHash(token));
+    assert.match(sa.token_sha256, /^[0-9a-f]{64}$/);
+    assert.deepEqual(sa.scopes, ['agents:research-agent:run', 'sessions:read']);
+    const stored = JSON.stringify(await serviceAccounts.get(db, 'sa-1'));
+    assert.ok(!stored.includes(token), 'the plaintext token is not stored');
 
-    test('service accounts: hash-only storage, lookup, active-name uniqueness, touch, revoke', async () => {
-      const db = t.db;
-      const token = 'agno_pat_4fT9kQzR2mXw8bLc1nV7pS3dH6yJ0aE5gK9uT2oW4iZ';
-      const sa = await serviceAccounts.create(db, {
-        id: 'sa-1',
-        name: 'github-actions',
-        token,
-        scopes: ['agents:research-agent:run', 'sessions:read'],
-        user_id: 'user_123',
-        created_by: 'user_123',
-        expires_at: at('2099-01-01T00:00:00Z'),
-      });
-      assert.equal(sa.token_prefix, 'agno_pat_4fT9kQz');
-      assert.equal(sa.token_sha256, serviceAccounts.tokenHash(token));
-      assert.match(sa.token_sha256, /^[0-9a-f]{64}$/);
-      assert.deepEqual(sa.scopes, ['agents:research-agent:run', 'sessions:read']);
-      const stored = JSON.stringify(await serviceAccounts.get(db, 'sa-1'));
-      assert.ok(!stored.includes(token), 'the plaintext token is not stored');
+    await assert.rejects(
+      serviceAccounts.create(db, { name: 'github-actions', token: 'agno_pat_other', scopes: [] }),
+      isUniqueViolation,
+    );
+    assert.equal((await serviceAccounts.findByTokenHash(db, serviceAccounts.tokenHash(token)))?.id, 'sa-1');
+    assert.equal(
+      (await serviceAccounts.findActiveByTokenHash(db, serviceAccounts.tokenHash(token)))?.id,
+      'sa-1',
+    );
+    assert.equal(
+      await serviceAccounts.findActiveByTokenHash(
+        db,
+        serviceAccounts.tokenHash(token),
+        at('2099-06-01T00:00:00Z'),
+      ),
+      undefined,
+    ); // expired then
+    assert.equal(
+      await serviceAccounts.findByTokenHash(db, serviceAccounts.tokenHash('agno_pat_nope')),
+      undefined,
+    );
+    assert.equal((await serviceAccounts.getActiveByName(db, 'github-actions'))?.id, 'sa-1');
 
-      await assert.rejects(
-        serviceAccounts.create(db, { name: 'github-actions', token: 'agno_pat_other', scopes: [] }),
-        isUniqueViolation,
-      );
-      assert.equal((await serviceAccounts.findByTokenHash(db, serviceAccounts.tokenHash(token)))?.id, 'sa-1');
-      assert.equal(
-        (await serviceAccounts.findActiveByTokenHash(db, serviceAccounts.tokenHash(token)))?.id,
-        'sa-1',
-      );
-      assert.equal(
-        await serviceAccounts.findActiveByTokenHash(
-          db,
-          serviceAccounts.tokenHash(token),
-          at('2099-06-01T00:00:00Z'),
-        ),
-        undefined,
-      ); // expired then
-      assert.equal(
-        await serviceAccounts.findByTokenHash(db, serviceAccounts.tokenHash('agno_pat_nope')),
-        undefined,
-      );
-      assert.equal((await serviceAccounts.getActiveByName(db, 'github-actions'))?.id, 'sa-1');
+    await serviceAccounts.touch(db, 'sa-1', at('2026-11-02T00:00:00Z'));
+    assert.equal(
+      (await serviceAccounts.get(db, 'sa-1'))?.last_used_at?.toISOString(),
+      '2026-11-02T00:00:00.000Z',
+    );
 
-      await serviceAccounts.touch(db, 'sa-1', at('2026-11-02T00:00:00Z'));
-      assert.equal(
-        (await serviceAccounts.get(db, 'sa-1'))?.last_used_at?.toISOString(),
-        '2026-11-02T00:00:00.000Z',
-      );
+    const revoked = await serviceAccounts.revoke(db, 'sa-1', at('2026-11-03T00:00:00Z'));
+    assert.equal(revoked?.revoked_at?.toISOString(), '2026-11-03T00:00:00.000Z');
+    const again = await serviceAccounts.revoke(db, 'sa-1', at('2026-11-04T00:00:00Z'));
+    assert.equal(again?.revoked_at?.toISOString(), '2026-11-03T00:00:00.000Z'); // idempotent
+    assert.equal(await serviceAccounts.revoke(db, 'sa-none'), undefined);
+    assert.equal(
+      await serviceAccounts.findActiveByTokenHash(db, serviceAccounts.tokenHash(token)),
+      undefined,
+    );
 
-      const revoked = await serviceAccounts.revoke(db, 'sa-1', at('2026-11-03T00:00:00Z'));
-      assert.equal(revoked?.revoked_at?.toISOString(), '2026-11-03T00:00:00.000Z');
-      const again = await serviceAccounts.revoke(db, 'sa-1', at('2026-11-04T00:00:00Z'));
-      assert.equal(again?.revoked_at?.toISOString(), '2026-11-03T00:00:00.000Z'); // idempotent
-      assert.equal(await serviceAccounts.revoke(db, 'sa-none'), undefined);
-      assert.equal(
-        await serviceAccounts.findActiveByTokenHash(db, serviceAccounts.tokenHash(token)),
-        undefined,
-      );
-
-      // The name is free again after revocation (rotation).
-      await serviceAccounts.create(db, {
-        id: 'sa-2',
-        name: 'github-actions',
-        token: 'agno_pat_rotated',
-        scopes: [],
-      });
-      assert.equal((await serviceAccounts.list(db)).total, 2);
-      assert.equal((await serviceAccounts.list(db, { includeRevoked: false })).rows[0]?.id, 'sa-2');
-      assert.equal(
-        (await serviceAccounts.list(db, { sortBy: 'name', sortOrder: 'asc', limit: 1 })).rows.length,
-        1,
-      );
+    // The name is free again after revocation (rotation).
+    await serviceAccounts.create(db, {
+      id: 'sa-2',
+      name: 'github-actions',
+      token: 'agno_pat_rotated',
+      scopes: [],
     });
+    assert.equal((await serviceAccounts.list(db)).total, 2);
+    assert.equal((await serviceAccounts.list(db, { includeRevoked: false })).rows[0]?.id, 'sa-2');
+    assert.equal(
+      (await serviceAccounts.list(db, { sortBy: 'name', sortOrder: 'asc', limit: 1 })).rows.length,
+      1,
+    );
   });
-}
+});
