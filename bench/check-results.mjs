@@ -49,7 +49,10 @@ if (kind === 'bench') {
   const need = {
     load: (s) => s.wrong_decisions === 0 && s.five_xx === 0 && isNumber(s.requests) && s.requests > 0,
     fuzz: (s) => isNumber(s.runs) && s.runs > 0,
-    jwks_outage: (s) => typeof s.statuses_during_outage === 'object' && !('401' in s.statuses_during_outage),
+    jwks_outage: (s) =>
+      typeof s.statuses_during_outage === 'object' &&
+      !('401' in s.statuses_during_outage) &&
+      (s.new_tokens?.['503'] ?? 0) > 0,
     key_rotation: (s) => s.failures === 0 && isNumber(s.requests) && s.requests > 0,
     database_outage: (s) => s.acknowledged_writes_lost === 0 && s.unexpected_answers === 0,
     two_instances: (s) => s.delete_seen_through_other_status === 404,

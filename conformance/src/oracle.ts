@@ -16,7 +16,12 @@ export type ParsedScope =
   | { kind: 'resource'; resource: string; id: string; action: string }
   | { kind: 'unknown' };
 
-const PART = /^[^\s:]+$/;
+/**
+ * One part of a scope: RFC 6749 §3.3 scope-token characters (%x21 / %x23-5B / %x5D-7E) except
+ * the `:` separator. A scope with a space, `"`, a backslash or a control or non-ASCII character is not
+ * a scope and grants nothing (§2).
+ */
+const PART = /^[\x21\x23-\x39\x3B-\x5B\x5D-\x7E]+$/;
 
 /**
  * Parses one caller scope. Exact comparison: case-sensitive, no trimming, no prefixes.

@@ -45,6 +45,18 @@ describe('oracle: contract.md §2–§3', () => {
     assert.equal(decide(perId, { agent_id: 'a1' }, ['agent_os:admin'], 'root').kind, 'deny');
     assert.equal(parseScope('root', 'root').kind, 'admin');
   });
+  test('a scope outside the RFC 6749 scope-token characters grants nothing (§2)', () => {
+    for (const bad of [
+      'agents:":read',
+      'agents:a\\1:read',
+      'agents:é:read',
+      'agents :read',
+      'agents:a\u0000:read',
+    ])
+      assert.equal(parseScope(bad).kind, 'unknown', bad);
+    assert.equal(decide(perId, { agent_id: '"' }, ['agents:":run']).kind, 'deny');
+    assert.equal(parseScope('agents:a~1!:read').kind, 'resource');
+  });
   test('claim reading (§1)', () => {
     assert.deepEqual(readScopesClaim('a:b c:d', 'scopes'), ['a:b c:d']);
     assert.deepEqual(readScopesClaim('a:b c:d', 'scope'), ['a:b', 'c:d']);

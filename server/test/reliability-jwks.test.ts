@@ -3,13 +3,16 @@
  * own process with `authorizationConfig.jwksUrl` pointing at a JWKS server of this test on
  * 127.0.0.1 (cache max-age 1 s, so the server goes back to the URL every second):
  *
- * - outage: the JWKS server is stopped → requests with a good token answer 503 (never 401), and
- *   after it is restarted the server recovers by itself → 200;
+ * - outage: the JWKS server is stopped → requests with a good token the server has not verified
+ *   before answer 503 (never 401); the token it verified before the outage may still be served
+ *   from its verified-token cache (200), never 401; after the JWKS server is restarted the server
+ *   recovers by itself → 200;
  * - rotation under load: 50 concurrent clients; the JWKS adds key 2, tokens switch to key 2 once
  *   the server can have seen it, key 1 is removed afterwards → not one request fails; then a key-1
- *   token is refused (401) and a key-2 token accepted.
+ *   token is refused (401: the server runs with a 1 s token cache) and a key-2 token accepted.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -79,8 +82,9 @@ async function signingKey(kid: string): Promise<SigningKey> {
   return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
 }
 
+/** A token of `key`; each call gives a different token (its own `jti`), so no cache has seen it. */
 function mint(key: SigningKey, scopes: string[] = ['agents:read']): Promise<string> {
-  return new SignJWT({ scopes })
+  return new SignJWT({ scopes, jti: randomUUID() })
     .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
     .setSubject('jwks-user')
     .setAudience(AUDIENCE)
@@ -89,7 +93,12 @@ function mint(key: SigningKey, scopes: string[] = ['agents:read']): Promise<stri
     .sign(key.privateKey);
 }
 
-async function startServer(jwks: JwksServer, dir: string): Promise<ServerProcess> {
+/** `tokenCacheSeconds`: how long the server reuses a verified token (its default is 60 s). */
+async function startServer(
+  jwks: JwksServer,
+  dir: string,
+  tokenCacheSeconds?: number,
+): Promise<ServerProcess> {
   return startReferenceServer({
     cwd: dir,
     config: {
@@ -104,6 +113,7 @@ async function startServer(jwks: JwksServer, dir: string): Promise<ServerProcess
         jwksCacheMaxAgeSeconds: 1,
         jwksCooldownSeconds: 1,
         jwksTimeoutSeconds: 1,
+        ...(tokenCacheSeconds === undefined ? {} : { tokenCacheSeconds }),
       },
     },
   });
@@ -130,41 +140,51 @@ describe('reliability: JWKS URL', { skip: SKIP, timeout: 180_000 }, () => {
     await jwks.start();
     server = await startServer(jwks, `${tmp.dir}/outage`);
     const token = await mint(k1);
-    const get = () =>
-      request(server!.url, '/agents', { headers: { authorization: `Bearer ${token}` }, timeoutMs: 10_000 });
+    const getWith = (t: string) =>
+      request(server!.url, '/agents', { headers: { authorization: `Bearer ${t}` }, timeoutMs: 10_000 });
+    const get = () => getWith(token);
     assert.equal((await get()).status, 200, 'a good token before the outage');
 
+    // During the outage: the token verified before it (the server's token cache may still accept
+    // it) and a token never seen before, which needs the keys: neither may be refused as invalid.
     await jwks.stop();
     const during: number[] = [];
+    const duringFresh: number[] = [];
     const outageEnd = Date.now() + 5000;
     for (let i = 0; i < 200 && Date.now() < outageEnd; i++) {
-      const r = await get();
-      during.push(r.status);
-      if (r.status === 503) {
-        assert.equal(
-          r.headers['www-authenticate']?.includes('invalid_token') ?? false,
-          false,
-          'a 503 must not blame the token',
-        );
+      for (const [r, into] of [
+        [await get(), during],
+        [await getWith(await mint(k1)), duringFresh],
+      ] as const) {
+        into.push(r.status);
+        if (r.status === 503) {
+          assert.equal(
+            r.headers['www-authenticate']?.includes('invalid_token') ?? false,
+            false,
+            'a 503 must not blame the token',
+          );
+        }
       }
       await sleep(100);
     }
     const counts = (xs: number[]) =>
       Object.fromEntries([...new Set(xs)].map((s) => [s, xs.filter((x) => x === s).length]));
-    console.log(`reliability-jwks outage: statuses during the outage ${JSON.stringify(counts(during))}`);
-    recordReliability('jwks_outage', { statuses_during_outage: counts(during) });
+    const seen = `seen before ${JSON.stringify(counts(during))}, new ${JSON.stringify(counts(duringFresh))}`;
+    console.log(`reliability-jwks outage: statuses during the outage: ${seen}`);
+    recordReliability('jwks_outage', {
+      statuses_during_outage: counts([...during, ...duringFresh]),
+      token_seen_before: counts(during),
+      new_tokens: counts(duringFresh),
+    });
     assert.ok(
-      !during.includes(401),
-      `401 for a good token during the outage: ${JSON.stringify(counts(during))}`,
+      !during.includes(401) && !duringFresh.includes(401),
+      `401 for a good token during the outage: ${seen}`,
     );
     assert.ok(
-      during.every((s) => s === 200 || s === 503),
-      `unexpected statuses: ${JSON.stringify(counts(during))}`,
+      [...during, ...duringFresh].every((s) => s === 200 || s === 503),
+      `unexpected statuses: ${seen}`,
     );
-    assert.ok(
-      during.includes(503),
-      `no 503 once the cached keys expired (1 s): ${JSON.stringify(counts(during))}`,
-    );
+    assert.ok(duringFresh.includes(503), `no 503 for new tokens once the cached keys expired (1 s): ${seen}`);
 
     await jwks.start();
     const recoveredBy = Date.now() + 15_000;
@@ -193,7 +213,8 @@ describe('reliability: JWKS URL', { skip: SKIP, timeout: 180_000 }, () => {
     const k2 = await signingKey('rot-2');
     jwks.keys = [k1.jwk];
     await jwks.start();
-    server = await startServer(jwks, `${tmp.dir}/rotation`);
+    // Token cache 1 s: a removed key stops validating the tokens it signed within that time.
+    server = await startServer(jwks, `${tmp.dir}/rotation`, 1);
     const t1 = await mint(k1);
     const t2 = await mint(k2);
     assert.equal(

@@ -67,6 +67,19 @@ describe('validation follows dispatch, not the raw path', () => {
     assert.deepEqual([encoded.status, encoded.body], [plain.status, plain.body]);
   });
 
+  test('an integer path parameter must be written as one (the validator alone reads " " as 0)', async () => {
+    for (const version of ['%20', 'x', '1.5', '0x10', '1e3', '99999999999999999999']) {
+      const r = await s.request('GET', `/components/c1/configs/${version}`, { as: ADMIN });
+      assert.equal(r.status, 422, version);
+      assert.deepEqual(r.body.detail[0].loc, ['path', 'version'], version);
+    }
+    // Surrounding spaces are ignored, as FastAPI does; the handler then runs (501 in this harness).
+    for (const version of ['7', '%207%20', '+7']) {
+      const r = await s.request('GET', `/components/c1/configs/${version}`, { as: ADMIN });
+      assert.equal(r.status, 501, version);
+    }
+  });
+
   test('HEAD is validated as the GET operation that answers it', async () => {
     const bad = await s.request('HEAD', '/sessions?limit=abc', { as: ADMIN });
     assert.equal(bad.status, 422);

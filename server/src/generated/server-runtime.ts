@@ -369,11 +369,23 @@ function fileArraysNormaliser(fields: ReadonlySet<string>): RequestHandler {
     };
 }
 
+const INTEGER = /^[+-]?\d+$/;
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * A decoded path parameter as its declared type, or undefined when it is not one. Stricter than
+ * the validator's coercion (Ajv reads `" "` as the integer 0): surrounding spaces are ignored, as
+ * FastAPI does, but the rest must be a number written in decimal.
+ */
 function coerce(value: string, type: 'integer' | 'number' | 'boolean'): unknown {
     if (type === 'boolean')
-        return value === 'true' ? true : value === 'false' ? false : value;
-    const n = Number(value);
-    return value.trim() !== '' && Number.isFinite(n) ? n : value;
+        return value === 'true' ? true : value === 'false' ? false : undefined;
+    const text = value.trim();
+    if (!(type === 'integer' ? INTEGER : NUMBER).test(text))
+        return undefined;
+    const n = Number(text);
+    return Number.isFinite(n) && (type === 'number' || Number.isSafeInteger(n)) ? n : undefined;
 }
 
 const LOCATIONS: Readonly<Record<string, string>> = { params: 'path', headers: 'header', cookies: 'cookie' };
@@ -553,10 +565,17 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
         const id = route.spec.operationId;
         const types = table.pathParamTypes[id];
         const path: Record<string, unknown> = { ...params };
-        if (types)
-            for (const [name, type] of Object.entries(types))
-                if (params[name] !== undefined)
-                    path[name] = coerce(params[name], type);
+        for (const [name, type] of Object.entries(types ?? {})) {
+            if (params[name] === undefined)
+                continue;
+            const value = coerce(params[name], type);
+            if (value === undefined) {
+                return sendJson(res, 422, {
+                    detail: [{ loc: ['path', name], msg: `must be ${type}`, type: 'type_error' }],
+                });
+            }
+            path[name] = value;
+        }
         let result: AnyHandlerResult | undefined;
         try {
             result = (await byId[id]!.call(handlers, {
