@@ -534,7 +534,7 @@ function renderMarkdown(r: Results): string {
     '',
     `Measured by \`npm run bench\` (\`bench/run.ts\`) on ${fmt(m.date)}: ${fmt(m.cores)} cores (${fmt(m.cpu)}), ` +
       `Node ${fmt(m.node)}, load generator ${fmt(m.load_generator)}; load average ${JSON.stringify(m.load_average_start)} at start ` +
-      `(the machine was shared with other work, so absolute figures are noisy; ratios are measured side by side in the same run).`,
+      `(absolute figures vary with the machine and its load; the ratios are measured side by side in the same run).`,
     '',
     `## GET /agents, authorized (RS256 bearer token, ${fmt(http.connections)} connections, ${fmt(http.warmup_s)} s warm-up + ${fmt(http.duration_s)} s, best of ${fmt(http.rounds)} alternating rounds)`,
     '',
