@@ -123,13 +123,15 @@ describe('reliability: JWKS URL', { skip: SKIP, timeout: 180_000 }, () => {
   const tmp = tempDir('agentos-rel-jwks-');
   let jwks: JwksServer;
   let server: ServerProcess | null = null;
+  /** Every server started, stopped in `after` even when a test failed before stopping its own. */
+  const started: ServerProcess[] = [];
 
   before(async () => {
     jwks = new JwksServer(await freePort());
   });
 
   after(async () => {
-    await server?.stop();
+    for (const s of started) await s.stop();
     await jwks?.stop();
     tmp.cleanup();
   });
@@ -139,6 +141,7 @@ describe('reliability: JWKS URL', { skip: SKIP, timeout: 180_000 }, () => {
     jwks.keys = [k1.jwk];
     await jwks.start();
     server = await startServer(jwks, `${tmp.dir}/outage`);
+    started.push(server);
     const token = await mint(k1);
     const getWith = (t: string) =>
       request(server!.url, '/agents', { headers: { authorization: `Bearer ${t}` }, timeoutMs: 10_000 });
@@ -215,6 +218,7 @@ describe('reliability: JWKS URL', { skip: SKIP, timeout: 180_000 }, () => {
     await jwks.start();
     // Token cache 1 s: a removed key stops validating the tokens it signed within that time.
     server = await startServer(jwks, `${tmp.dir}/rotation`, 1);
+    started.push(server);
     const t1 = await mint(k1);
     const t2 = await mint(k2);
     assert.equal(
