@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { isNulRejection } from '../src/db/errors.js';
+import { openDatabase } from '../src/db/index.js';
 import { routes } from '../src/generated/routes.js';
 import { bearer, claims, makeKey, request, sign, startServer, type TestServer } from './auth-helpers.js';
 
@@ -84,5 +87,55 @@ describe('a NUL character is refused with 422, never stored or answered 500', ()
     const list = await request(srv.port, 'GET', '/memories?user_id=nul-user', admin);
     assert.equal(list.status, 200, list.text);
     assert.equal(list.body.data.length, 1);
+  });
+});
+
+describe('a NUL character the request scan cannot see reaches the database and is answered 422', () => {
+  test('in an uploaded file name (RFC 5987 filename*): 422, nothing stored', async () => {
+    const boundary = 'nul-boundary';
+    const part = (disposition: string) =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; ${disposition}\r\nContent-Type: text/plain\r\n\r\nhello\r\n--${boundary}--\r\n`;
+    const headers = { ...admin, 'content-type': `multipart/form-data; boundary=${boundary}` };
+    const before = await request(srv.port, 'GET', '/knowledge/content', admin);
+    const bad = await request(
+      srv.port,
+      'POST',
+      '/knowledge/content',
+      headers,
+      part("filename*=UTF-8''a%00b.txt"),
+    );
+    assert.equal(bad.status, 422, bad.text);
+    assert.match(bad.body.detail[0].msg, /NUL/);
+    const after = await request(srv.port, 'GET', '/knowledge/content', admin);
+    assert.equal(after.body.meta.total_count, before.body.meta.total_count);
+    const ok = await request(
+      srv.port,
+      'POST',
+      '/knowledge/content',
+      headers,
+      part("filename*=UTF-8''ab.txt"),
+    );
+    assert.equal(ok.status, 202, ok.text);
+  });
+
+  test('isNulRejection recognises both PostgreSQL refusals (text 22021, jsonb 22P05), nothing else', async () => {
+    const database = await openDatabase({ memory: true });
+    try {
+      const refused = (query: Promise<unknown>) =>
+        query.then(
+          () => assert.fail('the database accepted the value'),
+          (e: unknown) => e,
+        );
+      const text = await refused(sql`select ${'a\u0000b'}::text`.execute(database.db));
+      const jsonb = await refused(
+        sql`select ${JSON.stringify({ a: 'x\u0000' })}::jsonb`.execute(database.db),
+      );
+      const notNul = await refused(sql`select ${'x'}::integer`.execute(database.db));
+      assert.equal(isNulRejection(text), true, String(text));
+      assert.equal(isNulRejection(jsonb), true, String(jsonb));
+      assert.equal(isNulRejection(notNul), false, String(notNul));
+    } finally {
+      await database.close();
+    }
   });
 });

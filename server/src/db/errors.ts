@@ -1,5 +1,6 @@
 /**
- * @module Which database errors mean "the database cannot be reached" (answer 503 and retry),
+ * @module Which database errors mean "the database cannot be reached" (answer 503 and retry) or
+ * "this text cannot be stored" (U+0000: answer 422),
  * as opposed to a bad query or a constraint (a bug or a 4xx).
  */
 
@@ -32,4 +33,14 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   // AggregateError (several addresses refused) and wrapped causes.
   if (Array.isArray(e.errors) && e.errors.some(isDatabaseUnavailable)) return true;
   return e.cause !== undefined && e.cause !== error && isDatabaseUnavailable(e.cause);
+}
+
+/**
+ * PostgreSQL refusing U+0000: 22021 in text (`invalid byte sequence for encoding "UTF8": 0x00`),
+ * 22P05 in jsonb (`unsupported Unicode escape sequence`, detail `\u0000 cannot be converted to text.`).
+ */
+export function isNulRejection(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; message?: unknown; detail?: unknown };
+  return (e.code === '22021' || e.code === '22P05') && /0x00|\\u0000/.test(`${e.message} ${e.detail}`);
 }

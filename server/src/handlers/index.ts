@@ -4,7 +4,7 @@
  */
 import type { ServiceAccountVerifier } from '../auth/service-accounts.js';
 import type { ServerContext } from '../context.js';
-import { isDatabaseUnavailable } from '../db/errors.js';
+import { isDatabaseUnavailable, isNulRejection } from '../db/errors.js';
 import { type Handlers, HttpError } from '../generated/server.js';
 import { createApprovalHandlers } from './approvals.js';
 import { createComponentHandlers } from './components.js';
@@ -97,17 +97,6 @@ const NUL_MESSAGE = 'String must not contain the NUL character (U+0000)';
 
 function nulError(loc: Loc): HttpError {
   return new HttpError(422, [{ type: 'string_nul_character', loc, msg: NUL_MESSAGE }]);
-}
-
-/** PostgreSQL 22021 (character not in repertoire: 0x00) and 22P05 (untranslatable character). */
-function isNulRejection(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const e = error as { code?: unknown; message?: unknown };
-  return (
-    (e.code === '22021' || e.code === '22P05') &&
-    typeof e.message === 'string' &&
-    /0x00|\\u0000/.test(e.message)
-  );
 }
 
 /**
