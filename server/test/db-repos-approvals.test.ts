@@ -66,6 +66,32 @@ describeEachBackend('repositories: approvals', (t) => {
     assert.ok(resolved.resolved_at instanceof Date);
     assert.equal((await approvals.get(db, 'apr-1'))?.resolved_by, resolved.resolved_by);
 
+    // Expiry is judged at the given time: past it, resolve refuses and a scoped expire moves only that one.
+    const expiresAt = at('2030-01-01T00:00:00Z');
+    for (const id of ['apr-4', 'apr-5'])
+      await approvals.create(db, {
+        id,
+        run_id: 'apr-r',
+        session_id: 'apr-s',
+        source_type: 'agent',
+        expires_at: expiresAt,
+      });
+    const later = at('2030-01-01T00:00:01Z');
+    assert.equal(await approvals.resolve(db, 'apr-4', { status: 'approved' }, later), undefined);
+    const early = await approvals.resolve(db, 'apr-5', { status: 'rejected' }, at('2029-12-31T00:00:00Z'));
+    assert.equal(early?.status, 'rejected');
+    assert.equal(early?.resolution_data, null, 'no resolution data given: none stored');
+    assert.deepEqual(early?.updated_at, at('2029-12-31T00:00:00Z'));
+    assert.equal(
+      await approvals.expire(db, later, { id: 'apr-5' }),
+      0,
+      'a resolved approval does not expire',
+    );
+    assert.equal(await approvals.expire(db, later, { id: 'apr-4' }), 1);
+    assert.equal((await approvals.get(db, 'apr-4'))?.status, 'expired');
+    await approvals.delete(db, 'apr-4');
+    await approvals.delete(db, 'apr-5');
+
     await approvals.create(db, { id: 'apr-3', run_id: 'apr-r', session_id: 'apr-s', source_type: 'agent' });
     assert.equal(await approvals.cancelForRun(db, 'apr-r'), 1);
     assert.equal((await approvals.get(db, 'apr-3'))?.status, 'cancelled');

@@ -10,7 +10,7 @@
  */
 import type { CallerContext } from '@agentos/core';
 import type { ServerContext } from '../context.js';
-import { epochSeconds, json } from '../db/index.js';
+import { epochSeconds } from '../db/index.js';
 import type { ApprovalWithRun } from '../db/repos/approvals.js';
 import { approvals } from '../db/repos/index.js';
 import type { Handlers } from '../generated/server.js';
@@ -150,34 +150,23 @@ export function createApprovalHandlers(ctx: ServerContext): Pick<Handlers, Appro
       if (approvalScope(caller) !== null) return NOT_FOUND;
       const id = path.approval_id;
       const now = ctx.now();
-      const updated = await db
-        .updateTable('approvals')
-        .set({
+      const updated = await approvals.resolve(
+        db,
+        id,
+        {
           status: body.status,
-          resolved_by: caller.userId ?? body.resolved_by ?? null,
-          resolved_at: now,
-          updated_at: now,
-          ...(body.resolution_data !== undefined && body.resolution_data !== null
-            ? { resolution_data: json(body.resolution_data) }
-            : {}),
-        })
-        .where('id', '=', id)
-        .where('status', '=', 'pending')
-        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-        .returning('id')
-        .executeTakeFirst();
+          resolvedBy: caller.userId ?? body.resolved_by ?? null,
+          resolutionData: body.resolution_data,
+        },
+        now,
+      );
       if (!updated) {
         const existing = await approvals.get(db, id);
         if (!existing) return NOT_FOUND;
         let status = existing.status;
         if (status === 'pending') {
           // Past its expiry: record that, so every reader agrees.
-          await db
-            .updateTable('approvals')
-            .set({ status: 'expired', updated_at: now })
-            .where('id', '=', id)
-            .where('status', '=', 'pending')
-            .execute();
+          await approvals.expire(db, now, { id });
           status = 'expired';
         }
         return { status: 409, body: { detail: `Approval is already '${status}' and cannot be resolved` } };

@@ -149,25 +149,29 @@ export async function listPendingForRun(db: Db, runId: string): Promise<Approval
 }
 
 /**
- * Resolves a pending approval. Answers the updated row, or undefined when no pending approval
- * with that id exists (look it up to tell 404 from 409).
+ * Resolves a pending approval that has not expired at `now`. Answers the updated row, or
+ * undefined when there is none (look it up to tell 404 from 409). `resolutionData` is stored only
+ * when given.
  */
 export async function resolve(
   db: Db,
   id: string,
   resolution: { status: 'approved' | 'rejected'; resolvedBy?: string | null; resolutionData?: unknown },
+  now: Date = new Date(),
 ): Promise<ApprovalRow | undefined> {
+  const data = json(resolution.resolutionData);
   return db
     .updateTable('approvals')
     .set({
       status: resolution.status,
       resolved_by: resolution.resolvedBy ?? null,
-      resolution_data: json(resolution.resolutionData),
-      resolved_at: dbNow(),
-      updated_at: dbNow(),
+      resolved_at: now,
+      updated_at: now,
+      ...(data === null ? {} : { resolution_data: data }),
     })
     .where('id', '=', id)
     .where('status', '=', 'pending')
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
     .returningAll()
     .executeTakeFirst();
 }
@@ -183,15 +187,19 @@ export async function cancelForRun(db: Db, runId: string): Promise<number> {
   return Number(r.numUpdatedRows);
 }
 
-/** Moves pending approvals whose `expires_at` is past to `expired`; answers how many. */
-export async function expire(db: Db, now: Date = new Date()): Promise<number> {
-  const r = await db
+/**
+ * Moves pending approvals whose `expires_at` is at or before `now` to `expired` (only approval
+ * `id` when given); answers how many.
+ */
+export async function expire(db: Db, now: Date = new Date(), scope: { id?: string } = {}): Promise<number> {
+  let q = db
     .updateTable('approvals')
-    .set({ status: 'expired', updated_at: dbNow() })
+    .set({ status: 'expired', updated_at: now })
     .where('status', '=', 'pending')
     .where('expires_at', 'is not', null)
-    .where('expires_at', '<=', now)
-    .executeTakeFirst();
+    .where('expires_at', '<=', now);
+  if (scope.id !== undefined) q = q.where('id', '=', scope.id);
+  const r = await q.executeTakeFirst();
   return Number(r.numUpdatedRows);
 }
 
