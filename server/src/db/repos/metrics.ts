@@ -1,21 +1,36 @@
 /**
  * Daily usage metrics and the state of their refresh. `aggregate` computes the per-day numbers
- * from `runs` and `sessions` (UTC days); `upsertDays` stores them; the refresh state is one row
+ * from `runs` and `sessions` (UTC days); `replaceDays` stores them; the refresh state is one row
  * that `tryStartRefresh` claims atomically, so one refresh runs at a time across instances.
  */
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { DailyMetricsRow, MetricsRefreshRow } from '../schema.js';
 import { type Db, dbNow, json, newId } from '../util.js';
 
 /** A day as `YYYY-MM-DD` (UTC). */
 export type Day = string;
 
+/** The token counts summed per day from the runs' `metrics` (every key present, 0 when unused). */
+export const TOKEN_KEYS = [
+  'input_tokens',
+  'output_tokens',
+  'total_tokens',
+  'audio_tokens',
+  'input_audio_tokens',
+  'output_audio_tokens',
+  'cached_tokens',
+  'cache_write_tokens',
+  'reasoning_tokens',
+] as const;
+
 export interface ModelMetric {
   model_id: string;
-  model_provider: string | null;
+  /** Absent when the run output names no provider. */
+  model_provider?: string;
   count: number;
 }
 
+/** One UTC day's usage, as `aggregate` computes it. */
 export interface DayAggregate {
   date: Day;
   agent_runs_count: number;
@@ -25,28 +40,21 @@ export interface DayAggregate {
   workflow_runs_count: number;
   workflow_sessions_count: number;
   users_count: number;
-  /** Sum of every numeric field of the runs' `metrics` (input_tokens, output_tokens, …). */
+  /** Each of TOKEN_KEYS, summed (rounded) over the day's top-level runs. */
   token_metrics: Record<string, number>;
-  /** Runs per model (`output.model`, `output.model_provider`), most used first. */
+  /** Top-level runs per model (`output.model`, `output.model_provider`), by model id. */
   model_metrics: ModelMetric[];
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-function bounds(from?: Day, to?: Day): { start: Date | null; end: Date | null } {
-  for (const d of [from, to])
-    if (d !== undefined && !DAY.test(d)) throw new Error(`not a YYYY-MM-DD day: ${d}`);
-  const start = from ? new Date(`${from}T00:00:00Z`) : null;
-  const end = to ? new Date(new Date(`${to}T00:00:00Z`).getTime() + 86_400_000) : null;
-  return { start, end };
-}
 
 /** The stored daily metrics between two days (inclusive), oldest first. */
 export async function list(
   db: Db,
   opts: { startingDate?: Day; endingDate?: Day } = {},
 ): Promise<DailyMetricsRow[]> {
-  bounds(opts.startingDate, opts.endingDate);
+  for (const d of [opts.startingDate, opts.endingDate])
+    if (d !== undefined && !DAY.test(d)) throw new Error(`not a YYYY-MM-DD day: ${d}`);
   return db
     .selectFrom('daily_metrics')
     .selectAll()
@@ -56,116 +64,136 @@ export async function list(
     .execute();
 }
 
-/** When the stored metrics were last written (null if never). */
-export async function lastUpdatedAt(db: Db): Promise<Date | null> {
-  const r = await db
-    .selectFrom('daily_metrics')
-    .select((eb) => eb.fn.max('updated_at').as('at'))
-    .executeTakeFirst();
-  return r?.at ?? null;
+/** Sums a numeric key of the runs' `metrics` JSON, ignoring values that are not numbers. */
+function tokenSum(key: string): RawBuilder<number> {
+  return sql<number>`coalesce(sum(case when jsonb_typeof(r.metrics -> ${key}) = 'number' then (r.metrics ->> ${key})::numeric else 0 end), 0)`;
 }
 
-/** Computes the per-day metrics of the days (inclusive) that have runs or sessions. */
-export async function aggregate(db: Db, opts: { from?: Day; to?: Day } = {}): Promise<DayAggregate[]> {
-  const { start, end } = bounds(opts.from, opts.to);
-  const inRange = (col: ReturnType<typeof sql.ref>) =>
-    sql`(${start}::timestamptz is null or ${col} >= ${start}::timestamptz) and (${end}::timestamptz is null or ${col} < ${end}::timestamptz)`;
-  const runDay = sql`(r.created_at at time zone 'UTC')::date`;
-  const sessionDay = sql`(s.created_at at time zone 'UTC')::date`;
-  const r = await sql<DayAggregate>`
-    with run_counts as (
-      select ${runDay} as day,
-             count(*) filter (where r.entity_type = 'agent')::int as agent_runs_count,
-             count(*) filter (where r.entity_type = 'team')::int as team_runs_count,
-             count(*) filter (where r.entity_type = 'workflow')::int as workflow_runs_count
-        from runs r where ${inRange(sql.ref('r.created_at'))} group by 1
-    ),
-    session_counts as (
-      select ${sessionDay} as day,
-             count(*) filter (where s.session_type = 'agent')::int as agent_sessions_count,
-             count(*) filter (where s.session_type = 'team')::int as team_sessions_count,
-             count(*) filter (where s.session_type = 'workflow')::int as workflow_sessions_count
-        from sessions s where ${inRange(sql.ref('s.created_at'))} group by 1
-    ),
-    users as (
-      select day, count(distinct user_id)::int as users_count from (
-        select ${runDay} as day, r.user_id from runs r
-         where r.user_id is not null and ${inRange(sql.ref('r.created_at'))}
-        union all
-        select ${sessionDay} as day, s.user_id from sessions s
-         where s.user_id is not null and ${inRange(sql.ref('s.created_at'))}
-      ) u group by day
-    ),
-    tokens as (
-      select day, jsonb_object_agg(key, total) as token_metrics from (
-        select ${runDay} as day, m.key, sum((m.value)::numeric)::float8 as total
-          from runs r, jsonb_each(r.metrics) m
-         where jsonb_typeof(r.metrics) = 'object' and jsonb_typeof(m.value) = 'number'
-           and ${inRange(sql.ref('r.created_at'))}
-         group by 1, 2
-      ) t group by day
-    ),
-    models as (
-      select day, jsonb_agg(jsonb_build_object('model_id', model_id, 'model_provider', model_provider, 'count', n)
-                            order by n desc, model_id) as model_metrics from (
-        select ${runDay} as day, r.output ->> 'model' as model_id, r.output ->> 'model_provider' as model_provider,
-               count(*)::int as n
-          from runs r
-         where jsonb_typeof(r.output) = 'object' and r.output ->> 'model' is not null
-           and ${inRange(sql.ref('r.created_at'))}
-         group by 1, 2, 3
-      ) x group by day
-    ),
-    days as (select day from run_counts union select day from session_counts)
-    select to_char(d.day, 'YYYY-MM-DD') as date,
-           coalesce(rc.agent_runs_count, 0) as agent_runs_count,
-           coalesce(sc.agent_sessions_count, 0) as agent_sessions_count,
-           coalesce(rc.team_runs_count, 0) as team_runs_count,
-           coalesce(sc.team_sessions_count, 0) as team_sessions_count,
-           coalesce(rc.workflow_runs_count, 0) as workflow_runs_count,
-           coalesce(sc.workflow_sessions_count, 0) as workflow_sessions_count,
-           coalesce(u.users_count, 0) as users_count,
-           coalesce(t.token_metrics, '{}'::jsonb) as token_metrics,
-           coalesce(m.model_metrics, '[]'::jsonb) as model_metrics
-      from days d
-      left join run_counts rc on rc.day = d.day
-      left join session_counts sc on sc.day = d.day
-      left join users u on u.day = d.day
-      left join tokens t on t.day = d.day
-      left join models m on m.day = d.day
-     order by d.day`.execute(db);
-  return r.rows;
-}
+/**
+ * Every UTC day that has top-level runs or new sessions, oldest first: runs counted by the type
+ * of their session (member runs of a team are part of the team run, not counted again), sessions
+ * by the day they were created, distinct users of those runs and sessions, TOKEN_KEYS summed from
+ * the runs' `metrics`, and runs per model.
+ */
+export async function aggregate(db: Db): Promise<DayAggregate[]> {
+  const days = new Map<Day, DayAggregate & { users: Set<string> }>();
+  const day = (date: Day) => {
+    let a = days.get(date);
+    if (!a) {
+      a = {
+        date,
+        agent_runs_count: 0,
+        agent_sessions_count: 0,
+        team_runs_count: 0,
+        team_sessions_count: 0,
+        workflow_runs_count: 0,
+        workflow_sessions_count: 0,
+        users_count: 0,
+        users: new Set(),
+        token_metrics: Object.fromEntries(TOKEN_KEYS.map((k) => [k, 0])),
+        model_metrics: [],
+      };
+      days.set(date, a);
+    }
+    return a;
+  };
 
-/** Stores the given days (insert or replace by date); answers the stored rows. */
-export async function upsertDays(db: Db, days: readonly DayAggregate[]): Promise<DailyMetricsRow[]> {
-  const out: DailyMetricsRow[] = [];
-  for (const d of days) {
-    const v = {
-      agent_runs_count: d.agent_runs_count,
-      agent_sessions_count: d.agent_sessions_count,
-      team_runs_count: d.team_runs_count,
-      team_sessions_count: d.team_sessions_count,
-      workflow_runs_count: d.workflow_runs_count,
-      workflow_sessions_count: d.workflow_sessions_count,
-      users_count: d.users_count,
-      token_metrics: json(d.token_metrics ?? {})!,
-      model_metrics: json(d.model_metrics ?? [])!,
-    };
-    out.push(
-      await db
-        .insertInto('daily_metrics')
-        .values({ id: newId(), date: d.date, ...v })
-        .onConflict((oc) => oc.column('date').doUpdateSet({ ...v, updated_at: dbNow() }))
-        .returningAll()
-        .executeTakeFirstOrThrow(),
-    );
+  const runs = await sql<Record<string, unknown> & { day: string; session_type: string; runs: number }>`
+    select to_char(r.created_at at time zone 'UTC', 'YYYY-MM-DD') as day, s.session_type, count(*) as runs,
+      ${sql.join(TOKEN_KEYS.map((k) => sql`${tokenSum(k)} as ${sql.ref(k)}`))}
+    from runs r join sessions s on s.session_id = r.session_id
+    where r.parent_run_id is null
+    group by 1, 2`.execute(db);
+  for (const r of runs.rows) {
+    const a = day(r.day);
+    const n = Number(r.runs);
+    if (r.session_type === 'agent') a.agent_runs_count += n;
+    else if (r.session_type === 'team') a.team_runs_count += n;
+    else if (r.session_type === 'workflow') a.workflow_runs_count += n;
+    for (const k of TOKEN_KEYS)
+      a.token_metrics[k] = (a.token_metrics[k] ?? 0) + Math.round(Number(r[k] ?? 0));
   }
-  return out;
+
+  const sessions = await sql<{ day: string; session_type: string; n: number }>`
+    select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD') as day, session_type, count(*) as n
+    from sessions group by 1, 2`.execute(db);
+  for (const s of sessions.rows) {
+    const a = day(s.day);
+    const n = Number(s.n);
+    if (s.session_type === 'agent') a.agent_sessions_count += n;
+    else if (s.session_type === 'team') a.team_sessions_count += n;
+    else if (s.session_type === 'workflow') a.workflow_sessions_count += n;
+  }
+
+  const users = await sql<{ day: string; user_id: string }>`
+    select distinct to_char(created_at at time zone 'UTC', 'YYYY-MM-DD') as day, user_id from runs
+    where user_id is not null and parent_run_id is null
+    union
+    select distinct to_char(created_at at time zone 'UTC', 'YYYY-MM-DD') as day, user_id from sessions
+    where user_id is not null`.execute(db);
+  for (const u of users.rows) day(u.day).users.add(u.user_id);
+
+  const models = await sql<{ day: string; model_id: string; model_provider: string | null; n: number }>`
+    select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD') as day, output ->> 'model' as model_id,
+      output ->> 'model_provider' as model_provider, count(*) as n
+    from runs
+    where parent_run_id is null and jsonb_typeof(output -> 'model') = 'string'
+    group by 1, 2, 3 order by 1, 2, 3`.execute(db);
+  for (const m of models.rows) {
+    const entry: ModelMetric = { model_id: m.model_id, count: Number(m.n) };
+    if (m.model_provider !== null) entry.model_provider = m.model_provider;
+    day(m.day).model_metrics.push(entry);
+  }
+  return [...days.values()]
+    .sort((a, b) => a.date.localeCompare(b.date))
+    .map(({ users: seen, ...a }) => ({ ...a, users_count: seen.size }));
+}
+
+/**
+ * Makes the stored days exactly `days` in one transaction: other days are deleted, known days
+ * updated in place (keeping their id and creation time), new ones inserted; `now` stamps the
+ * writes. Answers the stored rows.
+ */
+export async function replaceDays(
+  db: Db,
+  days: readonly DayAggregate[],
+  now: Date,
+): Promise<DailyMetricsRow[]> {
+  return db.transaction().execute(async (trx) => {
+    const dates = days.map((d) => d.date);
+    let del = trx.deleteFrom('daily_metrics');
+    if (dates.length > 0) del = del.where('date', 'not in', dates);
+    await del.execute();
+    const out: DailyMetricsRow[] = [];
+    for (const d of days) {
+      const values = {
+        agent_runs_count: d.agent_runs_count,
+        agent_sessions_count: d.agent_sessions_count,
+        team_runs_count: d.team_runs_count,
+        team_sessions_count: d.team_sessions_count,
+        workflow_runs_count: d.workflow_runs_count,
+        workflow_sessions_count: d.workflow_sessions_count,
+        users_count: d.users_count,
+        token_metrics: json(d.token_metrics)!,
+        model_metrics: json(d.model_metrics)!,
+        updated_at: now,
+      };
+      out.push(
+        await trx
+          .insertInto('daily_metrics')
+          .values({ id: newId(), date: d.date, created_at: now, ...values })
+          .onConflict((oc) => oc.column('date').doUpdateSet(values))
+          .returningAll()
+          .executeTakeFirstOrThrow(),
+      );
+    }
+    return out;
+  });
 }
 
 // -------------------------------------------------------------------------------- refresh state
 
+/** The refresh state (one row, created by the first migration). */
 export async function getRefreshStatus(db: Db): Promise<MetricsRefreshRow> {
   return db.selectFrom('metrics_refresh').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
 }
