@@ -32,11 +32,12 @@ describeEachBackend('repositories: schedules', (t) => {
     );
     assert.equal((await schedules.list(db, { enabled: true })).total, 1);
 
-    const disabled = await schedules.setEnabled(db, 'sch-1', false);
+    const stamp = at('2026-11-01T12:00:00Z');
+    const disabled = await schedules.update(db, 'sch-1', { enabled: false, updated_at: stamp });
     assert.equal(disabled?.enabled, false);
-    assert.equal(disabled?.next_run_at, null);
+    assert.deepEqual(disabled?.updated_at, stamp, "the caller's clock, when given");
     assert.deepEqual(await schedules.claimDue(db, at('2026-11-03T00:00:00Z'), 'i1'), []);
-    await schedules.setEnabled(db, 'sch-1', true, at('2026-11-02T03:00:00Z'));
+    await schedules.update(db, 'sch-1', { enabled: true, next_run_at: at('2026-11-02T03:00:00Z') });
     assert.deepEqual(await schedules.claimDue(db, at('2026-11-02T02:59:59Z'), 'i1'), []); // not due yet
 
     const claimed = await schedules.claimDue(db, at('2026-11-02T03:00:00Z'), 'i1', 10, {
@@ -58,6 +59,12 @@ describeEachBackend('repositories: schedules', (t) => {
     });
     assert.equal(run.status, 'running');
     assert.equal(run.attempt, 1);
+    const stamped = await schedules.createRun(db, {
+      schedule_id: 'sch-1',
+      created_at: stamp,
+      triggered_at: stamp,
+    });
+    assert.deepEqual([stamped.created_at, stamped.triggered_at], [stamp, stamp]);
     const finished = await schedules.updateRun(db, run.id, {
       status: 'success',
       status_code: 200,
@@ -79,7 +86,7 @@ describeEachBackend('repositories: schedules', (t) => {
     assert.equal(await schedules.complete(db, 'sch-1', 'i2', null, { disable: true }), true);
     assert.equal((await schedules.get(db, 'sch-1'))?.enabled, false);
 
-    assert.equal((await schedules.listRuns(db, 'sch-1')).total, 1);
+    assert.equal((await schedules.listRuns(db, 'sch-1')).total, 2, 'the two run records created above');
     assert.equal((await schedules.getRun(db, 'sch-1', run.id))?.run_id, 'r-9');
     assert.equal(await schedules.getRun(db, 'other', run.id), undefined);
     assert.equal(await schedules.delete(db, 'sch-1'), true);

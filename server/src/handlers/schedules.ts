@@ -10,7 +10,7 @@
  */
 import { type CallerContext, compileGrants, insufficientScopeDetail } from '@agentos/core';
 import type { ServerContext } from '../context.js';
-import { epochSeconds, isUniqueViolation, json, newId } from '../db/index.js';
+import { epochSeconds, isUniqueViolation } from '../db/index.js';
 import { schedules } from '../db/repos/index.js';
 import type { ScheduleRow, ScheduleRunRow } from '../db/schema.js';
 import type { Handlers } from '../generated/server.js';
@@ -172,27 +172,21 @@ export function createScheduleHandlers(
       if (await schedules.getByName(db, body.name)) return conflict(body.name);
       const now = ctx.now();
       try {
-        const row = await db
-          .insertInto('schedules')
-          .values({
-            id: newId(),
-            name: body.name,
-            description: body.description ?? null,
-            method,
-            endpoint: body.endpoint,
-            payload: json(body.payload),
-            cron_expr: body.cron_expr,
-            timezone,
-            timeout_seconds: body.timeout_seconds ?? 3600,
-            max_retries: body.max_retries ?? 0,
-            retry_delay_seconds: body.retry_delay_seconds ?? 60,
-            enabled: true,
-            next_run_at: nextRunAt(body.cron_expr, timezone, now),
-            created_at: now,
-            updated_at: now,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const row = await schedules.create(db, {
+          name: body.name,
+          description: body.description ?? null,
+          method,
+          endpoint: body.endpoint,
+          payload: body.payload,
+          cron_expr: body.cron_expr,
+          timezone,
+          timeout_seconds: body.timeout_seconds ?? 3600,
+          max_retries: body.max_retries ?? 0,
+          retry_delay_seconds: body.retry_delay_seconds ?? 60,
+          enabled: true,
+          next_run_at: nextRunAt(body.cron_expr, timezone, now),
+          created_at: now,
+        });
         ctx.logger.info({ scheduleId: row.id, name: row.name, by: caller.userId }, 'schedule created');
         return { status: 201, body: scheduleResponse(row) };
       } catch (e) {
@@ -237,25 +231,20 @@ export function createScheduleHandlers(
       const now = ctx.now();
       const rescheduled = (present('cron_expr') || present('timezone')) && existing.enabled;
       try {
-        const row = await db
-          .updateTable('schedules')
-          .set({
-            ...(present('name') ? { name: b.name! } : {}),
-            ...(Object.hasOwn(b, 'description') ? { description: b.description ?? null } : {}),
-            ...(present('method') ? { method } : {}),
-            ...(present('endpoint') ? { endpoint } : {}),
-            ...(Object.hasOwn(b, 'payload') ? { payload: json(b.payload) } : {}),
-            ...(present('cron_expr') ? { cron_expr: cron } : {}),
-            ...(present('timezone') ? { timezone } : {}),
-            ...(present('timeout_seconds') ? { timeout_seconds: b.timeout_seconds! } : {}),
-            ...(present('max_retries') ? { max_retries: b.max_retries! } : {}),
-            ...(present('retry_delay_seconds') ? { retry_delay_seconds: b.retry_delay_seconds! } : {}),
-            ...(rescheduled ? { next_run_at: nextRunAt(cron, timezone, now) } : {}),
-            updated_at: now,
-          })
-          .where('id', '=', existing.id)
-          .returningAll()
-          .executeTakeFirst();
+        const row = await schedules.update(db, existing.id, {
+          ...(present('name') ? { name: b.name! } : {}),
+          ...(Object.hasOwn(b, 'description') ? { description: b.description ?? null } : {}),
+          ...(present('method') ? { method } : {}),
+          ...(present('endpoint') ? { endpoint } : {}),
+          ...(Object.hasOwn(b, 'payload') ? { payload: b.payload ?? null } : {}),
+          ...(present('cron_expr') ? { cron_expr: cron } : {}),
+          ...(present('timezone') ? { timezone } : {}),
+          ...(present('timeout_seconds') ? { timeout_seconds: b.timeout_seconds! } : {}),
+          ...(present('max_retries') ? { max_retries: b.max_retries! } : {}),
+          ...(present('retry_delay_seconds') ? { retry_delay_seconds: b.retry_delay_seconds! } : {}),
+          ...(rescheduled ? { next_run_at: nextRunAt(cron, timezone, now) } : {}),
+          updated_at: now,
+        });
         return row ? { status: 200, body: scheduleResponse(row) } : NOT_FOUND;
       } catch (e) {
         if (isUniqueViolation(e)) return conflict(b.name ?? existing.name);
@@ -274,26 +263,16 @@ export function createScheduleHandlers(
       const denied = permissionError(caller, existing.endpoint, existing.method);
       if (denied) return forbidden(denied);
       const now = ctx.now();
-      const row = await db
-        .updateTable('schedules')
-        .set({
-          enabled: true,
-          next_run_at: nextRunAt(existing.cron_expr, existing.timezone, now),
-          updated_at: now,
-        })
-        .where('id', '=', existing.id)
-        .returningAll()
-        .executeTakeFirst();
+      const row = await schedules.update(db, existing.id, {
+        enabled: true,
+        next_run_at: nextRunAt(existing.cron_expr, existing.timezone, now),
+        updated_at: now,
+      });
       return row ? { status: 200, body: stateResponse(row) } : NOT_FOUND;
     },
 
     async disableSchedule({ path }) {
-      const row = await db
-        .updateTable('schedules')
-        .set({ enabled: false, updated_at: ctx.now() })
-        .where('id', '=', path.schedule_id)
-        .returningAll()
-        .executeTakeFirst();
+      const row = await schedules.update(db, path.schedule_id, { enabled: false, updated_at: ctx.now() });
       return row ? { status: 200, body: stateResponse(row) } : NOT_FOUND;
     },
 

@@ -9,7 +9,7 @@
  * no longer matches); on PGlite the single connection serialises the statements. A claim holds
  * the row until `locked_until`, after which a crashed instance's claim can be taken over.
  */
-import { type Db, newId } from '../db/index.js';
+import type { Db } from '../db/index.js';
 import { schedules } from '../db/repos/index.js';
 import type { ScheduleRow, ScheduleRunRow } from '../db/schema.js';
 import { nextRunAt } from './cron.js';
@@ -56,23 +56,18 @@ export async function releaseClaim(
 }
 
 /** A new run record in state `running` (timestamps from the server clock, like the rest of the record). */
-export async function insertRun(
+export function insertRun(
   db: Db,
   values: { scheduleId: string; attempt: number; now: Date; instanceId: string },
 ): Promise<ScheduleRunRow> {
-  return db
-    .insertInto('schedule_runs')
-    .values({
-      id: newId(),
-      schedule_id: values.scheduleId,
-      attempt: values.attempt,
-      triggered_at: values.now,
-      status: 'running',
-      instance_id: values.instanceId,
-      created_at: values.now,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return schedules.createRun(db, {
+    schedule_id: values.scheduleId,
+    attempt: values.attempt,
+    triggered_at: values.now,
+    status: 'running',
+    instance_id: values.instanceId,
+    created_at: values.now,
+  });
 }
 
 /** The outcome of one attempt. */

@@ -37,6 +37,8 @@ export interface NewSchedule {
   retry_delay_seconds?: number;
   enabled?: boolean;
   next_run_at?: Date | null;
+  /** Default: the database's time (also for `updated_at`). */
+  created_at?: Date;
 }
 
 export interface SchedulePatch {
@@ -52,6 +54,8 @@ export interface SchedulePatch {
   retry_delay_seconds?: number;
   enabled?: boolean;
   next_run_at?: Date | null;
+  /** Default: the database's time. */
+  updated_at?: Date;
 }
 
 /** Inserts a schedule; a duplicate name throws a unique violation (409). */
@@ -74,6 +78,7 @@ export async function create(db: Db, s: NewSchedule): Promise<ScheduleRow> {
       description: s.description ?? null,
       payload: json(s.payload),
       next_run_at: s.next_run_at ?? null,
+      ...(s.created_at ? { created_at: s.created_at, updated_at: s.created_at } : {}),
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -127,20 +132,10 @@ export async function update(db: Db, id: string, patch: SchedulePatch): Promise<
   });
   return db
     .updateTable('schedules')
-    .set({ ...set, updated_at: dbNow() })
+    .set({ ...set, updated_at: patch.updated_at ?? dbNow() })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirst();
-}
-
-/** Enables (with its next fire time) or disables (next_run_at cleared) a schedule. */
-export async function setEnabled(
-  db: Db,
-  id: string,
-  enabled: boolean,
-  nextRunAt: Date | null = null,
-): Promise<ScheduleRow | undefined> {
-  return update(db, id, { enabled, next_run_at: enabled ? nextRunAt : null });
 }
 
 /** Deletes a schedule and its run records. */
@@ -222,6 +217,8 @@ export interface NewScheduleRun {
   status?: string;
   instance_id?: string | null;
   input?: unknown;
+  /** Default: the database's time. */
+  created_at?: Date;
 }
 
 export interface ScheduleRunPatch {
@@ -247,6 +244,7 @@ export async function createRun(db: Db, r: NewScheduleRun): Promise<ScheduleRunR
       ...(r.status ? { status: r.status } : {}),
       instance_id: r.instance_id ?? null,
       input: json(r.input),
+      ...(r.created_at ? { created_at: r.created_at } : {}),
     })
     .returningAll()
     .executeTakeFirstOrThrow();
