@@ -21,9 +21,9 @@ import {
   type ServiceAccountVerifier,
 } from '../auth/service-accounts.js';
 import type { ServerContext } from '../context.js';
-import { epochSeconds, isUniqueViolation, json } from '../db/index.js';
+import { epochSeconds, isUniqueViolation } from '../db/index.js';
 import { serviceAccounts } from '../db/repos/index.js';
-import type { JsonText, ServiceAccountRow } from '../db/schema.js';
+import type { ServiceAccountRow } from '../db/schema.js';
 import { routes } from '../generated/routes.js';
 import type { Handlers } from '../generated/server.js';
 
@@ -163,21 +163,17 @@ export function createServiceAccountHandlers(
       const { token, sha256, prefix } = generateServiceAccountToken();
       let row: ServiceAccountRow;
       try {
-        row = await db
-          .insertInto('service_accounts')
-          .values({
-            id: `sa_${randomBase62(22)}`,
-            name: body.name,
-            user_id: caller.userId,
-            token_prefix: prefix,
-            token_sha256: sha256,
-            scopes: json(scopes) as JsonText,
-            created_by: caller.userId,
-            created_at: now,
-            expires_at: body.never_expires === true ? null : new Date(now.getTime() + days * DAY_MS),
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        row = await serviceAccounts.create(db, {
+          id: `sa_${randomBase62(22)}`,
+          name: body.name,
+          user_id: caller.userId,
+          token_prefix: prefix,
+          token_sha256: sha256,
+          scopes,
+          created_by: caller.userId,
+          created_at: now,
+          expires_at: body.never_expires === true ? null : new Date(now.getTime() + days * DAY_MS),
+        });
       } catch (e) {
         // Two concurrent mints of one name: the partial unique index lets one through.
         if (isUniqueViolation(e)) return bad(409, conflict);

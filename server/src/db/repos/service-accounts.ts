@@ -1,8 +1,8 @@
 /**
- * Service accounts: personal access tokens (`agno_pat_…`) stored as their SHA-256 only.
+ * Service accounts: personal access tokens (`agno_pat_…`) stored as their SHA-256 only (made and
+ * hashed by auth/service-accounts.ts).
  * One active (unrevoked) account per name; revoking frees the name for a new token.
  */
-import { createHash } from 'node:crypto';
 import type { ServiceAccountRow } from '../schema.js';
 import {
   type Db,
@@ -16,23 +16,20 @@ import {
   toCount,
 } from '../util.js';
 
-/** Hex SHA-256 of a token: what is stored and looked up. */
-export function tokenHash(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
 export interface NewServiceAccount {
   id?: string;
   name: string;
-  /** The plaintext token: only its hash and its first 16 characters are stored. */
-  token: string;
+  /** The token's first characters, shown in lists (never enough to use it). */
+  token_prefix: string;
+  /** Hex SHA-256 of the token (`hashToken` of auth/service-accounts.ts): the plaintext is never stored. */
+  token_sha256: string;
   scopes: readonly string[];
   user_id?: string | null;
   created_by?: string | null;
+  /** Default: the database's time. */
+  created_at?: Date;
   expires_at?: Date | null;
 }
-
-export const TOKEN_PREFIX_LENGTH = 16;
 
 /**
  * Stores a new account. An active account with the same name throws a unique violation (409);
@@ -45,11 +42,12 @@ export async function create(db: Db, a: NewServiceAccount): Promise<ServiceAccou
       id: a.id ?? newId(),
       name: a.name,
       user_id: a.user_id ?? null,
-      token_prefix: a.token.slice(0, TOKEN_PREFIX_LENGTH),
-      token_sha256: tokenHash(a.token),
+      token_prefix: a.token_prefix,
+      token_sha256: a.token_sha256,
       scopes: json([...a.scopes])!,
       created_by: a.created_by ?? null,
       expires_at: a.expires_at ?? null,
+      ...(a.created_at ? { created_at: a.created_at } : {}),
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -72,21 +70,6 @@ export async function getActiveByName(db: Db, name: string): Promise<ServiceAcco
 /** The account whose token hashes to `sha256` (revoked or expired ones included). */
 export async function findByTokenHash(db: Db, sha256: string): Promise<ServiceAccountRow | undefined> {
   return db.selectFrom('service_accounts').selectAll().where('token_sha256', '=', sha256).executeTakeFirst();
-}
-
-/** The account whose token hashes to `sha256`, only if not revoked and not expired at `now`. */
-export async function findActiveByTokenHash(
-  db: Db,
-  sha256: string,
-  now: Date = new Date(),
-): Promise<ServiceAccountRow | undefined> {
-  return db
-    .selectFrom('service_accounts')
-    .selectAll()
-    .where('token_sha256', '=', sha256)
-    .where('revoked_at', 'is', null)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-    .executeTakeFirst();
 }
 
 export const SERVICE_ACCOUNT_SORT_COLUMNS = ['created_at', 'name', 'expires_at', 'last_used_at'] as const;
