@@ -36,6 +36,17 @@ describeEachBackend('repositories: approvals', (t) => {
       user_id: 'au2',
       expires_at: at('2000-01-01T00:00:00Z'),
     });
+    const createdAt = at('2026-11-01T09:00:00Z');
+    const stamped = await approvals.create(db, {
+      id: 'apr-0',
+      run_id: 'apr-r',
+      session_id: 'apr-s',
+      source_type: 'agent',
+      status: 'approved',
+      created_at: createdAt,
+    });
+    assert.deepEqual([stamped.created_at, stamped.updated_at], [createdAt, null]);
+    await approvals.delete(db, 'apr-0');
     const got = await approvals.get(db, 'apr-1');
     assert.equal(got?.run_status, 'PAUSED');
     assert.deepEqual(got?.tool_args, { to: 'team@example.com' });
@@ -49,6 +60,15 @@ describeEachBackend('repositories: approvals', (t) => {
     assert.equal(await approvals.countPending(db), 2);
     assert.equal(await approvals.countPending(db, { userId: 'au1' }), 1);
     assert.equal((await approvals.listPendingForRun(db, 'apr-r')).length, 2);
+    assert.deepEqual(
+      (await approvals.listPendingForRun(db, 'apr-r', { approvalType: 'required' })).map((a) => a.id),
+      ['apr-1'],
+    );
+    assert.deepEqual((await approvals.getMany(db, ['apr-2', 'apr-none', 'apr-1'])).map((a) => a.id).sort(), [
+      'apr-1',
+      'apr-2',
+    ]);
+    assert.deepEqual(await approvals.getMany(db, []), []);
 
     assert.equal(await approvals.expire(db), 1);
     assert.equal((await approvals.get(db, 'apr-2'))?.status, 'expired');

@@ -12,7 +12,7 @@ import {
   type RunRow,
   type SessionRow,
 } from '../db/index.js';
-import { runs, sessions } from '../db/repos/index.js';
+import { approvals, runs, sessions } from '../db/repos/index.js';
 import type { RunFrame } from './types.js';
 
 /** Statuses after which a run executes nothing more until continued (or never). */
@@ -224,23 +224,12 @@ export async function hasCancelIntent(db: Db, runIds: readonly string[]): Promis
 // ------------------------------------------------------------------------------- approvals
 
 /** The `required` approvals of a run still pending. */
-export async function pendingRequiredApprovals(db: Db, runId: string): Promise<ApprovalRow[]> {
-  return db
-    .selectFrom('approvals')
-    .selectAll()
-    .where('run_id', '=', runId)
-    .where('status', '=', 'pending')
-    .where('approval_type', '=', 'required')
-    .execute();
+export function pendingRequiredApprovals(db: Db, runId: string): Promise<ApprovalRow[]> {
+  return approvals.listPendingForRun(db, runId, { approvalType: 'required' });
 }
 
-export async function getApprovals(db: Db, ids: readonly string[]): Promise<ApprovalRow[]> {
-  if (ids.length === 0) return [];
-  return db
-    .selectFrom('approvals')
-    .selectAll()
-    .where('id', 'in', [...ids])
-    .execute();
+export function getApprovals(db: Db, ids: readonly string[]): Promise<ApprovalRow[]> {
+  return approvals.getMany(db, ids);
 }
 
 export interface NewApproval {
@@ -261,29 +250,25 @@ export interface NewApproval {
 }
 
 export async function insertApproval(db: Db, a: NewApproval): Promise<void> {
-  await db
-    .insertInto('approvals')
-    .values({
-      id: a.id,
-      run_id: a.runId,
-      session_id: a.sessionId,
-      status: 'pending',
-      source_type: a.sourceType,
-      approval_type: 'required',
-      pause_type: 'confirmation',
-      tool_name: a.toolName,
-      tool_args: json(a.toolArgs),
-      agent_id: a.agentId,
-      team_id: a.teamId,
-      workflow_id: a.workflowId,
-      user_id: a.userId,
-      source_name: a.sourceName,
-      requirements: json(a.requirements),
-      context: json(a.context),
-      created_at: a.now,
-      updated_at: null,
-    })
-    .execute();
+  await approvals.create(db, {
+    id: a.id,
+    run_id: a.runId,
+    session_id: a.sessionId,
+    status: 'pending',
+    source_type: a.sourceType,
+    approval_type: 'required',
+    pause_type: 'confirmation',
+    tool_name: a.toolName,
+    tool_args: a.toolArgs,
+    agent_id: a.agentId,
+    team_id: a.teamId,
+    workflow_id: a.workflowId,
+    user_id: a.userId,
+    source_name: a.sourceName,
+    requirements: a.requirements,
+    context: a.context,
+    created_at: a.now,
+  });
 }
 
 // -------------------------------------------------------------------------------- sessions

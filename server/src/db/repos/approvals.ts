@@ -27,6 +27,8 @@ export interface NewApproval {
   source_name?: string | null;
   requirements?: unknown;
   context?: unknown;
+  /** Default: the database's time. */
+  created_at?: Date;
 }
 
 /** An approval with the status of its run (null when the run is not stored). */
@@ -79,6 +81,7 @@ export async function create(db: Db, a: NewApproval): Promise<ApprovalRow> {
       source_name: a.source_name ?? null,
       requirements: json(a.requirements),
       context: json(a.context),
+      ...(a.created_at ? { created_at: a.created_at } : {}),
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -137,14 +140,29 @@ export async function countPending(db: Db, scope: { userId?: string } = {}): Pro
   return toCount(r.n);
 }
 
-/** Pending approvals of a run (the continue gate). */
-export async function listPendingForRun(db: Db, runId: string): Promise<ApprovalRow[]> {
+/** The pending approvals of a run (of one `approvalType` when given), oldest first. */
+export async function listPendingForRun(
+  db: Db,
+  runId: string,
+  opts: { approvalType?: string } = {},
+): Promise<ApprovalRow[]> {
   return db
     .selectFrom('approvals')
     .selectAll()
     .where('run_id', '=', runId)
     .where('status', '=', 'pending')
+    .$if(opts.approvalType !== undefined, (q) => q.where('approval_type', '=', opts.approvalType!))
     .orderBy('created_at')
+    .execute();
+}
+
+/** The approvals with these ids (those that exist, in no particular order). */
+export async function getMany(db: Db, ids: readonly string[]): Promise<ApprovalRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('approvals')
+    .selectAll()
+    .where('id', 'in', [...ids])
     .execute();
 }
 
