@@ -7,65 +7,51 @@ import { describeEachBackend } from './db-suite.js';
 const at = (iso: string) => new Date(iso);
 
 describeEachBackend('repositories: traces', (t) => {
-  test('traces: upsert, spans, counts, list filters, session stats, FilterExpr search', async () => {
+  test('traces: insert with spans, counts, list filters, session stats, FilterExpr search', async () => {
     const db = t.db;
-    await traces.upsertTrace(db, {
-      trace_id: 'trc-1',
-      name: 'Research_Agent.run',
-      start_time: at('2026-11-01T12:00:00Z'),
-      run_id: 'r1',
-      session_id: 'ts1',
-      user_id: 'tu1',
-      agent_id: 'research-agent',
-    });
-    await traces.upsertTrace(db, {
-      trace_id: 'trc-1',
-      name: 'Research_Agent.run',
-      start_time: at('2026-11-01T12:00:00Z'),
-      end_time: at('2026-11-01T12:00:01.200Z'),
-      duration_ms: 1200,
-      status: 'OK',
-      output: 'done',
-    });
-    await traces.addSpans(db, [
+    await traces.insert(
+      db,
       {
-        span_id: 'sp-root',
         trace_id: 'trc-1',
-        name: 'agent.run',
-        span_kind: 'AGENT',
-        start_time: at('2026-11-01T12:00:00Z'),
-      },
-      {
-        span_id: 'sp-llm',
-        trace_id: 'trc-1',
-        parent_span_id: 'sp-root',
-        name: 'gpt-4o',
-        span_kind: 'LLM',
-        start_time: at('2026-11-01T12:00:00.100Z'),
-        metadata: { input_tokens: 120 },
-      },
-      {
-        span_id: 'sp-tool',
-        trace_id: 'trc-1',
-        parent_span_id: 'sp-root',
-        name: 'search',
-        span_kind: 'TOOL',
-        status: 'ERROR',
-        error: 'timeout',
-        start_time: at('2026-11-01T12:00:00.500Z'),
-      },
-    ]);
-    await traces.addSpans(db, [
-      {
-        span_id: 'sp-root',
-        trace_id: 'trc-1',
-        name: 'agent.run',
+        name: 'Research_Agent.run',
         start_time: at('2026-11-01T12:00:00Z'),
         end_time: at('2026-11-01T12:00:01.200Z'),
         status: 'OK',
+        output: 'done',
+        run_id: 'r1',
+        session_id: 'ts1',
+        user_id: 'tu1',
+        agent_id: 'research-agent',
       },
-    ]);
-    await traces.upsertTrace(db, {
+      [
+        {
+          span_id: 'sp-root',
+          name: 'agent.run',
+          span_kind: 'AGENT',
+          status: 'OK',
+          start_time: at('2026-11-01T12:00:00Z'),
+          end_time: at('2026-11-01T12:00:01.200Z'),
+        },
+        {
+          span_id: 'sp-llm',
+          parent_span_id: 'sp-root',
+          name: 'gpt-4o',
+          span_kind: 'LLM',
+          start_time: at('2026-11-01T12:00:00.100Z'),
+          metadata: { input_tokens: 120 },
+        },
+        {
+          span_id: 'sp-tool',
+          parent_span_id: 'sp-root',
+          name: 'search',
+          span_kind: 'TOOL',
+          status: 'ERROR',
+          error: 'timeout',
+          start_time: at('2026-11-01T12:00:00.500Z'),
+        },
+      ],
+    );
+    await traces.insert(db, {
       trace_id: 'trc-2',
       name: 'Support.run',
       status: 'ERROR',
@@ -80,7 +66,9 @@ describeEachBackend('repositories: traces', (t) => {
     assert.equal(one?.total_spans, 3);
     assert.equal(one?.error_count, 1);
     assert.equal(one?.output, 'done');
-    assert.equal(one?.run_id, 'r1'); // kept by the second upsert
+    assert.equal(one?.run_id, 'r1');
+    assert.equal(one?.duration_ms, 1200, 'end − start when not given');
+    assert.deepEqual(one?.created_at, at('2026-11-01T12:00:00Z'), 'created at its start');
     assert.equal(await traces.get(db, 'trc-1', { userId: 'tu2' }), undefined);
     assert.equal((await traces.getByRunId(db, 'r1'))?.trace_id, 'trc-1');
     assert.equal(await traces.getByRunId(db, 'no-such-run'), undefined);
@@ -177,7 +165,7 @@ describeEachBackend('repositories: traces', (t) => {
 
   test('traces: paging order and FilterExpr semantics (NULLs, case, empty lists, epoch seconds, messages)', async () => {
     const db = t.db;
-    await traces.upsertTrace(db, {
+    await traces.insert(db, {
       trace_id: 'sem-a',
       name: 'Support.nightly',
       status: 'OK',
@@ -187,7 +175,7 @@ describeEachBackend('repositories: traces', (t) => {
       user_id: 'sem-u',
     });
     // Same start time as sem-a, no session, no owner.
-    await traces.upsertTrace(db, {
+    await traces.insert(db, {
       trace_id: 'sem-b',
       name: 'support.nightly',
       status: 'ERROR',

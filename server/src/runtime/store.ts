@@ -1,18 +1,11 @@
 /**
  * @module The run engine's persistence, in its own terms: sessions, runs, run events and cancel
- * intents through the storage repositories (`db/repos`), and the approval and trace queries of
+ * intents, approvals and traces through the storage repositories (`db/repos`), in the terms of
  * the engine (read, and created on pause / at the end of a run). Every function takes the
  * database or a transaction.
  */
-import {
-  type ApprovalRow,
-  type Db,
-  type EntityType,
-  json,
-  type RunRow,
-  type SessionRow,
-} from '../db/index.js';
-import { approvals, runs, sessions } from '../db/repos/index.js';
+import type { ApprovalRow, Db, EntityType, RunRow, SessionRow } from '../db/index.js';
+import { approvals, runs, sessions, traces } from '../db/repos/index.js';
 import type { RunFrame } from './types.js';
 
 /** Statuses after which a run executes nothing more until continued (or never). */
@@ -322,16 +315,15 @@ export interface SpanRecord {
   readonly metadata: Record<string, unknown>;
 }
 
-export async function insertTrace(db: Db, t: TraceRecord, spans: readonly SpanRecord[]): Promise<void> {
-  await db
-    .insertInto('traces')
-    .values({
+export function insertTrace(db: Db, t: TraceRecord, spans: readonly SpanRecord[]): Promise<void> {
+  return traces.insert(
+    db,
+    {
       trace_id: t.traceId,
       name: t.name,
       status: t.status,
       start_time: t.startTime,
       end_time: t.endTime,
-      duration_ms: Math.max(0, t.endTime.getTime() - t.startTime.getTime()),
       input: t.input,
       output: t.output,
       error: t.error,
@@ -341,30 +333,20 @@ export async function insertTrace(db: Db, t: TraceRecord, spans: readonly SpanRe
       agent_id: t.agentId,
       team_id: t.teamId,
       workflow_id: t.workflowId,
-      created_at: t.startTime,
-    })
-    .execute();
-  if (spans.length === 0) return;
-  await db
-    .insertInto('spans')
-    .values(
-      spans.map((s) => ({
-        span_id: s.spanId,
-        trace_id: t.traceId,
-        parent_span_id: s.parentSpanId,
-        name: s.name,
-        span_kind: s.kind,
-        status: s.status,
-        start_time: s.startTime,
-        end_time: s.endTime,
-        duration_ms: Math.max(0, s.endTime.getTime() - s.startTime.getTime()),
-        input: s.input,
-        output: s.output,
-        error: s.error,
-        step_type: s.stepType,
-        metadata: json(s.metadata),
-        created_at: s.startTime,
-      })),
-    )
-    .execute();
+    },
+    spans.map((s) => ({
+      span_id: s.spanId,
+      parent_span_id: s.parentSpanId,
+      name: s.name,
+      span_kind: s.kind,
+      status: s.status,
+      start_time: s.startTime,
+      end_time: s.endTime,
+      input: s.input,
+      output: s.output,
+      error: s.error,
+      step_type: s.stepType,
+      metadata: s.metadata,
+    })),
+  );
 }

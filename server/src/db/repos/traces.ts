@@ -5,16 +5,7 @@
  */
 import { type Expression, type ExpressionBuilder, expressionBuilder, type SqlBool, sql } from 'kysely';
 import type { Schema, SpanRow, TraceRow } from '../schema.js';
-import {
-  type Db,
-  defined,
-  jsonPatch,
-  likeEscape,
-  type Page,
-  type PageOptions,
-  paging,
-  toCount,
-} from '../util.js';
+import { type Db, json, likeEscape, type Page, type PageOptions, paging, toCount } from '../util.js';
 
 export interface NewTrace {
   trace_id: string;
@@ -34,11 +25,9 @@ export interface NewTrace {
   workflow_id?: string | null;
 }
 
-export type TracePatch = Partial<Omit<NewTrace, 'trace_id'>>;
-
+/** A span of the trace `insert` stores it with. */
 export interface NewSpan {
   span_id: string;
-  trace_id: string;
   parent_span_id?: string | null;
   name: string;
   span_kind?: string;
@@ -71,69 +60,59 @@ export interface TraceSessionStats {
   last_trace_at: Date;
 }
 
-function traceValues(t: NewTrace | TracePatch) {
-  return defined({
-    name: t.name,
-    status: t.status,
-    start_time: t.start_time,
-    end_time: t.end_time,
-    duration_ms: t.duration_ms,
-    input: t.input,
-    output: t.output,
-    error: t.error,
-    run_id: t.run_id,
-    session_id: t.session_id,
-    user_id: t.user_id,
-    agent_id: t.agent_id,
-    team_id: t.team_id,
-    workflow_id: t.workflow_id,
-  });
-}
+const elapsedMs = (start: Date, end: Date | null | undefined): number | null =>
+  end ? Math.max(0, end.getTime() - start.getTime()) : null;
 
-/** Inserts a trace, or updates the given fields of an existing one with the same id. */
-export async function upsertTrace(db: Db, t: NewTrace): Promise<TraceRow> {
-  const v = traceValues(t);
-  return db
+/**
+ * Stores a finished trace with its spans, in one statement each (run it in the caller's
+ * transaction). `created_at` is the start time; `duration_ms`, when not given, is end − start.
+ */
+export async function insert(db: Db, t: NewTrace, spans: readonly NewSpan[] = []): Promise<void> {
+  await db
     .insertInto('traces')
-    .values({ ...v, trace_id: t.trace_id, name: t.name, start_time: t.start_time })
-    .onConflict((oc) => oc.column('trace_id').doUpdateSet(v))
-    .returningAll()
-    .executeTakeFirstOrThrow();
-}
-
-/** Updates the given fields of a trace (none: reads it); undefined if there is no such trace. */
-export async function updateTrace(db: Db, traceId: string, patch: TracePatch): Promise<TraceRow | undefined> {
-  const v = traceValues(patch);
-  if (Object.keys(v).length === 0) {
-    return db.selectFrom('traces').selectAll().where('trace_id', '=', traceId).executeTakeFirst();
-  }
-  return db.updateTable('traces').set(v).where('trace_id', '=', traceId).returningAll().executeTakeFirst();
-}
-
-/** Inserts spans, or updates them when their id exists (a span is written at start and end). */
-export async function addSpans(db: Db, spans: readonly NewSpan[]): Promise<void> {
-  for (const s of spans) {
-    const v = defined({
-      parent_span_id: s.parent_span_id,
-      name: s.name,
-      span_kind: s.span_kind,
-      status: s.status,
-      start_time: s.start_time,
-      end_time: s.end_time,
-      duration_ms: s.duration_ms,
-      input: s.input,
-      output: s.output,
-      error: s.error,
-      step_type: s.step_type,
-      metadata: jsonPatch(s.metadata),
-      extra_data: jsonPatch(s.extra_data),
-    });
-    await db
-      .insertInto('spans')
-      .values({ ...v, span_id: s.span_id, trace_id: s.trace_id, name: s.name, start_time: s.start_time })
-      .onConflict((oc) => oc.column('span_id').doUpdateSet(v))
-      .execute();
-  }
+    .values({
+      trace_id: t.trace_id,
+      name: t.name,
+      ...(t.status ? { status: t.status } : {}),
+      start_time: t.start_time,
+      end_time: t.end_time ?? null,
+      duration_ms: t.duration_ms ?? elapsedMs(t.start_time, t.end_time),
+      input: t.input ?? null,
+      output: t.output ?? null,
+      error: t.error ?? null,
+      run_id: t.run_id ?? null,
+      session_id: t.session_id ?? null,
+      user_id: t.user_id ?? null,
+      agent_id: t.agent_id ?? null,
+      team_id: t.team_id ?? null,
+      workflow_id: t.workflow_id ?? null,
+      created_at: t.start_time,
+    })
+    .execute();
+  if (spans.length === 0) return;
+  await db
+    .insertInto('spans')
+    .values(
+      spans.map((s) => ({
+        span_id: s.span_id,
+        trace_id: t.trace_id,
+        parent_span_id: s.parent_span_id ?? null,
+        name: s.name,
+        ...(s.span_kind ? { span_kind: s.span_kind } : {}),
+        ...(s.status ? { status: s.status } : {}),
+        start_time: s.start_time,
+        end_time: s.end_time ?? null,
+        duration_ms: s.duration_ms ?? elapsedMs(s.start_time, s.end_time),
+        input: s.input ?? null,
+        output: s.output ?? null,
+        error: s.error ?? null,
+        step_type: s.step_type ?? null,
+        metadata: json(s.metadata),
+        extra_data: json(s.extra_data),
+        created_at: s.start_time,
+      })),
+    )
+    .execute();
 }
 
 function withCounts(db: Db) {
