@@ -166,11 +166,14 @@ describe('the verifier with its cache', () => {
     }
   });
 
-  test('refused tokens are not cached: a bad signature stays refused', async () => {
+  test('refused tokens are not cached: a token not yet valid is accepted once it is', async () => {
     const key = await makeKey('RS256');
-    const other = await makeKey('RS256');
-    const verifier = await verifierFor({ verificationKeys: [key.publicPem] }, movableClock());
-    const forged = await sign(claims(), other.privateKey, { alg: 'RS256' });
-    for (let i = 0; i < 3; i++) await assert.rejects(verifier.verify(forged), { status: 401 });
+    const clock = movableClock();
+    const verifier = await verifierFor({ verificationKeys: [key.publicPem], tokenCacheSeconds: 3600 }, clock);
+    // nbf 30 s ahead, leeway 10 s: refused now, valid 20 s later.
+    const token = await sign(claims({ nbf: NOW + 30 }), key.privateKey, { alg: 'RS256' });
+    await assert.rejects(verifier.verify(token), { status: 401 });
+    clock.advance(21);
+    assert.equal((await verifier.verify(token)).sub, 'user_123');
   });
 });
