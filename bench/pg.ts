@@ -5,7 +5,7 @@
  * `postgres` user when running as root). The tests stop and restart it at will without touching
  * any shared cluster (`pg_ctlcluster`) other work may be using.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,11 +47,13 @@ export interface PrivatePostgres {
   createDatabase(db: string): void;
   /** Runs SQL as the superuser on `db`; answers psql's unaligned output. */
   sql(db: string, query: string): string;
-  /** `pg_ctl stop` (`mode`: fast = clean, immediate = crash-like; default immediate). */
-  stop(mode?: 'fast' | 'immediate'): void;
-  /** `pg_ctl start`, waiting until it accepts connections. */
-  start(): void;
-  isRunning(): boolean;
+  /**
+   * `pg_ctl stop` (`mode`: fast = clean, immediate = crash-like; default immediate). Asynchronous,
+   * so the caller's event loop keeps serving its own clients while PostgreSQL goes down.
+   */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** `pg_ctl start`, waiting (asynchronously) until it accepts connections. */
+  start(): Promise<void>;
   /** Stops the server and removes its directory. Idempotent. */
   destroy(): void;
 }
@@ -73,16 +75,25 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     chownSync(dir, uid, gid);
   }
+  const command = (cmd: string, args: string[]): [string, string[]] =>
+    root ? ['runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]] : [join(bin, cmd), args];
   const asPg = (cmd: string, args: string[], timeoutMs = 60_000) => {
-    const [file, argv] = root
-      ? ['runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]]
-      : [join(bin, cmd), args];
-    const r = spawnSync(file as string, argv as string[], { encoding: 'utf8', timeout: timeoutMs });
+    const [file, argv] = command(cmd, args);
+    const r = spawnSync(file, argv, { encoding: 'utf8', timeout: timeoutMs });
     if (r.status !== 0) {
       throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr || r.stdout}`);
     }
     return r.stdout;
   };
+  /** `pg_ctl`, without blocking the event loop (a blocked test client loses its keep-alive sockets). */
+  const pgCtl = (args: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      const [file, argv] = command('pg_ctl', args);
+      execFile(file, argv, { encoding: 'utf8', timeout: 90_000 }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`pg_ctl ${args.join(' ')} failed: ${stderr || stdout || error.message}`));
+        else resolve();
+      });
+    });
   const port = await freePort();
   asPg('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
   const opts = `-p ${port} -c listen_addresses=${HOST} -k ${sock} -c max_connections=100`;
@@ -107,29 +118,25 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     sql(db, query) {
       return asPg('psql', ['-X', '-q', '-A', '-t', '-h', sock, '-p', String(port), '-d', db, '-c', query]);
     },
-    start() {
-      asPg(
-        'pg_ctl',
-        ['-D', data, '-o', opts, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start'],
-        90_000,
-      );
+    async start() {
+      await pgCtl(['-D', data, '-o', opts, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
       running = true;
     },
-    stop(mode = 'immediate') {
+    async stop(mode = 'immediate') {
       if (!running) return;
-      asPg('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop'], 90_000);
+      await pgCtl(['-D', data, '-m', mode, '-w', '-t', '60', 'stop']);
       running = false;
     },
-    isRunning: () => running,
     destroy() {
       try {
-        pg.stop('immediate');
+        if (running) asPg('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '60', 'stop'], 90_000);
       } catch {
         // already stopped
       }
+      running = false;
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  pg.start();
+  await pg.start();
   return pg;
 }

@@ -149,10 +149,11 @@ describe('reliability: PostgreSQL', { skip: SKIP, timeout: 300_000 }, () => {
 
     await sleep(3000);
     const ackedBefore = acked.size;
-    pg.stop('immediate');
+    // The outage runs from the stop command until PostgreSQL accepts connections again.
     phase = 'outage';
+    await pg.stop('immediate');
     await sleep(6000);
-    pg.start();
+    await pg.start();
     phase = 'after';
     // Recovery on its own: the first 201 after the restart, within 20 s.
     const restartedAt = Date.now();
