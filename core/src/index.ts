@@ -26,4 +26,14 @@ export {
   renderRequirement,
   satisfies,
 } from './scopes.js';
-export type { CallerContext, HttpMethod, RouteSpec, ScopeFilter, ScopeOptions } from './types.js';
+export type {
+  ApprovalGate,
+  CallerContext,
+  Containment,
+  HttpMethod,
+  NestedFilter,
+  RouteSpec,
+  ScopeFilter,
+  ScopeOptions,
+  ScopeTarget,
+} from './types.js';

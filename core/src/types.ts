@@ -29,6 +29,74 @@ export interface RouteSpec {
   readonly userOwned: boolean;
   /** True when `scopes` is empty: no token is needed. */
   readonly public: boolean;
+  /**
+   * `x-body-scopes`: scope templates bound to top-level request-body fields, e.g.
+   * `agents:{body.agent_id}:run`. Each applies when its field is present and not null; all that
+   * apply are required (AND), checked after the body is parsed, before the handler runs.
+   */
+  readonly bodyScopes?: readonly string[] | undefined;
+  /** `x-scope-target`: the operation makes the server call another operation later (schedules). */
+  readonly target?: ScopeTarget | undefined;
+  /** `x-contains`: path objects that must belong to their parent (and, under isolation, the caller). */
+  readonly contains?: readonly Containment[] | undefined;
+  /** `x-approval-gate`: the operation continues a run that pending required approvals block. */
+  readonly approvalGate?: ApprovalGate | undefined;
+  /** `x-nested-filters`: arrays inside the response filtered by the caller's per-resource scopes. */
+  readonly nestedFilters?: readonly NestedFilter[] | undefined;
+  /** `x-agentos-feature`: mounted only when this optional feature is configured (`authz`, `users`, ...). */
+  readonly feature?: string | undefined;
+  /** `x-agentos-since`: first AgentOS version serving the operation, e.g. `3.0`. */
+  readonly since?: string | undefined;
+  /** `x-agentos-until`: first AgentOS version no longer serving it, e.g. `3.0` for `GET /models`. */
+  readonly until?: string | undefined;
+}
+
+/**
+ * `x-scope-target`: the request names an operation the server will call on the caller's behalf
+ * (a schedule's `method` + `endpoint`). The caller must satisfy that operation's own requirement,
+ * bound to the endpoint's path parameters; an endpoint that is not a run operation needs the admin scope.
+ */
+export interface ScopeTarget {
+  /** Body field holding the target path, e.g. `endpoint`. */
+  readonly endpoint: string;
+  /** Body field holding the target method, e.g. `method` (default `POST` when absent). */
+  readonly method: string;
+  /**
+   * `body`: the target is read from the request body (create). `stored`: from the stored object the
+   * path names, with body fields overriding it (update, enable, trigger).
+   */
+  readonly source: 'body' | 'stored';
+  /** With `source: stored`: the path parameter naming the stored object, e.g. `schedule_id`. */
+  readonly param?: string | undefined;
+}
+
+/**
+ * `x-contains`: the object named by path parameter `param` is of kind `object` and must belong to
+ * the path's parent (`parent.param`'s value equals the object's `parent.field`) and, with `owned`
+ * under user isolation for non-admin callers, to the caller. Otherwise the answer is the same 404 a
+ * missing object gets.
+ */
+export interface Containment {
+  /** Path parameter naming the contained object, e.g. `run_id`. */
+  readonly param: string;
+  /** Kind of stored object: `run`, `session`, `approval`, `schedule`, ... (the server maps it to storage). */
+  readonly object: string;
+  /** The parent in the path the object must belong to, e.g. `{ param: 'agent_id', field: 'agent_id' }`. */
+  readonly parent?: { readonly param: string; readonly field: string } | undefined;
+  /** Under user isolation, a non-admin caller must own the object (`user_id` equals the caller). */
+  readonly owned?: boolean | undefined;
+}
+
+/** `x-approval-gate`: the run named by `param` continues only when no required approval is pending. */
+export interface ApprovalGate {
+  /** Path parameter naming the run, e.g. `run_id`. */
+  readonly param: string;
+}
+
+/** `x-nested-filters`: an array in the response body whose items are filtered like a list. */
+export interface NestedFilter extends ScopeFilter {
+  /** JSON pointer to the array in the response body, e.g. `/members` or `/agents`. */
+  readonly at: string;
 }
 
 /** Options shared by everything that interprets scopes. */
