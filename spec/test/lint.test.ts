@@ -136,6 +136,103 @@ const cases: Case[] = [
       },
     },
   ],
+  [
+    'x-body-scopes: not a list, bound to a path parameter, a field one media type lacks, no body',
+    {
+      given: 'body-scopes-invalid',
+      want: {
+        errors: [
+          'body-scopes-invalid /paths/~1eval-runs/post/x-body-scopes/1',
+          'body-scopes-invalid /paths/~1eval-runs/post/x-body-scopes/2',
+          'body-scopes-invalid /paths/~1schedules/post/x-body-scopes',
+          'body-scopes-invalid /paths/~1health/post/x-body-scopes',
+        ],
+      },
+    },
+  ],
+  [
+    'x-scope-target: undeclared body field, stored without a path parameter, body with one, unknown key and source',
+    {
+      given: 'scope-target-invalid',
+      want: {
+        errors: [
+          'scope-target-invalid /paths/~1schedules/post/x-scope-target/method',
+          'scope-target-invalid /paths/~1schedules/post/x-scope-target/param',
+          'scope-target-invalid /paths/~1schedules~1{schedule_id}/patch/x-scope-target/param',
+          'scope-target-invalid /paths/~1schedules~1{schedule_id}~1trigger/post/x-scope-target/when',
+          'scope-target-invalid /paths/~1schedules~1{schedule_id}~1trigger/post/x-scope-target/source',
+        ],
+      },
+    },
+  ],
+  [
+    'x-contains: not a path parameter, unknown object kind, self parent, duplicate, checks nothing, owned without x-user-owned',
+    {
+      given: 'contains-invalid',
+      want: {
+        errors: [
+          'contains-invalid /paths/~1agents~1{agent_id}~1runs~1{run_id}/get/x-contains/1/param',
+          'contains-invalid /paths/~1agents~1{agent_id}~1runs~1{run_id}/get/x-contains/2/object',
+          'contains-invalid /paths/~1agents~1{agent_id}~1runs~1{run_id}/get/x-contains/2/parent/param',
+          'contains-invalid /paths/~1agents~1{agent_id}~1runs~1{run_id}/get/x-contains/3/param',
+          'contains-invalid /paths/~1agents~1{agent_id}~1runs~1{run_id}/delete/x-contains/0',
+          'contains-invalid /paths/~1agents~1{agent_id}~1runs~1{run_id}/delete/x-contains/1/owned',
+        ],
+      },
+    },
+  ],
+  [
+    'x-approval-gate: a parameter the path lacks, a gate on a GET',
+    {
+      given: 'approval-gate-invalid',
+      want: {
+        errors: [
+          'approval-gate-invalid /paths/~1agents~1{agent_id}~1runs~1{run_id}~1continue/get/x-approval-gate',
+          'approval-gate-invalid /paths/~1agents~1{agent_id}~1runs~1{run_id}~1continue/post/x-approval-gate/param',
+        ],
+      },
+    },
+  ],
+  [
+    'x-nested-filters: missing property, not an array, relative pointer, items without the id, no JSON success',
+    {
+      given: 'nested-filters-invalid',
+      want: {
+        errors: [
+          'nested-filters-invalid /paths/~1config/get/x-nested-filters/1/at',
+          'nested-filters-invalid /paths/~1config/get/x-nested-filters/2/at',
+          'nested-filters-invalid /paths/~1config/get/x-nested-filters/3/at',
+          'nested-filters-invalid /paths/~1config/get/x-nested-filters/4/id',
+          'nested-filters-invalid /paths/~1health/get/x-nested-filters/0/at',
+        ],
+      },
+    },
+  ],
+  [
+    'x-agentos-feature: capitalised, a list',
+    {
+      given: 'agentos-feature-invalid',
+      want: {
+        errors: [
+          'agentos-feature-invalid /paths/~1authz~1roles/get/x-agentos-feature',
+          'agentos-feature-invalid /paths/~1users/get/x-agentos-feature',
+        ],
+      },
+    },
+  ],
+  [
+    'x-agentos-since/until: an unquoted number, a "v" prefix, an empty range (3.10 after 2.9 is fine)',
+    {
+      given: 'agentos-version-invalid',
+      want: {
+        errors: [
+          'agentos-version-invalid /paths/~1models/get/x-agentos-until',
+          'agentos-version-invalid /paths/~1queue/get/x-agentos-since',
+          'agentos-version-invalid /paths/~1old/get/x-agentos-until',
+        ],
+      },
+    },
+  ],
 ];
 
 describe('lintSpec', () => {
@@ -150,6 +247,21 @@ describe('lintSpec', () => {
     const { errors } = await lintSpec(fixture('scope-malformed'));
     assert.match(errors[0]!.message, /^Scope "Agents:Read" of GET \/agents \(listAgents\) is malformed: /);
     assert.match(errors[0]!.message, /"resource:\{param\}:action"/);
+  });
+
+  it('explains object-level findings: the field, the media type, the known kinds, the YAML pitfall', async () => {
+    const body = (await lintSpec(fixture('body-scopes-invalid'))).errors[1]!.message;
+    assert.match(
+      body,
+      /reads the body field "team_id", but the "application\/x-www-form-urlencoded" request schema/,
+    );
+    const kind = (await lintSpec(fixture('contains-invalid'))).errors[1]!.message;
+    assert.match(
+      kind,
+      /"object" "robot", which is not a known object kind; known: "run", "session", "approval"/,
+    );
+    const version = (await lintSpec(fixture('agentos-version-invalid'))).errors[0]!.message;
+    assert.match(version, /is 3, not a version string .*\(quote it in YAML/);
   });
 
   it('lints a parsed document without modifying it (swagger-parser dereferences in place)', async () => {
