@@ -39,6 +39,8 @@ export interface Finding {
 
 export interface Rule {
   id: LintRuleId;
+  /** One sentence: what the rule requires (the SARIF `shortDescription`). */
+  description: string;
   check(context: RuleContext): Finding[];
 }
 

@@ -7,6 +7,7 @@ import { FEATURE_NAME } from '../lib/vocabulary.js';
 
 export const agentosFeatureInvalid = defineRule({
   id: 'agentos-feature-invalid',
+  description: 'x-agentos-feature is one lowercase feature name.',
   check({ operations }) {
     return operations.flatMap((op) => {
       const value = op.operation['x-agentos-feature'];

@@ -7,6 +7,7 @@ import { AGENTOS_VERSION, compareVersions } from '../lib/vocabulary.js';
 
 export const agentosVersionInvalid = defineRule({
   id: 'agentos-version-invalid',
+  description: 'x-agentos-since / x-agentos-until are version strings, until after since.',
   check({ operations }) {
     return operations.flatMap((op): Finding[] => {
       const out: Finding[] = [];

@@ -8,6 +8,7 @@ import { defineRule, type Finding, quote } from '../lib/rule.js';
 
 export const approvalGateInvalid = defineRule({
   id: 'approval-gate-invalid',
+  description: 'x-approval-gate is {param} on a POST, param naming the run.',
   check({ document, operations }) {
     return operations.flatMap((op): Finding[] => {
       const value = op.operation['x-approval-gate'];

@@ -11,6 +11,8 @@ const SHAPE = '`x-body-scopes: ["agents:{body.agent_id}:run"]`';
 
 export const bodyScopesInvalid = defineRule({
   id: 'body-scopes-invalid',
+  description:
+    'x-body-scopes lists resource:{body.field}:action templates whose fields every request media type declares.',
   check({ document, operations }) {
     return operations.flatMap((op): Finding[] => {
       const value = op.operation['x-body-scopes'];

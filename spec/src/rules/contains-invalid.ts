@@ -13,6 +13,8 @@ const SHAPE = '`x-contains: [{param: run_id, object: run, parent: {param: agent_
 
 export const containsInvalid = defineRule({
   id: 'contains-invalid',
+  description:
+    'x-contains lists {param, object, parent?, owned?} with path parameters and a known object kind.',
   check({ document, operations }) {
     return operations.flatMap((op): Finding[] => {
       const value = op.operation['x-contains'];

@@ -13,6 +13,8 @@ const SHAPE = '`x-nested-filters: [{resource: agents, action: read, id: id, at: 
 
 export const nestedFiltersInvalid = defineRule({
   id: 'nested-filters-invalid',
+  description:
+    'x-nested-filters lists {resource, action, id, at} with at reaching an array of the success response whose items declare id.',
   check({ document, operations }) {
     return operations.flatMap((op): Finding[] => {
       const value = op.operation['x-nested-filters'];

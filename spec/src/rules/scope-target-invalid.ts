@@ -16,6 +16,8 @@ const SHAPE =
 
 export const scopeTargetInvalid = defineRule({
   id: 'scope-target-invalid',
+  description:
+    'x-scope-target is {endpoint, method, source: body|stored, param?} over declared body fields and a path parameter.',
   check({ document, operations }) {
     return operations.flatMap((op): Finding[] => {
       const value = op.operation['x-scope-target'];
