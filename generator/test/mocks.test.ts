@@ -324,6 +324,50 @@ describe('generated msw handlers: object-level checks (contract.md §8)', () => 
       },
     ],
     [
+      'x-scope-target: a run endpoint needs the run scope of the id it names (percent-decoded)',
+      {
+        body: { endpoint: '/agents/a%201/runs', method: 'post' },
+        scopes: 'reminders:write,agents:a2:run',
+        want: [
+          403,
+          'Insufficient permissions. Required scope(s): agents:a 1:run',
+          'Bearer realm="agentos", error="insufficient_scope", scope="agents:a 1:run"',
+        ],
+      },
+    ],
+    [
+      'x-scope-target: the run scope of the named agent is enough (method defaults to POST)',
+      {
+        body: { endpoint: '/agents/a1/runs/' },
+        scopes: 'reminders:write,agents:a1:run',
+        want: [201, undefined, null],
+      },
+    ],
+    [
+      'x-scope-target: a run endpoint with a query string is not a run endpoint',
+      {
+        body: { endpoint: '/agents/a1/runs?x=1' },
+        scopes: 'reminders:write,agents:a1:run',
+        want: [
+          403,
+          'Insufficient permissions. Required scope(s): library:admin',
+          'Bearer realm="agentos", error="insufficient_scope", scope="library:admin"',
+        ],
+      },
+    ],
+    [
+      'x-scope-target: another method on a run endpoint needs the admin scope',
+      {
+        body: { endpoint: '/teams/t1/runs', method: 'GET' },
+        scopes: 'reminders:write,teams:t1:run',
+        want: [
+          403,
+          'Insufficient permissions. Required scope(s): library:admin',
+          'Bearer realm="agentos", error="insufficient_scope", scope="library:admin"',
+        ],
+      },
+    ],
+    [
       'a non-string body id is satisfied only by a global grant',
       {
         body: { book_id: 7, endpoint: '/status' },

@@ -165,6 +165,18 @@ function objectLevelRefusals(): [string, Doc, GenerationErrorCode, string, RegEx
       /JSON pointer/,
     ),
     t(
+      'x-nested-filters twice for one resource at one pointer',
+      {
+        'x-nested-filters': [
+          { resource: 'agents', action: 'read', id: 'id', at: '/members' },
+          { resource: 'agents', action: 'run', id: 'id', at: '/members' },
+        ],
+      },
+      'ERR_GEN_NESTED_FILTERS',
+      '/x-nested-filters/1/at',
+      /filtered twice for "agents"/,
+    ),
+    t(
       'x-nested-filters without id',
       { 'x-nested-filters': [{ resource: 'a', action: 'read', at: '/members' }] },
       'ERR_GEN_NESTED_FILTERS',
@@ -214,7 +226,10 @@ describe('transformOpenAPIObject', () => {
           { param: 'shelf_id', object: 'shelf', owned: false, parent: { param: 'loan_id', field: 'x' } },
         ],
         'x-approval-gate': { param: 'loan_id' },
-        'x-nested-filters': [{ resource: 'agents', action: 'read', id: 'id', at: '/members' }],
+        'x-nested-filters': [
+          { resource: 'agents', action: 'read', id: 'id', at: '/members' },
+          { resource: 'teams', action: 'read', id: 'id', at: '/members' },
+        ],
         'x-agentos-feature': 'authz',
         'x-agentos-since': '3.0',
         'x-agentos-until': '3.1.10',
@@ -231,7 +246,10 @@ describe('transformOpenAPIObject', () => {
           { param: 'shelf_id', object: 'shelf', parent: { param: 'loan_id', field: 'x' } },
         ],
         { param: 'loan_id' },
-        [{ resource: 'agents', action: 'read', id: 'id', at: '/members' }],
+        [
+          { resource: 'agents', action: 'read', id: 'id', at: '/members' },
+          { resource: 'teams', action: 'read', id: 'id', at: '/members' },
+        ],
         'authz',
         '3.0',
         '3.1.10',

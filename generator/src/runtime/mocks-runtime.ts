@@ -85,6 +85,8 @@ export interface MockTable {
 }
 
 const RESERVED_SUBJECT = /^(sa:|__oauth__:)|^__scheduler__$/;
+/** contract.md §8.2: the run endpoints a scheduled target may name without the admin scope. */
+const RUN_ENDPOINT = /^\/(agents|teams|workflows)\/([^/?#]+)\/runs\/?$/;
 const CLOCK_TOLERANCE_S = 10;
 
 type Json = Record<string, unknown>;
@@ -372,18 +374,22 @@ export function createAgentosMockHandlers(table: MockTable, options: MockOptions
   }
 
   /**
-   * contract.md §8 "Scheduled targets": an endpoint reaching an operation whose scopes are all
-   * `run` scopes needs them, bound to the endpoint's path; any other endpoint needs the admin scope.
+   * contract.md §8.2 "Scheduled targets": `POST /(agents|teams|workflows)/<id>/runs` needs
+   * `<family>:<id>:run` (the id percent-decoded once); any other method or endpoint needs the
+   * admin scope.
    */
   function targetRequirements(endpoint: string, method: string, grants: Grants): string[] {
     const admin = options.adminScope ?? 'agent_os:admin';
-    const path = endpoint.split('?')[0]!;
-    const m = path.startsWith('/') ? index.match(method.toUpperCase(), path) : null;
-    if (m?.kind !== 'found') return grants.admin ? [] : [admin];
-    const reqs = m.route.spec.scopes.map((s) => compileRequirement(s, scopeOptions));
-    const runOnly = reqs.length > 0 && reqs.every((r) => r.kind !== 'admin' && r.action === 'run');
-    if (!runOnly) return grants.admin ? [] : [admin];
-    return reqs.filter((r) => !satisfies(grants, r, m.params)).map((r) => renderRequirement(r, m.params));
+    const m = method.toUpperCase() === 'POST' ? RUN_ENDPOINT.exec(endpoint) : null;
+    let id: string | undefined;
+    try {
+      id = m ? decodeURIComponent(m[2]!) : undefined;
+    } catch {
+      id = undefined;
+    }
+    if (!m || id === undefined || id.includes('/')) return grants.admin ? [] : [admin];
+    const req = compileRequirement(`${m[1]}:{id}:run`, scopeOptions);
+    return satisfies(grants, req, { id }) ? [] : [renderRequirement(req, { id })];
   }
 
   async function answer(
