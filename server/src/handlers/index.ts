@@ -12,10 +12,12 @@ import { createCoreHandlers } from './core.js';
 import { createDatabaseHandlers } from './database.js';
 import { createDocsHandlers } from './docs.js';
 import { createEvalHandlers } from './evals.js';
+import { createFilesystemHandlers } from './filesystem.js';
 import { createKnowledgeHandlers } from './knowledge.js';
 import { createLearningHandlers } from './learnings.js';
 import { createMemoryHandlers } from './memories.js';
 import { createMetricsHandlers } from './metrics.js';
+import { createQueueHandlers } from './queue.js';
 import { createRegistryHandlers } from './registry.js';
 import { createRunHandlers } from './runs.js';
 import { createScheduleHandlers } from './schedules.js';
@@ -51,6 +53,8 @@ export function createHandlers(ctx: ServerContext, options: HandlerOptions = {})
     ...createRegistryHandlers(ctx),
     ...createComponentHandlers(ctx),
     ...createDatabaseHandlers(ctx),
+    ...createFilesystemHandlers(ctx),
+    ...createQueueHandlers(),
     ...createDocsHandlers(ctx, { enabled: options.docsEnabled !== false }),
   });
 }
