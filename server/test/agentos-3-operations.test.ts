@@ -147,6 +147,12 @@ describe('sessions: run previews, media, compaction', () => {
     const r = await call('GET', `/sessions/${sessionId}/media/img-1`, ['sessions:read']);
     assert.equal(r.status, 503);
     assert.deepEqual(r.body, { detail: 'Media storage is not configured on AgentOS' });
+    // A storage key with `/` travels percent-encoded in its one segment and reaches the handler.
+    const nested = await call('GET', `/sessions/${sessionId}/media/user%2Fimg-1.png`, ['sessions:read']);
+    assert.deepEqual(
+      [nested.status, nested.body],
+      [503, { detail: 'Media storage is not configured on AgentOS' }],
+    );
   });
 
   test('POST /agents/{id}/sessions/{sid}/compact: not_enabled for the agent owning the session, else 404', async () => {

@@ -284,6 +284,12 @@ function param(p) {
     schema.type = rest.length === 1 ? rest[0] : rest;
   }
   out.schema = p.in === 'path' ? { type: schema.type ?? 'string' } : schema;
+  // agno declares these `{name:path}` (several segments); here a path parameter is one segment.
+  if (p.in === 'path' && (p.name === 'path' || p.name === 'storage_key')) {
+    out.description =
+      `${description ? `${description}. ` : ''}May contain \`/\` (agno matches \`{${p.name}:path}\`): ` +
+      'send it percent-encoded as one segment (`%2F`); it is decoded once.';
+  }
   return out;
 }
 
