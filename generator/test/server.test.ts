@@ -319,7 +319,7 @@ describe('createRouter misuse', () => {
     assert.throws(() => createRouter(rest, { auth: testAuth }), /no handler for getPet/);
   });
 
-  it('leaves out a feature operation without a handler: unmatched after the auth decision, handler not run', async () => {
+  it('leaves out a feature operation without a handler: 404 after the auth decision, handler not run', async () => {
     // The petstore has no x-agentos-feature; the table marks getPet optional as a generated one would.
     const { getPet: _, ...rest } = handlers;
     const table = { routes, pathParamTypes: { getPetPhoto: { index: 'integer' as const } }, apiSpec };
@@ -331,11 +331,15 @@ describe('createRouter misuse', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       calls.length = 0;
-      // GET is not served; the path keeps its other operation (DELETE), so the answer is 405.
+      // Decided by the auth middleware, then not found (the path's DELETE is still served).
       const r = await fetch(`${url}/pets/rex`, { headers: { 'x-test-scopes': 'agent_os:admin' } });
-      assert.equal(r.status, 405);
-      assert.equal(r.headers.get('allow'), 'DELETE');
-      assert.deepEqual(await r.json(), { detail: 'Method Not Allowed' });
+      assert.equal(r.status, 404);
+      assert.deepEqual(await r.json(), { detail: 'Not Found' });
+      const del = await fetch(`${url}/pets/rex`, {
+        method: 'DELETE',
+        headers: { 'x-test-scopes': 'agent_os:admin' },
+      });
+      assert.equal(del.status, 204);
       // The auth middleware still decides first: without the scope, 403 (no existence leak beyond it).
       const denied = await fetch(`${url}/pets/rex`, { headers: { 'x-test-scopes': 'nothing:read' } });
       assert.equal(denied.status, 403);

@@ -29,7 +29,7 @@ import { resolveConfig } from './config/resolve.js';
 import type { ServerContext } from './context.js';
 import { type Database, DEFAULT_DATA_DIR, openDatabase } from './db/index.js';
 import { routes as generatedRoutes } from './generated/routes.js';
-import { createRouter, type Handlers, optionalOperations } from './generated/server.js';
+import { createRouter, type Handlers } from './generated/server.js';
 import { createDocsAssets } from './handlers/docs.js';
 import { createHandlers } from './handlers/index.js';
 import { createLogger, type Logger } from './log.js';
@@ -210,8 +210,7 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
   // generated table goes through the generated router (validation, typed handlers, SSE).
   const custom = options.routeTable !== undefined;
   const routeTable = options.routeTable ?? generatedRoutes;
-  // Checked here, before anything is opened; the index the app serves is built from it below.
-  compileRoutes(routeTable, { adminScope: config.auth.adminScope });
+  const index = compileRoutes(routeTable, { adminScope: config.auth.adminScope });
   // Everything that can refuse the configuration comes before the database is opened.
   const jwtVerifier = await createTokenVerifier(config.auth, { clock, logger });
   const ownDatabase = options.database === undefined;
@@ -256,14 +255,6 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
     }) as unknown as Record<string, OperationHandler>),
     ...options.handlers,
   };
-  // An operation mounted only with a feature (x-agentos-feature) is served only when a handler is
-  // given for it. Without one it is an unknown path for every layer (auth, router, 404), exactly as
-  // an AgentOS without that feature answers: 401 without a valid token, 404 with one.
-  const unmounted = new Set<string>(optionalOperations.filter((id) => typeof handlers[id] !== 'function'));
-  const index = compileRoutes(
-    routeTable.filter((r) => !unmounted.has(r.operationId)),
-    { adminScope: config.auth.adminScope },
-  );
 
   const app = express();
   app.disable('x-powered-by');

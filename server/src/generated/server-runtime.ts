@@ -448,6 +448,7 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
     // A feature operation without a handler is not mounted: it is matched like any unknown path (404),
     // as an AgentOS without that feature answers. The auth middleware still runs first on it.
     const mounted = table.routes.filter((r) => served(r.operationId));
+    const unmounted = new Set(table.routes.filter((r) => !served(r.operationId)).map((r) => r.operationId));
     const index = compileRoutes(mounted);
     const slot = new Map(mounted.map((r, n) => [r.operationId, n]));
     const plans = planOperations(table.apiSpec, mounted);
@@ -498,6 +499,12 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
         const { auth, agentos } = stateOf(req);
         if (auth && agentos && slot.has(agentos.route.spec.operationId))
             return next();
+        // The auth middleware decided on a feature operation this router does not serve (no handler):
+        // after that decision (401/403 stay the middleware's), it is not found, whatever else the path
+        // could match here.
+        if (auth && agentos && unmounted.has(agentos.route.spec.operationId)) {
+            return sendJson(res, 404, { detail: 'Not Found' });
+        }
         const match = index.match(req.method, req.path);
         if (match.kind === 'not-found')
             return sendJson(res, 404, { detail: 'Not Found' });

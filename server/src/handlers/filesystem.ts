@@ -1,8 +1,9 @@
 /**
  * @module Agent filesystems (agno 3.1 `/filesystem/*`). No agent of this server has a filesystem, so
- * every answer is agno's for such agents: the caller's agents are checked exactly as agno checks them
- * (the agent named must be readable by the caller: 403; unknown: 404), then an empty listing, or 404
- * "This agent does not have a filesystem" / "Filesystem not found".
+ * every answer is agno's for such agents: the agent named must be readable by the caller (403, as
+ * agno) and known (404), then an empty listing, or 404 "This agent does not have a filesystem" /
+ * "Filesystem not found". One difference: a caller who may read no agent gets an empty listing, not
+ * agno's 403.
  */
 import { accessibleIds, type CallerContext, compileGrants } from '@agentos/core';
 import type { ServerContext } from '../context.js';
@@ -33,7 +34,8 @@ export function createFilesystemHandlers(ctx: ServerContext): FilesystemHandlers
       if (readable !== '*' && !readable.has(agentId)) fail(403, AGENTS_READ_DENIED);
       return [agentId];
     }
-    if (readable !== '*' && readable.size === 0) fail(403, AGENTS_READ_DENIED);
+    // (differs) agno answers 403 "agents:read" when the caller may read no agent; here the listing
+    // is filtered to nothing, as every filtered list of the contract (contract.md §2).
     return ctx.config.agents.map((a) => a.id).filter((id) => readable === '*' || readable.has(id));
   }
 

@@ -491,10 +491,17 @@ export function createSessionHandlers(ctx: ServerContext): SessionHandlers {
       return { status: 200, body };
     },
 
-    // This server stores no media (runs keep only text): agno without a media storage answers 503
-    // before it looks at the session.
-    async getSessionMedia() {
-      fail(503, 'Media storage is not configured on AgentOS');
+    // This server stores no media (runs keep only text), so no session holds the key: agno's answers
+    // for a media key the session does not reference, after the session's ownership check.
+    // (differs) agno without a media storage answers 503 "Media storage is not configured on AgentOS"
+    // before it looks at the session; a documented operation here answers no 5xx for a valid request.
+    async getSessionMedia({ path, query, caller }) {
+      const found = await sessions.get(db(), path.session_id, {
+        userId: readScope(caller, query.user_id),
+        type: query.type ?? undefined,
+      });
+      if (!found) fail(404, `Session '${path.session_id}' not found`);
+      fail(404, 'Media not found in this session');
     },
 
     async renameSession({ path, query, body, caller }) {
