@@ -290,3 +290,54 @@ describe('filesystem: no agent of this server has one', () => {
     assert.equal((await call('GET', '/filesystem/files', ['agents:read'])).status, 403);
   });
 });
+
+describe('the served surface', () => {
+  test('/openapi.json lists the base operations, and no feature operation this server does not serve', async () => {
+    const doc = (await call('GET', '/openapi.json', null)).body;
+    assert.ok(doc.paths['/queue']?.get, 'the base /queue surface is listed');
+    assert.ok(doc.paths['/filesystem/files']?.get);
+    assert.ok(doc.paths['/sessions/{session_id}/run-previews']?.get);
+    for (const path of ['/authz/roles', '/users', '/company/products', '/queue/jobs'])
+      assert.equal(doc.paths[path], undefined, `${path} is not served`);
+  });
+
+  test('a feature operation given a handler is served, behind its scopes, and listed', async () => {
+    const roles = { data: [], meta: { page: 1, limit: 20, total_pages: 0, total_count: 0 } };
+    const withRoles = await startServer(
+      {
+        database,
+        authorization: true,
+        authorizationConfig: { verificationKeys: [key.publicPem] },
+        handlers: { listRoles: () => ({ status: 200, body: roles }) },
+      },
+      false,
+    );
+    try {
+      const as = async (scopes: string[] | null) =>
+        request(withRoles.port, 'GET', '/authz/roles', scopes ? bearer(await token(scopes)) : {});
+      assert.deepEqual([(await as(ADMIN)).status, (await as(ADMIN)).body], [200, roles]);
+      assert.equal((await as(['agents:read'])).status, 403);
+      assert.equal((await as(null)).status, 401);
+      // Its sibling operations without a handler stay unserved.
+      const post = await request(
+        withRoles.port,
+        'POST',
+        '/authz/roles',
+        {
+          ...bearer(await token(ADMIN)),
+          'content-type': 'application/json',
+        },
+        '{"slug":"x"}',
+      );
+      assert.equal(post.status, 404);
+      const doc = (await request(withRoles.port, 'GET', '/openapi.json')).body;
+      assert.deepEqual(
+        Object.keys(doc.paths['/authz/roles']).filter((k) => k !== 'parameters'),
+        ['get'],
+      );
+      assert.equal(doc.paths['/authz/roles/{slug}'], undefined);
+    } finally {
+      await withRoles.close();
+    }
+  });
+});

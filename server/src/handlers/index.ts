@@ -30,6 +30,8 @@ export interface HandlerOptions {
   readonly serviceAccounts?: ServiceAccountVerifier | undefined;
   /** Serve /docs, /redoc, /openapi.json (default true; env `DOCS_ENABLED`). */
   readonly docsEnabled?: boolean | undefined;
+  /** Whether the server serves an operation (its `/openapi.json` lists only those). Default: all. */
+  readonly served?: ((operationId: string) => boolean) | undefined;
 }
 
 /**
@@ -55,7 +57,7 @@ export function createHandlers(ctx: ServerContext, options: HandlerOptions = {})
     ...createDatabaseHandlers(ctx),
     ...createFilesystemHandlers(ctx),
     ...createQueueHandlers(),
-    ...createDocsHandlers(ctx, { enabled: options.docsEnabled !== false }),
+    ...createDocsHandlers(ctx, { enabled: options.docsEnabled !== false, served: options.served }),
   });
 }
 
