@@ -8,8 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type CallerContext, compileGrants, compileRoutes, decide } from '@agentos/core';
 import express, { type RequestHandler } from 'express';
+import apiSpec from './fixtures/petstore/out/openapi.json' with { type: 'json' };
 import { routes } from './fixtures/petstore/out/routes.js';
 import { createRouter, type Handlers, HttpError } from './fixtures/petstore/out/server.js';
+import { createAgentosRouter } from './fixtures/petstore/out/server-runtime.js';
 
 const index = compileRoutes(routes);
 
@@ -315,6 +317,39 @@ describe('createRouter misuse', () => {
     const { getPet: _, ...rest } = handlers;
     // @ts-expect-error — getPet is required: a missing handler is a compile error.
     assert.throws(() => createRouter(rest, { auth: testAuth }), /no handler for getPet/);
+  });
+
+  it('leaves out a feature operation without a handler: 404 after the auth decision, handler not run', async () => {
+    // The petstore has no x-agentos-feature; the table marks getPet optional as a generated one would.
+    const { getPet: _, ...rest } = handlers;
+    const table = { routes, pathParamTypes: { getPetPhoto: { index: 'integer' as const } }, apiSpec };
+    assert.throws(() => createAgentosRouter(rest, table, { auth: testAuth }), /no handler for getPet/);
+    const app = express();
+    app.use(createAgentosRouter(rest, { ...table, optionalOperations: ['getPet'] }, { auth: testAuth }));
+    const server = app.listen(0);
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      calls.length = 0;
+      // Decided by the auth middleware, then not found (the path's DELETE is still served).
+      const r = await fetch(`${url}/pets/rex`, { headers: { 'x-test-scopes': 'agent_os:admin' } });
+      assert.equal(r.status, 404);
+      assert.deepEqual(await r.json(), { detail: 'Not Found' });
+      const del = await fetch(`${url}/pets/rex`, {
+        method: 'DELETE',
+        headers: { 'x-test-scopes': 'agent_os:admin' },
+      });
+      assert.equal(del.status, 204);
+      // The auth middleware still decides first: without the scope, 403 (no existence leak beyond it).
+      const denied = await fetch(`${url}/pets/rex`, { headers: { 'x-test-scopes': 'nothing:read' } });
+      assert.equal(denied.status, 403);
+      // The operations that have a handler are served as before.
+      const count = await fetch(`${url}/pets/count`, { headers: { 'x-test-scopes': 'agent_os:admin' } });
+      assert.equal(count.status, 200);
+      assert.deepEqual(calls, ['countPets']);
+    } finally {
+      server.close();
+    }
   });
 
   it('throws without an auth middleware', () => {

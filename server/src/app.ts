@@ -252,6 +252,8 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
     ...(createHandlers(context, {
       serviceAccounts,
       docsEnabled: env.DOCS_ENABLED !== 'false',
+      // Read per request, once every handler (the options' included) is known.
+      served: (id: string) => typeof handlers[id] === 'function',
     }) as unknown as Record<string, OperationHandler>),
     ...options.handlers,
   };

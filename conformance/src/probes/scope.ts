@@ -125,13 +125,16 @@ export function planScope(ctx: PlanContext, op: Operation): Case[] {
           values,
         )
       : undefined,
-    scopeCase(
-      ctx,
-      op,
-      'SCOPE-WILDCARD',
-      [{ label: 'res:*:act', scopes: reqs.map((r) => `${r.resource}:*:${r.action}`) }],
-      values,
-    ),
+    // The admin scope is one scope, not a resource:action family: it has no wildcard form.
+    required.includes(admin)
+      ? undefined
+      : scopeCase(
+          ctx,
+          op,
+          'SCOPE-WILDCARD',
+          [{ label: 'res:*:act', scopes: reqs.map((r) => `${r.resource}:*:${r.action}`) }],
+          values,
+        ),
     R.length === 1
       ? scopeCase(ctx, op, 'SCOPE-STRING-CLAIM', [{ label: `scopes="${R0}" (string)`, scopes: R0 }], values)
       : undefined,

@@ -121,7 +121,12 @@ export function planToken(ctx: PlanContext, op: Operation): Case[] {
   add('TOK-PAYLOAD-TAMPERED', [
     bad(
       'admin scope added, not re-signed',
-      t({ kind: 'tamper-payload', claims: { [ctx.scopesClaim]: [ctx.adminScope] } }),
+      // The marker claim changes the payload even when the valid token already holds the admin
+      // scope (operations that require it): an unchanged payload would still verify.
+      t({
+        kind: 'tamper-payload',
+        claims: { [ctx.scopesClaim]: [ctx.adminScope], conformance_tampered: true },
+      }),
     ),
   ]);
   add('TOK-SIG-BROKEN', [

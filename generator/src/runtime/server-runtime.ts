@@ -122,6 +122,11 @@ export interface RouterTable {
   >;
   /** The OpenAPI document (bundled; only local `$ref`s). Not modified. */
   readonly apiSpec: unknown;
+  /**
+   * operationIds mounted only with a feature (`x-agentos-feature`). Their handlers are optional: an
+   * operation without one is left out of the router, which then answers it like an unknown path (404).
+   */
+  readonly optionalOperations?: readonly string[];
 }
 
 type Json = Record<string, unknown>;
@@ -415,12 +420,18 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
     );
   }
   const byId = handlers as Readonly<Record<string, AnyHandler | undefined>>;
-  const missing = table.routes.map((r) => r.operationId).filter((id) => typeof byId[id] !== 'function');
+  const optional = new Set(table.optionalOperations ?? []);
+  const served = (id: string) => typeof byId[id] === 'function';
+  const missing = table.routes.map((r) => r.operationId).filter((id) => !served(id) && !optional.has(id));
   if (missing.length > 0) throw new TypeError(`createRouter: no handler for ${missing.join(', ')}`);
+  // A feature operation without a handler is not mounted: it is matched like any unknown path (404),
+  // as an AgentOS without that feature answers. The auth middleware still runs first on it.
+  const mounted = table.routes.filter((r) => served(r.operationId));
+  const unmounted = new Set(table.routes.filter((r) => !served(r.operationId)).map((r) => r.operationId));
 
-  const index = compileRoutes(table.routes);
-  const slot = new Map(table.routes.map((r, n) => [r.operationId, n]));
-  const plans = planOperations(table.apiSpec, table.routes);
+  const index = compileRoutes(mounted);
+  const slot = new Map(mounted.map((r, n) => [r.operationId, n]));
+  const plans = planOperations(table.apiSpec, mounted);
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   const limit = options.bodyLimit ?? '1mb';
 
@@ -469,6 +480,12 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
   router.use(function agentosResolve(req: Request, res: Response, next: NextFunction) {
     const { auth, agentos } = stateOf(req);
     if (auth && agentos && slot.has(agentos.route.spec.operationId)) return next();
+    // The auth middleware decided on a feature operation this router does not serve (no handler):
+    // after that decision (401/403 stay the middleware's), it is not found, whatever else the path
+    // could match here.
+    if (auth && agentos && unmounted.has(agentos.route.spec.operationId)) {
+      return sendJson(res, 404, { detail: 'Not Found' });
+    }
     const match = index.match(req.method, req.path);
     if (match.kind === 'not-found') return sendJson(res, 404, { detail: 'Not Found' });
     if (match.kind === 'method-not-allowed') {

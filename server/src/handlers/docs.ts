@@ -22,6 +22,12 @@ export interface DocsOptions {
   readonly enabled?: boolean | undefined;
   /** Where the assets are mounted, relative to the app (default `/docs/assets`). */
   readonly assetsPath?: string | undefined;
+  /**
+   * Whether this server serves an operation. `/openapi.json` leaves out the feature operations
+   * (`x-agentos-feature`) it does not serve, so a client learns this deployment's surface from it,
+   * as from agno's own document. Default: every operation.
+   */
+  readonly served?: ((operationId: string) => boolean) | undefined;
 }
 
 /** Files of swagger-ui-dist the pages use; nothing else of the package is served. */
@@ -109,6 +115,23 @@ export function createDocsHandlers(
   const notFound = { status: 404, body: { detail: 'Not Found' } } as const;
   const documents = new Map<string, Record<string, unknown>>();
 
+  /** The document's paths without the feature operations this server does not serve. */
+  function servedPaths(): Record<string, unknown> {
+    const paths = (apiSpec as { paths: Record<string, Record<string, unknown>> }).paths;
+    const served = options.served;
+    if (!served) return paths;
+    const out: Record<string, unknown> = {};
+    for (const [path, item] of Object.entries(paths)) {
+      const kept = Object.entries(item).filter(([, op]) => {
+        const o = op as { operationId?: unknown; 'x-agentos-feature'?: unknown } | null;
+        return !(o && typeof o === 'object' && o['x-agentos-feature'] && !served(String(o.operationId)));
+      });
+      if (kept.some(([k]) => ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'].includes(k)))
+        out[path] = Object.fromEntries(kept);
+    }
+    return out;
+  }
+
   /** The app's mount path (`req.baseUrl`), so the pages work under a prefix too. */
   const baseOf = (req: { baseUrl?: string }) => (req.baseUrl ?? '').replace(/\/+$/, '');
 
@@ -169,6 +192,7 @@ viewer can render it, for example <code>npx @redocly/cli build-docs http://HOST:
         // Same origin as the page: "Try it out" calls this server wherever it listens.
         doc = {
           ...(apiSpec as Record<string, unknown>),
+          paths: servedPaths(),
           servers: [{ url: base, description: 'This AgentOS' }],
         };
         documents.set(base, doc);

@@ -40,7 +40,17 @@ export type SessionHandlers = Pick<
   | 'listSessionRuns'
   | 'getSessionRun'
   | 'renameSession'
+  | 'listSessionRunPreviews'
+  | 'getSessionMedia'
 >;
+
+/** agno's preview length (`SessionRunPreviewSchema`, 280 characters). */
+const PREVIEW_CHARS = 280;
+
+function preview(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  return (typeof value === 'string' ? value : JSON.stringify(value)).slice(0, PREVIEW_CHARS);
+}
 
 /** A session row with the input of its first top-level run (for a derived name). */
 type SessionWithInput = sessions.SessionWithFirstInput;
@@ -434,6 +444,64 @@ export function createSessionHandlers(ctx: ServerContext): SessionHandlers {
       const run = sessionRuns.find((r) => r.run_id === path.run_id);
       if (!run) fail(404, `Run with ID ${path.run_id} not found in session ${path.session_id}`);
       return { status: 200, body: toSessionRun(run) };
+    },
+
+    // The runs of GET /sessions/{id}/runs, trimmed to ids, status, time and previews (agno 3.1).
+    async listSessionRunPreviews({ path, query, caller }) {
+      const found = await sessions.get(db(), path.session_id, {
+        userId: readScope(caller, query.user_id),
+        type: query.type ?? undefined,
+      });
+      if (!found) fail(404, `Session with ID ${path.session_id} not found`);
+      const rows = await runs.listBySession(db(), found.session_id, {
+        createdAfter:
+          typeof query.created_after === 'number' ? new Date(query.created_after * 1000) : undefined,
+        createdBefore:
+          typeof query.created_before === 'number' ? new Date((query.created_before + 1) * 1000) : undefined,
+      });
+      const status: unknown = query.status;
+      const wanted = (Array.isArray(status) ? status : typeof status === 'string' ? [status] : [])
+        .map((x) => String(x).toUpperCase())
+        .filter((x) => x !== '');
+      const body = rows
+        .map(toSessionRun)
+        .filter((r) => wanted.length === 0 || wanted.includes(String(r.status ?? '').toUpperCase()))
+        .map((r) => {
+          const out: JsonRecord = { run_id: r.run_id };
+          for (const k of [
+            'parent_run_id',
+            'agent_id',
+            'team_id',
+            'workflow_id',
+            'user_id',
+            'status',
+          ] as const) {
+            const v = (r as JsonRecord)[k];
+            if (v !== null && v !== undefined) out[k] = v;
+          }
+          const input = preview((r as JsonRecord).run_input);
+          const content = preview((r as JsonRecord).content);
+          if (input !== undefined) out.run_input = input;
+          if (content !== undefined) out.content_preview = content;
+          const created = (r as JsonRecord).created_at;
+          if (typeof created === 'number') out.created_at = new Date(created * 1000).toISOString();
+          else if (typeof created === 'string') out.created_at = created;
+          return out as Schemas['SessionRunPreviewSchema'];
+        });
+      return { status: 200, body };
+    },
+
+    // This server stores no media (runs keep only text), so no session holds the key: agno's answers
+    // for a media key the session does not reference, after the session's ownership check.
+    // (differs) agno without a media storage answers 503 "Media storage is not configured on AgentOS"
+    // before it looks at the session; a documented operation here answers no 5xx for a valid request.
+    async getSessionMedia({ path, query, caller }) {
+      const found = await sessions.get(db(), path.session_id, {
+        userId: readScope(caller, query.user_id),
+        type: query.type ?? undefined,
+      });
+      if (!found) fail(404, `Session '${path.session_id}' not found`);
+      fail(404, 'Media not found in this session');
     },
 
     async renameSession({ path, query, body, caller }) {
