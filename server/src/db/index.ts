@@ -223,6 +223,19 @@ function installFsync(pglite: PGlite): boolean {
   return true;
 }
 
+/**
+ * PostgreSQL's memory settings for PGlite. Its shared buffers live in the WebAssembly heap, and
+ * PostgreSQL touches all of them at start: the default 128 MB is most of an idle server's resident
+ * memory. 16 MB (2,048 pages of 8 kB) holds this server's working set many times over; a larger
+ * database reads through the OS page cache like any PostgreSQL with small buffers.
+ */
+const PGLITE_MEMORY_PARAMS = ['-c', 'shared_buffers=16MB', '-c', 'wal_buffers=1MB'];
+
+/** PGlite's start parameters with this server's memory settings (and `extra` after them). */
+function pgliteStartParams(extra: readonly string[] = []): string[] {
+  return [...PGlite.defaultStartParams, ...PGLITE_MEMORY_PARAMS, ...extra];
+}
+
 const PGLITE_PARSERS = {
   [OID_INT8]: (v: string) => Number(v),
   [OID_DATE]: (v: string) => v,
@@ -233,7 +246,11 @@ let template: Promise<Blob | File> | undefined;
 /** The data directory of a fresh, migrated in-memory database (made once per process). */
 async function memoryTemplate(logger: DbLogger): Promise<Blob | File> {
   template ??= (async () => {
-    const pglite = new PGlite({ parsers: PGLITE_PARSERS, relaxedDurability: false });
+    const pglite = new PGlite({
+      parsers: PGLITE_PARSERS,
+      relaxedDurability: false,
+      startParams: pgliteStartParams(),
+    });
     const db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
     try {
       await runMigrations(db, logger);
@@ -327,6 +344,7 @@ async function openPGlite(options: OpenDatabaseOptions, logger: DbLogger): Promi
     pglite = new PGlite({
       parsers,
       relaxedDurability: false,
+      startParams: pgliteStartParams(),
       ...(template ? { loadDataDir: template } : {}),
     });
     await pglite.waitReady;
@@ -336,20 +354,14 @@ async function openPGlite(options: OpenDatabaseOptions, logger: DbLogger): Promi
     unlock = lockDataDir(dataDir, logger);
     const fsync = options.fsync !== false;
     const startParams = fsync
-      ? [
-          ...PGlite.defaultStartParams.filter((p) => p !== '-F'),
-          '-c',
-          'fsync=on',
-          '-c',
-          'wal_sync_method=fsync',
-        ]
-      : undefined;
+      ? pgliteStartParams(['-c', 'fsync=on', '-c', 'wal_sync_method=fsync']).filter((p) => p !== '-F')
+      : pgliteStartParams();
     try {
       pglite = new PGlite({
         dataDir,
         parsers,
         relaxedDurability: false,
-        ...(startParams ? { startParams } : {}),
+        startParams,
       });
       await pglite.waitReady;
     } catch (err) {
