@@ -13,7 +13,19 @@
  * a real `fsync(2)` at every commit (PGlite's Node filesystem otherwise makes fsync a no-op), so
  * an acknowledged commit survives a process kill and an OS crash alike.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -267,6 +279,48 @@ async function memoryTemplate(logger: DbLogger): Promise<Blob | File> {
   }
 }
 
+// ------------------------------------------------------------------------- a new data directory
+
+/**
+ * Creates a PGlite data directory (initdb) in a child process. initdb runs PostgreSQL twice more in
+ * WebAssembly and copies the whole directory through memory: done in this process, that memory
+ * (hundreds of MB) would stay with the server for good. The child writes to a sibling directory
+ * renamed into place when complete, so a crash midway leaves no half-made database behind.
+ */
+async function initDataDirInChild(dataDir: string, logger: DbLogger): Promise<void> {
+  const started = Date.now();
+  const staging = `${dataDir}.init-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  const pglite = import.meta.resolve('@electric-sql/pglite');
+  const script = `const { PGlite } = await import(${JSON.stringify(pglite)});
+const pg = new PGlite({ dataDir: ${JSON.stringify(staging)} });
+await pg.waitReady;
+await pg.close();`;
+  await new Promise<void>((resolveInit, reject) => {
+    const child = spawn(process.execPath, ['--liftoff-only', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolveInit();
+      else
+        reject(
+          new Error(
+            `creating the PGlite database in ${dataDir} failed (${signal ?? code}): ${stderr.slice(-500)}`,
+          ),
+        );
+    });
+  });
+  // The (empty) directory made by the caller is replaced by the complete one.
+  rmdirSync(dataDir);
+  renameSync(staging, dataDir);
+  logger.info({ dataDir, ms: Date.now() - started }, 'PGlite database created');
+}
+
 // ------------------------------------------------------------------------- data directory lock
 
 /** Data directories this process holds open. */
@@ -352,6 +406,12 @@ async function openPGlite(options: OpenDatabaseOptions, logger: DbLogger): Promi
     dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
     mkdirSync(dataDir, { recursive: true });
     unlock = lockDataDir(dataDir, logger);
+    try {
+      if (readdirSync(dataDir).length === 0) await initDataDirInChild(dataDir, logger);
+    } catch (err) {
+      unlock();
+      throw err;
+    }
     const fsync = options.fsync !== false;
     const startParams = fsync
       ? pgliteStartParams(['-c', 'fsync=on', '-c', 'wal_sync_method=fsync']).filter((p) => p !== '-F')
