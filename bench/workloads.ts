@@ -367,9 +367,15 @@ export async function runWorkloads(o: WorkloadOptions): Promise<WorkloadResults>
   const tokensFile = join(o.tmp, `users-${randomUUID().slice(0, 8)}.txt`);
   writeFileSync(tokensFile, `${o.userTokens.join('\n')}\n`);
   const auth = { Authorization: `Bearer ${o.userTokens[0]}` };
+  // Requests the warm-up left in flight (a run goes on after wrk closes its connection) are
+  // drained before the measured load starts.
+  const drain = () => sleep(1000);
   const measure = async (name: string, load: Parameters<typeof runLoad>[0]): Promise<LoadResult> => {
-    if (o.warmupSeconds > 0) await runLoad({ ...load, durationSeconds: o.warmupSeconds }, o.tmp);
-    const r = await runLoad({ ...load, durationSeconds: o.durationSeconds }, o.tmp);
+    if (o.warmupSeconds > 0) {
+      await runLoad({ ...load, durationSeconds: o.warmupSeconds }, o.tmp);
+      await drain();
+    }
+    const r = await runLoad(load, o.tmp);
     o.log(
       `  ${name}: ${r.rps} req/s, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms${r.non_2xx + r.socket_errors ? `, ${r.non_2xx} non-2xx, ${r.socket_errors} socket errors` : ''}`,
     );
@@ -383,8 +389,10 @@ export async function runWorkloads(o: WorkloadOptions): Promise<WorkloadResults>
         durationSeconds: o.durationSeconds,
       })
     : null;
-  // Runs hold a request open for the whole run: fewer connections keep their latency within wrk's timeout.
+  // Runs hold a request open for the whole run: fewer connections keep their latency within wrk's
+  // timeout, and at least 5 s of load counts enough of them even in a short run.
   const runConnections = Math.min(o.connections, 8);
+  const runSeconds = Math.max(o.durationSeconds, 5);
   const runBody = 'message=hello&stream=false';
   const run = want('run')
     ? await measure('POST /agents/{id}/runs (stream=false)', {
@@ -394,7 +402,7 @@ export async function runWorkloads(o: WorkloadOptions): Promise<WorkloadResults>
         body: runBody,
         contentType: 'application/x-www-form-urlencoded',
         connections: runConnections,
-        durationSeconds: o.durationSeconds,
+        durationSeconds: runSeconds,
       })
     : null;
   let stream: StreamResult | null = null;
@@ -406,8 +414,11 @@ export async function runWorkloads(o: WorkloadOptions): Promise<WorkloadResults>
       body: 'message=hello&stream=true',
       connections: runConnections,
     };
-    if (o.warmupSeconds > 0) await streamLoad({ ...streamOptions, durationSeconds: o.warmupSeconds });
-    stream = await streamLoad({ ...streamOptions, durationSeconds: o.durationSeconds });
+    if (o.warmupSeconds > 0) {
+      await streamLoad({ ...streamOptions, durationSeconds: o.warmupSeconds });
+      await drain();
+    }
+    stream = await streamLoad({ ...streamOptions, durationSeconds: runSeconds });
     o.log(
       `  streamed runs: ${stream.runs_per_s} runs/s, ${stream.events_per_s} events/s (${stream.events_per_run}/run), first event p50 ${stream.first_event_ms.p50} ms${stream.errors ? `, ${stream.errors} errors` : ''}`,
     );
