@@ -64,6 +64,10 @@ export async function build() {
     target: 'node20',
     metafile: true,
     legalComments: 'none',
+    // Smaller source to parse and keep in memory; identifiers stay readable in stack traces.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
     logLevel: 'warning',
     // CommonJS dependencies call require(): give the ES module one.
     banner: {
