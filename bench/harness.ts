@@ -21,6 +21,8 @@ import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// @ts-expect-error: a plain ES module without types (server/scripts/build.mjs)
+import { SERVER_NODE_OPTIONS } from '../server/scripts/build.mjs';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 /**
@@ -331,7 +333,11 @@ export async function startReferenceServer(options: ReferenceServerOptions = {})
     AGENTOS_DEV: '0',
   };
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
-  const nodeArgs = options.memoryProbe ? ['--expose-gc', '--import', MEM_PROBE] : [];
+  // Started as `npm start` starts it (its Node options).
+  const nodeArgs = [
+    ...SERVER_NODE_OPTIONS,
+    ...(options.memoryProbe ? ['--expose-gc', '--import', MEM_PROBE] : []),
+  ];
   const child = spawn(
     process.execPath,
     [...nodeArgs, SERVER_BIN, '--config', configPath, '--port', String(port), '--host', HOST],

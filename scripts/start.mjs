@@ -3,7 +3,7 @@
 // from its compiled bundle (server/dist, rebuilt here when a source changed since the last build).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { build, distEntry } from '../server/scripts/build.mjs';
+import { build, distEntry, SERVER_NODE_OPTIONS } from '../server/scripts/build.mjs';
 
 if (!distEntry('cli')) {
   try {
@@ -15,6 +15,8 @@ if (!distEntry('cli')) {
   }
 }
 const bin = fileURLToPath(new URL('../server/bin/agentos-server.js', import.meta.url));
-const child = spawn(process.execPath, [bin, ...process.argv.slice(2)], { stdio: 'inherit' });
+const child = spawn(process.execPath, [...SERVER_NODE_OPTIONS, bin, ...process.argv.slice(2)], {
+  stdio: 'inherit',
+});
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 0)));
