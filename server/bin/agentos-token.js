@@ -1,5 +1,12 @@
 #!/usr/bin/env node
-import { register } from 'tsx/esm/api';
+// The token CLI: the compiled bundle (server/dist) when up to date with the sources, else tsx.
+import { distEntry } from '../scripts/build.mjs';
 
-register();
-await import('../src/token-cli.ts');
+const dist = distEntry('token-cli');
+if (dist) {
+  await import(dist);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/token-cli.ts');
+}
