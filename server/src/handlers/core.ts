@@ -194,7 +194,7 @@ export function createCoreHandlers(ctx: ServerContext): Pick<Handlers, CoreOpera
         agent_count: config.agents.length,
         team_count: config.teams.length,
         workflow_count: config.workflows.length,
-        mcp: { enabled: false, path: null, oauth: false },
+        mcp: { enabled: false, path: null, oauth: null },
         auth_mode: config.auth.mode === 'open' ? 'none' : 'jwt',
       }),
     getConfig: () =>
