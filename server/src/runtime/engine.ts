@@ -1074,6 +1074,11 @@ export async function runWorkflow(
       content: exec.content ?? null,
       content_type: 'str',
       success: exec.status === 'COMPLETED',
+      // agno's `StepOutput` fields.
+      step_run_id: exec.run_id,
+      metrics: exec.metrics,
+      stop: false,
+      is_paused: false,
     };
     rec.step_results.push(result);
     // agno's `StepMetrics`, keyed by step name.
