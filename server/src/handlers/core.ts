@@ -154,7 +154,8 @@ function workflow(e: EntityConfig, agents: readonly EntityConfig[], teams: reado
 
 /** A `{ dbs: [{ db_id, domain_config, tables }] }` section of `GET /config` (agno's remote db reads `tables[0]`). */
 function dbSection(...tables: string[]) {
-  return { dbs: [{ db_id: DB_ID, domain_config: { display_name: DB_ID }, tables }] };
+  const db = { db_id: DB_ID, domain_config: { display_name: DB_ID } };
+  return { dbs: [tables.length > 0 ? { ...db, tables } : db] };
 }
 
 /** Items of a filterable list the caller may see (`caller.accessibleIds`). */
@@ -217,7 +218,8 @@ export function createCoreHandlers(ctx: ServerContext): Pick<Handlers, CoreOpera
             ],
           },
           evals: dbSection('eval_runs'),
-          traces: dbSection('traces', 'spans'),
+          // As agno: the traces section names no table.
+          traces: dbSection(),
           agents: config.agents.map((e) => summary(e, 'agent')),
           teams: config.teams.map((e) => summary(e, 'team')),
           workflows: config.workflows.map(workflowSummary),
