@@ -4,6 +4,7 @@
 #   --checks not_a_server_error,response_schema_conformance,status_code_conformance
 # The server runs on loopback (RS256, audience verification, the demo entities, the scheduler, an
 # in-memory database) with response validation on. Exit code: schemathesis's (0 = no failure).
+# Reproducible: the seed is SCHEMATHESIS_SEED (default 20261205; a failure names its own seed).
 # Needs scripts/setup-schemathesis.sh first. PORT (default 7785); extra schemathesis flags after --:
 #   server/test/schemathesis/run.sh -- --max-examples 20 --seed 1
 set -euo pipefail
@@ -27,5 +28,5 @@ cd "$here/run"
 "$here/.venv/bin/schemathesis" run "$root/spec/agentos.openapi.yaml" --url "http://127.0.0.1:$port" \
   -H "Authorization: Bearer $token" \
   --checks not_a_server_error,response_schema_conformance,status_code_conformance \
-  --phases examples,coverage,fuzzing --max-examples 5 --no-color \
+  --phases examples,coverage,fuzzing --max-examples 5 --seed "${SCHEMATHESIS_SEED:-20261205}" --no-color \
   --report junit --report-junit-path "$here/run/junit.xml" "$@"
