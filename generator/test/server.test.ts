@@ -234,6 +234,21 @@ describe('generated router', () => {
     assert.equal(typeof (xml.json as { detail: unknown }).detail, 'string');
   });
 
+  it('answers 422 (body missing), as FastAPI does, for a write without a body where one is required', async () => {
+    const none = await call('POST', '/pets');
+    assert.deepEqual(
+      [none.status, none.json],
+      [422, { detail: [{ loc: ['body'], msg: 'Field required', type: 'missing' }] }],
+    );
+    // A body sent without a media type is still refused as an undocumented media type.
+    const res = await fetch(`${base}/pets`, {
+      method: 'POST',
+      headers: { 'x-test-scopes': 'agent_os:admin', 'content-type': '' },
+      body: new Uint8Array([123, 125]),
+    });
+    assert.notEqual(res.status, 422);
+  });
+
   it('writes thrown {status, detail} errors as {detail}', async () => {
     assert.deepEqual(await call('GET', '/pets/missing').then((r) => [r.status, r.json]), [
       404,

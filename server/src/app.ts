@@ -64,6 +64,11 @@ export interface CreateAgentOSOptions extends AgentOSOptions {
   storage?: { url?: string; dataDir?: string; memory?: boolean } | undefined;
   /** Run the scheduler once listening (default false; the CLI turns it on unless `AGENTOS_SCHEDULER=false`). */
   scheduler?: boolean | undefined;
+  /**
+   * Validate every JSON answer against the spec (a mismatch answers 500 and is logged). Default
+   * `AGENTOS_VALIDATE_RESPONSES=true` in the environment, else false; the test harnesses turn it on.
+   */
+  validateResponses?: boolean | undefined;
 }
 
 /** Where the database lives, from the options, then the environment (memory by default). */
@@ -296,6 +301,7 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
     app.use(
       createRouter(handlers as unknown as Handlers, {
         auth: authAlreadyDecided,
+        validateResponses: options.validateResponses ?? env.AGENTOS_VALIDATE_RESPONSES === 'true',
         onError: (error) => logger.error({ err: error }, 'unhandled error'),
       }),
     );

@@ -397,6 +397,12 @@ function toType(errorCode: unknown): string {
   );
 }
 
+/** Whether the request carries a body (RFC 9112 §6.3: a non-zero Content-Length or a Transfer-Encoding). */
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 function sendJson(res: Response, status: number, body: unknown, headers?: ResponseHeaders): void {
   if (headers) res.set(headers as Record<string, string | string[]>);
   res.status(status).json(body);
@@ -663,6 +669,11 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
           type: toType(x.errorCode),
         })),
       });
+    }
+    // express-openapi-validator: no body (and no media type) where the document requires one. FastAPI
+    // answers that 422 (the body is a missing field), not 415 "unsupported media type undefined".
+    if (status === 415 && req.headers['content-type'] === undefined && !hasBody(req)) {
+      return sendJson(res, 422, { detail: [{ loc: ['body'], msg: 'Field required', type: 'missing' }] });
     }
     if (status >= 400 && status < 500) {
       return sendJson(

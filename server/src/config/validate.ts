@@ -73,6 +73,7 @@ export const CODE_ONLY_KEYS: readonly string[] = [
   'database',
   'storage',
   'scheduler',
+  'validateResponses',
 ];
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

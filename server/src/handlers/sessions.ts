@@ -4,12 +4,14 @@
  * to the caller's sessions, another user's session answers 404 like a missing one; deletes only
  * match the caller's own sessions).
  */
+
 import { randomUUID } from 'node:crypto';
 import type { CallerContext } from '@agentos/core';
 import type { ServerContext } from '../context.js';
 import type { RunRow, SessionRow } from '../db/index.js';
 import { runs, sessions } from '../db/repos/index.js';
 import type { Handlers } from '../generated/server.js';
+import { compact } from '../runtime/output.js';
 import {
   asArray,
   asInteger,
@@ -93,6 +95,7 @@ function totalTokens(row: SessionRow): number | null {
   return asInteger(asObject(row.metrics)?.total_tokens);
 }
 
+/** A session in a list, as agno sends it: null ids and summary omitted, `metrics` and `metadata` objects. */
 function toListItem(row: SessionWithInput): Schemas['SessionSchema'] {
   return {
     session_id: row.session_id,
@@ -102,13 +105,15 @@ function toListItem(row: SessionWithInput): Schemas['SessionSchema'] {
     updated_at: iso(row.updated_at),
     session_type: row.session_type,
     user_id: row.user_id,
-    agent_id: row.agent_id,
-    team_id: row.team_id,
-    workflow_id: row.workflow_id,
-    session_summary: summaryOf(row),
-    metrics: asObject(row.metrics),
-    total_tokens: totalTokens(row),
-    metadata: asObject(row.metadata),
+    ...compact({
+      agent_id: row.agent_id,
+      team_id: row.team_id,
+      workflow_id: row.workflow_id,
+      session_summary: summaryOf(row),
+      total_tokens: totalTokens(row),
+    }),
+    metrics: asObject(row.metrics) ?? {},
+    metadata: asObject(row.metadata) ?? {},
   };
 }
 
@@ -190,11 +195,13 @@ function toDetail(
     return {
       ...common,
       agent_session_id: row.session_id,
-      session_summary: summaryOf(row),
-      agent_id: row.agent_id,
-      total_tokens: totalTokens(row),
-      agent_data: asObject(row.agent_data),
-      metrics: asObject(row.metrics),
+      ...compact({
+        session_summary: summaryOf(row),
+        agent_id: row.agent_id,
+        total_tokens: totalTokens(row),
+        agent_data: asObject(row.agent_data),
+      }),
+      metrics: asObject(row.metrics) ?? {},
       chat_history: chatHistory(runs),
     };
   }
@@ -202,11 +209,13 @@ function toDetail(
     return {
       ...common,
       team_id: row.team_id,
-      session_summary: summaryOf(row),
-      metrics: asObject(row.metrics),
-      team_data: asObject(row.team_data),
+      ...compact({
+        session_summary: summaryOf(row),
+        team_data: asObject(row.team_data),
+        total_tokens: totalTokens(row),
+      }),
+      metrics: asObject(row.metrics) ?? {},
       chat_history: chatHistory(runs),
-      total_tokens: totalTokens(row),
     };
   }
   const workflowData = asObject(row.workflow_data);
@@ -270,6 +279,42 @@ function fits(v: unknown, kind: (typeof RUN_FIELDS)[number][1]): boolean {
 }
 
 /** A stored run as `SessionRunSchema` (the union of the Python agent, team and workflow run schemas). */
+/** What agno's `RunSchema`/`TeamRunSchema`/`WorkflowRunSchema` send for a field the run did not fill. */
+const RUN_DEFAULTS: JsonRecord = {
+  reasoning_content: '',
+  reasoning_steps: [],
+  reasoning_messages: [],
+  references: [],
+  citations: null,
+  images: [],
+  videos: [],
+  audio: [],
+  files: [],
+  response_audio: null,
+  cancellation_stage: null,
+};
+const AGENT_RUN_DEFAULTS: JsonRecord = {
+  ...RUN_DEFAULTS,
+  tools: null,
+  events: null,
+  metadata: null,
+  input_media: {},
+  followups: null,
+  forked_from_run_id: null,
+  forked_from_message_index: null,
+  forked_from_session_id: null,
+  regenerated_from: null,
+  last_checkpoint_at_message_index: null,
+};
+const WORKFLOW_RUN_DEFAULTS: JsonRecord = {
+  ...RUN_DEFAULTS,
+  events: [],
+  step_requirements: null,
+  pause_kind: null,
+  paused_step_name: null,
+  paused_step_index: null,
+};
+
 export function toSessionRun(row: RunRow): Schemas['SessionRunSchema'] {
   const output = asObject(row.output) ?? {};
   const out: JsonRecord = {};
@@ -295,6 +340,9 @@ export function toSessionRun(row: RunRow): Schemas['SessionRunSchema'] {
     content === null || typeof content === 'string' || row.content_type === 'str' ? 'text' : 'json';
   out.metrics = asObject(row.metrics);
   out.created_at = iso(row.created_at);
+  if (row.entity_type === 'workflow') delete out.run_response_format;
+  const defaults = row.entity_type === 'workflow' ? WORKFLOW_RUN_DEFAULTS : AGENT_RUN_DEFAULTS;
+  for (const [key, value] of Object.entries(defaults)) if (!(key in out)) out[key] = structuredClone(value);
   return out as Schemas['SessionRunSchema'];
 }
 
