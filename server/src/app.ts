@@ -15,6 +15,7 @@ import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, Router } from 'express';
 import { HttpError } from './auth/errors.js';
 import { createAuthMiddleware } from './auth/middleware.js';
+import { createSecurityKey, withSecurityKey } from './auth/security-key.js';
 import {
   bindClientAddress,
   createInternalToken,
@@ -241,11 +242,20 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
   });
   // Several instances behind one load balancer share AGENTOS_INTERNAL_TOKEN; alone, it is random.
   const internal: InternalToken = createInternalToken({ token: env.AGENTOS_INTERNAL_TOKEN });
-  const verifier = withServiceAccounts(jwtVerifier, {
+  const withAccounts = withServiceAccounts(jwtVerifier, {
     serviceAccounts,
     internal,
     claims: config.auth,
   });
+  const verifier =
+    config.auth.securityKey === null
+      ? withAccounts
+      : withSecurityKey(withAccounts, {
+          key: createSecurityKey(config.auth.securityKey),
+          adminScope: config.auth.adminScope,
+          claims: config.auth,
+          isInternalToken: (t) => internal.matches(t),
+        });
   for (const w of [...config.warnings, ...verifier.warnings]) logger.warn(w);
 
   const handlers: Record<string, OperationHandler> = {

@@ -25,6 +25,7 @@ const TOP: Readonly<Record<keyof AgentOSFileOptions, Kind>> = {
   teams: 'entities',
   workflows: 'entities',
   authorization: 'boolean',
+  securityKey: 'string',
   authorizationConfig: 'authorizationConfig',
   tokenSource: 'tokenSource',
   cookieName: 'string',
@@ -73,6 +74,7 @@ export const CODE_ONLY_KEYS: readonly string[] = [
   'database',
   'storage',
   'scheduler',
+  'workflowSocket',
 ];
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -160,7 +160,7 @@ export function createCoreHandlers(ctx: ServerContext): Pick<Handlers, CoreOpera
         team_count: config.teams.length,
         workflow_count: config.workflows.length,
         mcp: { enabled: false, path: null, oauth: false },
-        auth_mode: config.auth.mode === 'open' ? 'none' : 'jwt',
+        auth_mode: config.auth.method,
       }),
     getConfig: () =>
       ok({
