@@ -36,6 +36,11 @@ import { createHandlers } from './handlers/index.js';
 import { createLogger, type Logger } from './log.js';
 import { createRunRuntime, modelProvidersFromEnv } from './runtime/index.js';
 import { type Scheduler, startScheduler } from './scheduler/index.js';
+import {
+  createWorkflowSocket,
+  type WorkflowSocket,
+  type WorkflowSocketOptions,
+} from './ws/workflow-socket.js';
 
 /** A configured server, not yet listening. */
 export interface AgentOS {
@@ -65,6 +70,8 @@ export interface CreateAgentOSOptions extends AgentOSOptions {
   storage?: { url?: string; dataDir?: string; memory?: boolean } | undefined;
   /** Run the scheduler once listening (default false; the CLI turns it on unless `AGENTOS_SCHEDULER=false`). */
   scheduler?: boolean | undefined;
+  /** Limits of the workflow WebSocket `GET /workflows/ws` (frame size, message rate, auth deadline). */
+  workflowSocket?: WorkflowSocketOptions | undefined;
 }
 
 /** Where the database lives, from the options, then the environment (memory by default). */
@@ -316,6 +323,7 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
 
   const servers = new Set<Server>();
   let scheduler: Scheduler | undefined;
+  let sockets: WorkflowSocket | undefined;
   return {
     app,
     config,
@@ -343,11 +351,21 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
         });
         servers.add(server);
         server.on('close', () => servers.delete(server));
+        // The workflow WebSocket (GET /workflows/ws); any other upgrade is answered 404.
+        sockets ??= createWorkflowSocket({ ctx: context, index, verifier, options: options.workflowSocket });
+        const ws = sockets;
+        server.on('upgrade', (req, socket, head) => {
+          if (!ws.handleUpgrade(req, socket, head)) {
+            socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          }
+        });
       });
     },
     async close() {
       await scheduler?.stop();
       scheduler = undefined;
+      sockets?.close();
+      sockets = undefined;
       await Promise.all(
         [...servers].map(
           (s) =>
