@@ -7,10 +7,12 @@
  * security-key and open modes.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { parse } from 'yaml';
 import { type AgentOS, createAgentOS } from '../src/app.js';
-import { MESSAGES } from '../src/ws/protocol.js';
+import { ACTION_OPERATIONS, MESSAGES } from '../src/ws/protocol.js';
 import { HS_SECRET, sign, silent } from './auth-helpers.js';
 import { AGENTS, TEAMS, WORKFLOWS } from './runs-harness.js';
 import { type Frame, openSocket } from './ws-helpers.js';
@@ -384,5 +386,19 @@ describe('workflow WebSocket: security-key and open modes', () => {
     } finally {
       await os.close();
     }
+  });
+});
+
+describe('workflow WebSocket: the AsyncAPI document', () => {
+  it('names the REST operation each action of the server mirrors', () => {
+    const doc = parse(readFileSync(new URL('../../spec/agentos.asyncapi.yaml', import.meta.url), 'utf8'));
+    const byName: Record<string, string> = {};
+    for (const op of Object.values(doc.operations as Record<string, Record<string, unknown>>)) {
+      const messages = op.messages as { $ref: string }[];
+      const ref = messages[0]!.$ref.split('/').pop()!;
+      const wire = doc.components.messages[ref].name as string;
+      if (op['x-rest-operation']) byName[wire] = op['x-rest-operation'] as string;
+    }
+    assert.deepEqual(byName, ACTION_OPERATIONS);
   });
 });
