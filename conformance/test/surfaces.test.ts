@@ -115,6 +115,7 @@ describe('KEY and WS probes against the reference server', () => {
       'WS-OVERSIZE',
       'WS-RECONNECT-FOREIGN',
       'WS-RECONNECT-NO-SCOPE',
+      'WS-RECONNECT-NO-SUB',
       'WS-START-NO-SCOPE',
       'WS-UNAUTH-ACTIONS',
     ]);
@@ -198,6 +199,7 @@ describe('WS probes catch a socket that checks nothing', () => {
       'WS-CONTINUE-NO-SCOPE',
       'WS-RECONNECT-FOREIGN',
       'WS-RECONNECT-NO-SCOPE',
+      'WS-RECONNECT-NO-SUB',
       'WS-OVERSIZE',
     ])
       assert.ok(f.includes(p), `${p} should fail; failing: ${f.join(', ')}`);

@@ -267,9 +267,11 @@ export async function workflowSocket(options: WorkflowSocketOptions): Promise<Wo
   }
 
   ws.addEventListener('message', (ev: { data: unknown }) => {
+    // Plain JSON, or the SSE text the Python AgentOS sends for live run events (`event: X\ndata: {…}`).
+    const text = String(ev.data);
     let f: unknown;
     try {
-      f = JSON.parse(String(ev.data));
+      f = JSON.parse(text.startsWith('event:') ? text.replace(/^[\s\S]*?^data: ?/m, '') : text);
     } catch {
       return;
     }

@@ -54,12 +54,7 @@ class Conn {
     private readonly redact: (s: string) => string,
   ) {
     ws.on('message', (d) => {
-      let f: Frame;
-      try {
-        f = JSON.parse(d.toString()) as Frame;
-      } catch {
-        f = { event: '(not JSON)', raw: d.toString().slice(0, 200) };
-      }
+      const f = parseFrame(d.toString());
       this.frames.push(f);
       this.transcript.push(`< ${this.redact(JSON.stringify(f)).slice(0, 400)}`);
       for (const w of this.waiters.splice(0)) w();
@@ -128,9 +123,30 @@ class Conn {
   }
 }
 
+/**
+ * A frame's JSON: plain JSON, or the SSE text agno 2.9–3.1 sends for live run events
+ * (`event: X\ndata: {…}\n\n`, its `WebSocketHandler.format_sse_event`).
+ */
+export function parseFrame(text: string): Frame {
+  try {
+    return JSON.parse(text) as Frame;
+  } catch {
+    const data = text
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).replace(/^ /, ''))
+      .join('\n');
+    try {
+      return JSON.parse(data) as Frame;
+    } catch {
+      return { event: '(not JSON)', raw: text.slice(0, 200) };
+    }
+  }
+}
+
 const isRunFrame = (f: Frame) =>
   typeof f.event_index === 'number' ||
-  ['replay', 'catch_up', 'subscribed', 'pong', 'authenticated'].includes(String(f.event)) ||
+  ['replay', 'catch_up', 'subscribed', 'pong'].includes(String(f.event)) ||
   /^(Workflow|Step|Run|TeamRun)/.test(String(f.event));
 const isRefusal = (f: Frame) => ['error', 'auth_error', 'auth_required'].includes(String(f.event));
 
@@ -274,6 +290,10 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
       timeoutMs,
       from,
     );
+    // agno 2.9.0 sends two `authenticated` frames for a JWT or a service account (the generic one,
+    // then one with user_id): wait for the second so it is not read as the answer to the next action.
+    if (f?.event === 'authenticated' && f.user_id === undefined)
+      await c.waitFor((x) => x.event === 'authenticated' && x.user_id !== undefined, 500, from);
     return f?.event === 'authenticated';
   }
 
@@ -452,6 +472,35 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
           last_event_index: -1,
         },
         "with workflow_id and the owner's session_id",
+        fail,
+      );
+    },
+    victimSkip,
+  );
+
+  await run(
+    probe('WS-RECONNECT-NO-SUB', 'MUST', "a token without a subject cannot reconnect to another user's run"),
+    async (c, fail) => {
+      const v = victim!;
+      const token = await mint({ sub: null, scopes: [`workflows:${wf}:run`] });
+      // Refusing the token itself is a refusal too.
+      if (!(await authenticate(c, token))) return;
+      await expectRefused(
+        c,
+        { action: 'reconnect', run_id: v.runId, workflow_id: wf, last_event_index: -1 },
+        'reconnect without sub, with workflow_id',
+        fail,
+      );
+      await expectRefused(
+        c,
+        {
+          action: 'reconnect',
+          run_id: v.runId,
+          workflow_id: wf,
+          session_id: v.sessionId,
+          last_event_index: -1,
+        },
+        "reconnect without sub, with workflow_id and the owner's session_id",
         fail,
       );
     },
