@@ -402,3 +402,30 @@ describe('workflow WebSocket: the AsyncAPI document', () => {
     assert.deepEqual(byName, ACTION_OPERATIONS);
   });
 });
+
+describe('workflow WebSocket: runtime scopeMappings apply as on REST', () => {
+  it('an override of createWorkflowRun changes what start-workflow needs', async () => {
+    const { os, base } = await serve({
+      authorization: true,
+      authorizationConfig: { verificationKeys: [HS_SECRET], algorithm: 'HS256' },
+      scopeMappings: { 'POST /workflows/{workflow_id}/runs': ['approvals:write'] },
+    });
+    try {
+      const runner = await openSocket(base);
+      runner.send({ action: 'authenticate', token: await token('alice', RUN) });
+      assert.equal((await runner.next()).event, 'authenticated');
+      runner.send({ action: 'start-workflow', workflow_id: 'content-pipeline', message: 'x' });
+      assert.deepEqual(await runner.next(), { event: 'error', error: MESSAGES.forbiddenStart });
+      runner.close();
+      const approver = await openSocket(base);
+      approver.send({ action: 'authenticate', token: await token('alice', ['approvals:write']) });
+      assert.equal((await approver.next()).event, 'authenticated');
+      approver.send({ action: 'start-workflow', workflow_id: 'content-pipeline', message: 'x' });
+      const frames = await approver.until(isEnd);
+      assert.equal(frames.at(-1)!.event, 'WorkflowCompleted');
+      approver.close();
+    } finally {
+      await os.close();
+    }
+  });
+});
