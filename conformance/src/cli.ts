@@ -3,6 +3,7 @@
  * Exit codes: 0 pass, 1 MUST failures, 2 only SHOULD failures, 3 harness error (usage, spec, key,
  * unreachable target, incomplete run).
  */
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { defineCommand, renderUsage, runCommand } from 'citty';
 import { loadConfig } from './config.js';
@@ -11,6 +12,7 @@ import { HarnessError } from './errors.js';
 import { createHttpClient } from './http.js';
 import { DEFAULT_SPEC } from './index.js';
 import { planSuite } from './plan.js';
+import { keyOnlyPlan, surfaceProbes } from './probes/surfaces.js';
 import { renderHtml } from './report/html.js';
 import { renderJson } from './report/json.js';
 import { renderJunit } from './report/junit.js';
@@ -46,8 +48,12 @@ export const command = defineCommand({
     },
     'signing-key': {
       type: 'string',
-      description: 'PEM private key (or HMAC secret file for HS*) the target trusts',
-      required: true,
+      description: 'PEM private key (or HMAC secret file for HS*) the target trusts (JWT targets)',
+    },
+    'security-key': {
+      type: 'string',
+      description:
+        'File holding the key of a target in security-key mode (OS_SECURITY_KEY): runs the KEY probes, and the WS probes with the key',
     },
     kid: { type: 'string', description: 'kid header of the suite tokens' },
     audience: { type: 'string', description: 'aud of the suite tokens (enables the audience probes)' },
@@ -122,14 +128,34 @@ export const command = defineCommand({
         `--base-url "${String(args['base-url'])}" is not a URL (e.g. http://127.0.0.1:7777)`,
       );
     }
-    let signingKey: string;
-    try {
-      signingKey = await readFile(String(args['signing-key']), 'utf8');
-    } catch (e) {
+    let securityKey: string | undefined;
+    if (args['security-key']) {
+      try {
+        securityKey = (await readFile(String(args['security-key']), 'utf8')).trim();
+      } catch (e) {
+        throw new HarnessError(
+          'ERR_KEY',
+          `cannot read --security-key "${String(args['security-key'])}": ${(e as Error).message}`,
+        );
+      }
+      if (!securityKey)
+        throw new HarnessError('ERR_KEY', `--security-key "${String(args['security-key'])}" is empty`);
+    }
+    if (!args['signing-key'] && !securityKey)
       throw new HarnessError(
-        'ERR_KEY',
-        `cannot read --signing-key "${String(args['signing-key'])}": ${(e as Error).message}`,
+        'ERR_OPTIONS',
+        'give --signing-key FILE (a JWT target) or --security-key FILE (a target in security-key mode)',
       );
+    let signingKey: string | undefined;
+    if (args['signing-key']) {
+      try {
+        signingKey = await readFile(String(args['signing-key']), 'utf8');
+      } catch (e) {
+        throw new HarnessError(
+          'ERR_KEY',
+          `cannot read --signing-key "${String(args['signing-key'])}": ${(e as Error).message}`,
+        );
+      }
     }
     const config = args.config ? await loadConfig(String(args.config)) : {};
     let expected: ExpectedFailure[] | undefined;
@@ -144,9 +170,11 @@ export const command = defineCommand({
       expected = assertExpectations(parsed, file);
     }
     const spec = await loadSpec(args.spec ? String(args.spec) : DEFAULT_SPEC);
+    // A security-key target trusts no JWT: the suite's tokens then come from a random secret
+    // (foreign tokens for the WS probes) and the operation plan is empty.
     const tokens = await createTokenFactory({
-      alg,
-      signingKey,
+      alg: signingKey ? alg : 'HS256',
+      signingKey: signingKey ?? randomBytes(48).toString('base64url'),
       kid: args.kid ? String(args.kid) : undefined,
       audience: args.audience ? String(args.audience) : undefined,
       issuer: args.issuer ? String(args.issuer) : undefined,
@@ -155,39 +183,42 @@ export const command = defineCommand({
     });
     const adminScope = String(args['admin-scope']);
     const client = createHttpClient(baseUrl, { timeoutMs, concurrency });
-    let discovery: Awaited<ReturnType<typeof discoverFixtures>>;
+    let discovery: Awaited<ReturnType<typeof discoverFixtures>> | undefined;
     try {
-      discovery = await discoverFixtures(spec, client, tokens, {
-        adminScope,
-        headers: config.headers ?? {},
-        concurrency,
-      });
+      if (signingKey)
+        discovery = await discoverFixtures(spec, client, tokens, {
+          adminScope,
+          headers: config.headers ?? {},
+          concurrency,
+        });
     } finally {
       client.close();
     }
-    if (process.env.DEBUG?.includes('agentos-conformance'))
+    if (discovery && process.env.DEBUG?.includes('agentos-conformance'))
       for (const l of discovery.log) process.stderr.write(`discover: ${l}\n`);
-    const plan = planSuite(spec, {
-      alg,
-      adminScope,
-      scopesClaim: String(args['scopes-claim']),
-      userIdClaim: String(args['user-id-claim']),
-      audience: args.audience ? String(args.audience) : undefined,
-      issuer: args.issuer ? String(args.issuer) : undefined,
-      userIsolation: Boolean(args['user-isolation']),
-      mode,
-      only: list(args.only)
-        .flatMap((o) => o.split(','))
-        .filter(Boolean),
-      skips: config.skip ?? [],
-      leeway: config.policy?.leeway ?? num('leeway', args.leeway, 0),
-      tokenProbes: config.policy?.tokenProbes ?? tokenProbes,
-      fixtures: config.fixtures ?? {},
-      discovery,
-      ...(config.users ? { users: config.users } : {}),
-      ...(config.policy?.origin ? { origin: config.policy.origin } : {}),
-      ...(config.policy?.ownerField ? { ownerField: config.policy.ownerField } : {}),
-    });
+    const plan = !discovery
+      ? keyOnlyPlan(spec, mode)
+      : planSuite(spec, {
+          alg,
+          adminScope,
+          scopesClaim: String(args['scopes-claim']),
+          userIdClaim: String(args['user-id-claim']),
+          audience: args.audience ? String(args.audience) : undefined,
+          issuer: args.issuer ? String(args.issuer) : undefined,
+          userIsolation: Boolean(args['user-isolation']),
+          mode,
+          only: list(args.only)
+            .flatMap((o) => o.split(','))
+            .filter(Boolean),
+          skips: config.skip ?? [],
+          leeway: config.policy?.leeway ?? num('leeway', args.leeway, 0),
+          tokenProbes: config.policy?.tokenProbes ?? tokenProbes,
+          fixtures: config.fixtures ?? {},
+          discovery,
+          ...(config.users ? { users: config.users } : {}),
+          ...(config.policy?.origin ? { origin: config.policy.origin } : {}),
+          ...(config.policy?.ownerField ? { ownerField: config.policy.ownerField } : {}),
+        });
     const progress = process.stderr.isTTY && !process.env.CI;
     let failures = 0;
     const result = await runSuite(plan, {
@@ -197,6 +228,18 @@ export const command = defineCommand({
       timeoutMs,
       concurrency,
       ...(expected ? { expected } : {}),
+      extra: () =>
+        surfaceProbes({
+          baseUrl,
+          tokens: signingKey ? tokens : undefined,
+          foreignTokens: signingKey ? undefined : tokens,
+          securityKey,
+          adminScope,
+          userIsolation: Boolean(args['user-isolation']),
+          mode: mode as 'safe' | 'full',
+          headers: config.headers ?? {},
+          timeoutMs,
+        }),
       onProgress: progress
         ? (done, total, r) => {
             if (r.status === 'fail') failures++;

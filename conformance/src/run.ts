@@ -37,6 +37,8 @@ export interface Target {
   onProgress?: (done: number, total: number, result: CaseResult) => void;
   /** Known failures (e.g. the (differs) points of another implementation). */
   expected?: ExpectedFailure[];
+  /** Probes that are not (operation × probe) cases (security key, WebSocket); run after the plan. */
+  extra?: () => Promise<CaseResult[]>;
 }
 
 export interface ExpectedFailure {
@@ -293,6 +295,7 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
       .map((o) => o.operationId),
   );
   results.push(...evaluateHygiene(results, tokensSent, fiveOnly));
+  if (target.extra) results.push(...(await target.extra()));
 
   const unused = applyExpectations(results, target.expected ?? []);
   const wallMs = Math.round(performance.now() - started);

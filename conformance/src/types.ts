@@ -5,7 +5,7 @@
 import type { TokenSpec } from './tokens.js';
 
 export type Severity = 'MUST' | 'SHOULD';
-export type Family = 'TOK' | 'SCOPE' | 'PUB' | 'PATH' | 'FILTER' | 'ISO' | 'HYG' | 'DIFF';
+export type Family = 'TOK' | 'SCOPE' | 'PUB' | 'PATH' | 'FILTER' | 'ISO' | 'HYG' | 'DIFF' | 'KEY' | 'WS';
 
 /** A probe of the catalog: stable id, severity and the clause it enforces. */
 export interface ProbeInfo {

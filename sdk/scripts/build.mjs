@@ -22,8 +22,8 @@ import { fileURLToPath } from 'node:url';
 export const sdkDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
-/** The package entry points: `.` and `./mocks`. */
-export const entries = { index: 'src/index.ts', mocks: 'src/mocks.ts' };
+/** The package entry points: `.`, `./mocks` and `./socket`. */
+export const entries = { index: 'src/index.ts', mocks: 'src/mocks.ts', socket: 'src/socket.ts' };
 
 /** Left to the consumer (peer dependencies of the mocks entry). */
 export const external = ['msw', 'msw/*', 'jose'];

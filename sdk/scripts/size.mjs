@@ -30,9 +30,10 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
     console.log(JSON.stringify({ budget: BUDGET, ...sizes }));
   } else {
     for (const [name, s] of Object.entries(sizes)) {
-      const budget = name === 'index' ? ` (budget ${BUDGET})` : ' (msw, jose excluded)';
+      const budget =
+        name === 'index' ? ` (budget ${BUDGET})` : name === 'mocks' ? ' (msw, jose excluded)' : '';
       console.log(
-        `${name === 'index' ? '@agentos/sdk' : '@agentos/sdk/mocks'}: raw ${s.raw} B, min ${s.min} B, min+gzip ${s.gzip} B${budget}`,
+        `${name === 'index' ? '@agentos/sdk' : `@agentos/sdk/${name}`}: raw ${s.raw} B, min ${s.min} B, min+gzip ${s.gzip} B${budget}`,
       );
     }
   }

@@ -15,6 +15,7 @@ import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, Router } from 'express';
 import { HttpError } from './auth/errors.js';
 import { createAuthMiddleware } from './auth/middleware.js';
+import { createSecurityKey, withSecurityKey } from './auth/security-key.js';
 import {
   bindClientAddress,
   createInternalToken,
@@ -35,6 +36,11 @@ import { createHandlers } from './handlers/index.js';
 import { createLogger, type Logger } from './log.js';
 import { createRunRuntime, modelProvidersFromEnv } from './runtime/index.js';
 import { type Scheduler, startScheduler } from './scheduler/index.js';
+import {
+  createWorkflowSocket,
+  type WorkflowSocket,
+  type WorkflowSocketOptions,
+} from './ws/workflow-socket.js';
 
 /** A configured server, not yet listening. */
 export interface AgentOS {
@@ -69,6 +75,8 @@ export interface CreateAgentOSOptions extends AgentOSOptions {
    * `AGENTOS_VALIDATE_RESPONSES=true` in the environment, else false; the test harnesses turn it on.
    */
   validateResponses?: boolean | undefined;
+  /** Limits of the workflow WebSocket `GET /workflows/ws` (frame size, message rate, auth deadline). */
+  workflowSocket?: WorkflowSocketOptions | undefined;
 }
 
 /** Where the database lives, from the options, then the environment (memory by default). */
@@ -246,11 +254,20 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
   });
   // Several instances behind one load balancer share AGENTOS_INTERNAL_TOKEN; alone, it is random.
   const internal: InternalToken = createInternalToken({ token: env.AGENTOS_INTERNAL_TOKEN });
-  const verifier = withServiceAccounts(jwtVerifier, {
+  const withAccounts = withServiceAccounts(jwtVerifier, {
     serviceAccounts,
     internal,
     claims: config.auth,
   });
+  const verifier =
+    config.auth.securityKey === null
+      ? withAccounts
+      : withSecurityKey(withAccounts, {
+          key: createSecurityKey(config.auth.securityKey),
+          adminScope: config.auth.adminScope,
+          claims: config.auth,
+          isInternalToken: (t) => internal.matches(t),
+        });
   for (const w of [...config.warnings, ...verifier.warnings]) logger.warn(w);
 
   const handlers: Record<string, OperationHandler> = {
@@ -314,6 +331,7 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
 
   const servers = new Set<Server>();
   let scheduler: Scheduler | undefined;
+  let sockets: WorkflowSocket | undefined;
   return {
     app,
     config,
@@ -341,11 +359,21 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
         });
         servers.add(server);
         server.on('close', () => servers.delete(server));
+        // The workflow WebSocket (GET /workflows/ws); any other upgrade is answered 404.
+        sockets ??= createWorkflowSocket({ ctx: context, index, verifier, options: options.workflowSocket });
+        const ws = sockets;
+        server.on('upgrade', (req, socket, head) => {
+          if (!ws.handleUpgrade(req, socket, head)) {
+            socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          }
+        });
       });
     },
     async close() {
       await scheduler?.stop();
       scheduler = undefined;
+      sockets?.close();
+      sockets = undefined;
       await Promise.all(
         [...servers].map(
           (s) =>

@@ -20,6 +20,7 @@ import { anonymousCallerContext, buildCallerContext, readScopes } from './claims
 import './context.js';
 import { AuthError, insufficientScope } from './errors.js';
 import { createPathExcluder } from './excluded.js';
+import { securityKeyError } from './security-key.js';
 import { extractToken } from './token.js';
 import type { TokenVerifier } from './verify.js';
 
@@ -155,7 +156,8 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
     let claims: JWTPayload;
     try {
       claims = await verifier.verify(extractToken(req, tokenOptions));
-    } catch (e) {
+    } catch (caught) {
+      const e = config.method === 'security_key' ? securityKeyError(caught) : caught;
       if (e instanceof AuthError) {
         const decision: AuthDecisionLog =
           e.code === 'ERR_KEYS_UNAVAILABLE'

@@ -99,6 +99,13 @@ export interface AgentOSFileOptions {
   workflows?: EntityConfig[] | undefined;
   /** Enforce scopes (RBAC). Without it, tokens are verified when a key is configured but every valid token may call everything. Env `AUTHORIZATION_ENABLED`. */
   authorization?: boolean | undefined;
+  /**
+   * Security-key mode (development only): with no JWT key source configured, every non-public
+   * route requires `Authorization: Bearer <securityKey>`, and the key is a trusted root (admin).
+   * Service-account tokens keep working with their own scopes. Ignored, with a warning, when a JWT
+   * key source is configured. Env `OS_SECURITY_KEY`.
+   */
+  securityKey?: string | undefined;
   authorizationConfig?: AuthorizationConfig | undefined;
   /** Env `JWT_TOKEN_SOURCE`. Default `header`. */
   tokenSource?: TokenSource | undefined;
@@ -202,9 +209,16 @@ export type AuthMode =
   /** Authorization on: tokens verified and scopes enforced. */
   | 'rbac';
 
+/** How the REST and WebSocket planes authenticate, as `GET /info` reports it (`auth_mode`). */
+export type AuthMethod = 'none' | 'security_key' | 'jwt';
+
 /** The resolved authentication settings. */
 export interface ResolvedAuthConfig {
+  /** In security-key mode `rbac`: the key is an admin root, service-account scopes are enforced. */
   readonly mode: AuthMode;
+  readonly method: AuthMethod;
+  /** The shared key of security-key mode (null otherwise, also when JWT wins over a configured key). */
+  readonly securityKey: string | null;
   readonly verificationKeys: readonly { readonly value: string; readonly where: string }[];
   readonly jwksFile: string | null;
   readonly jwksUrl: string | null;

@@ -25,6 +25,7 @@ const TOP: Readonly<Record<keyof AgentOSFileOptions, Kind>> = {
   teams: 'entities',
   workflows: 'entities',
   authorization: 'boolean',
+  securityKey: 'string',
   authorizationConfig: 'authorizationConfig',
   tokenSource: 'tokenSource',
   cookieName: 'string',
@@ -74,6 +75,7 @@ export const CODE_ONLY_KEYS: readonly string[] = [
   'storage',
   'scheduler',
   'validateResponses',
+  'workflowSocket',
 ];
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -196,7 +196,7 @@ export function createCoreHandlers(ctx: ServerContext): Pick<Handlers, CoreOpera
         team_count: config.teams.length,
         workflow_count: config.workflows.length,
         mcp: { enabled: false, path: null, oauth: null },
-        auth_mode: config.auth.mode === 'open' ? 'none' : 'jwt',
+        auth_mode: config.auth.method,
       }),
     getConfig: () =>
       ok(
