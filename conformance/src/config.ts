@@ -12,8 +12,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import type { SkipRule } from './context.js';
 import { HarnessError } from './errors.js';
-import type { SkipRule } from './plan.js';
 
 export interface ConfigFile {
   fixtures?: Record<string, string>;

@@ -5,10 +5,10 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { globMatch } from './context.js';
 import { HarnessError } from './errors.js';
 import { createHttpClient, type RawRequest } from './http.js';
 import type { Plan } from './plan.js';
-import { globMatch } from './plan.js';
 import { runPool } from './pool.js';
 import { evaluateHygiene, finishCors } from './probes/hygiene.js';
 import type { TokenFactory, TokenSpec } from './tokens.js';

@@ -4,9 +4,10 @@
  * a `user_id` query parameter cannot widen a listing, and another user's row answers 404 like a
  * missing one. Needs rows owned by some user on the target (seed them, or run --mode full).
  */
+
+import { type PlanContext, targetFor } from '../context.js';
 import { excerpt, listItems } from '../expect.js';
 import { renderRequired } from '../oracle.js';
-import { type PlanContext, targetFor } from '../plan.js';
 import { type Operation, pathParamNames } from '../spec.js';
 import type { Case, Expectation, PlannedRequest, Step } from '../types.js';
 import { probe } from './catalog.js';

@@ -4,8 +4,7 @@
  * Where the contract says the variant is the same route (trailing slash), the allowed request must
  * stay allowed too.
  */
-import { authorized, not2xx, status } from '../expect.js';
-import { renderRequired } from '../oracle.js';
+
 import {
   fixtureFor,
   isSecured,
@@ -14,7 +13,9 @@ import {
   safeToAuthorize,
   targetFor,
   valuesFor,
-} from '../plan.js';
+} from '../context.js';
+import { authorized, not2xx, status } from '../expect.js';
+import { renderRequired } from '../oracle.js';
 import { type Operation, pathParamNames } from '../spec.js';
 import type { Case, PlannedRequest, Step } from '../types.js';
 import { probe } from './catalog.js';
