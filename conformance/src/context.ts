@@ -49,6 +49,40 @@ export interface SuiteOptions {
   origin?: string;
   /** Item property holding the owner (user isolation). Default user_id. */
   ownerField?: string;
+  /** Create the rows the ISO and OBJ probes attack, in safe mode too (a disposable target). */
+  seed?: boolean;
+  /** A run that pauses on a required approval: entity path parameter, id and message. */
+  approvalTrigger?: { param: string; id: string; message: string };
+  /** Where the target reads tokens: the Authorization header (default) or a cookie. */
+  tokenSource?: 'header' | 'cookie';
+  cookieName?: string;
+  /** Claim holding roles (AgentOS 3.1) and the role fixtures to check. */
+  rolesClaim?: string;
+  roles?: RoleFixture[];
+  /** Subject the target's user directory has disabled. */
+  disabledUser?: string;
+  /** The target's public key was given (`--public-key`): also key HS256 with its exact text. */
+  publicKeyGiven?: boolean;
+  /** What the target itself declares (its /openapi.json), when it was read. */
+  surface?: Surface;
+}
+
+/** A role of the target and what it must allow and deny (`METHOD /concrete/path`). */
+export interface RoleFixture {
+  role: string | string[];
+  allow?: string[];
+  deny?: string[];
+}
+
+/** The target's own operation list compared with the spec's. */
+export interface Surface {
+  source: string;
+  /** Spec operations the target declares (by METHOD + path template). */
+  served: string[];
+  /** Operations the target declares that the spec lacks. */
+  extra: { method: string; path: string; operationId: string }[];
+  /** Spec operations the target does not declare. */
+  missing: string[];
 }
 
 export interface PlanContext {
@@ -70,6 +104,15 @@ export interface PlanContext {
   ownerField: string;
   /** Secured operations selected for the token/path probe families. */
   representative: Operation[];
+  seed: boolean;
+  approvalTrigger: { param: string; id: string; message: string } | undefined;
+  tokenSource: 'header' | 'cookie';
+  cookieName: string;
+  rolesClaim: string | undefined;
+  roles: RoleFixture[];
+  disabledUser: string | undefined;
+  surface: Surface | undefined;
+  publicKeyGiven: boolean;
 }
 
 export interface Plan {

@@ -17,8 +17,11 @@ import { planDiffers } from './probes/differs.js';
 import { planFilter } from './probes/filter.js';
 import { planHygieneCases } from './probes/hygiene.js';
 import { planIsolation } from './probes/isolation.js';
+import { planObject } from './probes/object.js';
 import { planPath } from './probes/path.js';
+import { planRoles } from './probes/roles.js';
 import { planPublic, planScope } from './probes/scope.js';
+import { planSurface, templateKey } from './probes/surface.js';
 import { planToken } from './probes/token.js';
 import type { ApiSpec } from './spec.js';
 import type { Case } from './types.js';
@@ -42,7 +45,18 @@ export function planSuite(spec: ApiSpec, options: SuiteOptions): Plan {
         .join(', ')}); every operation must declare its scopes ([] for public), see shared/design.md`,
     );
   }
-  const ops = spec.operations.filter((o) => o.method !== 'OPTIONS' && o.method !== 'HEAD');
+  const served = options.surface ? new Set(options.surface.served) : undefined;
+  // With the target's own document, plan only what it serves (its missing operations are reported).
+  const ops = spec.operations.filter(
+    (o) =>
+      o.method !== 'OPTIONS' && o.method !== 'HEAD' && (!served || served.has(templateKey(o.method, o.path))),
+  );
+  if (options.surface) {
+    const s = options.surface;
+    notes.push(
+      `Target surface (${s.source}): ${s.served.length} spec operations served, ${s.extra.length} served but absent from the spec (probed as SURFACE-UNMAPPED${s.extra.length ? `: ${s.extra.map((e) => `${e.method} ${e.path}`).join(', ')}` : ''}), ${s.missing.length} spec operations not served${s.missing.length ? ` (not planned: ${s.missing.join(', ')})` : ''}.`,
+    );
+  } else notes.push('Target surface: the target has no /openapi.json; every spec operation was planned.');
   const ctx: PlanContext = {
     spec,
     adminScope: options.adminScope ?? DEFAULT_ADMIN_SCOPE,
@@ -61,6 +75,15 @@ export function planSuite(spec: ApiSpec, options: SuiteOptions): Plan {
     origin: options.origin ?? 'http://localhost:3000',
     ownerField: options.ownerField ?? 'user_id',
     representative: [],
+    seed: options.seed ?? false,
+    approvalTrigger: options.approvalTrigger,
+    tokenSource: options.tokenSource ?? 'header',
+    cookieName: options.cookieName ?? 'agentos_token',
+    rolesClaim: options.rolesClaim,
+    roles: options.roles ?? [],
+    disabledUser: options.disabledUser,
+    surface: options.surface,
+    publicKeyGiven: options.publicKeyGiven ?? false,
   };
   ctx.representative = ctx.tokenProbes === 'all' ? ops.filter(isSecured) : pickRepresentative(ops);
   notes.push(
@@ -91,6 +114,9 @@ export function planSuite(spec: ApiSpec, options: SuiteOptions): Plan {
   cases.push(...planPath(ctx, ops));
   cases.push(...planHygieneCases(ctx, ops));
   if (ctx.userIsolation) cases.push(...planIsolation(ctx, ops, notes));
+  cases.push(...planObject(ctx, ops));
+  cases.push(...planSurface(ctx, ops));
+  cases.push(...planRoles(ctx, ops));
 
   const only = options.only ?? [];
   const selected = only.length

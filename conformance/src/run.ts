@@ -16,6 +16,7 @@ import type {
   Case,
   CaseResult,
   CaseStatus,
+  CheckContext,
   HttpResponse,
   PlannedRequest,
   RunState,
@@ -75,6 +76,8 @@ export interface SuiteResult {
   /** Why the run is not complete (exit 3), if it is not. */
   incomplete?: string;
 }
+
+class ScriptSkip extends Error {}
 
 const SECRET_HEADERS = new Set(['authorization', 'cookie']);
 
@@ -177,6 +180,7 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
     let path = r.path;
     const auth = r.auth ?? 'bearer';
     if (auth === 'query' && token) path += `${path.includes('?') ? '&' : '?'}access_token=${token}`;
+    else if (typeof auth === 'object' && 'cookie' in auth) headers.cookie = `${auth.cookie}=${token ?? ''}`;
     else if (typeof auth === 'object') headers.authorization = auth.template.replace('{token}', token ?? '');
     else if (token !== undefined) headers.authorization = `Bearer ${token}`;
     const raw: RawRequest = { method: r.method, path, headers };
@@ -185,7 +189,16 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
     requests++;
     const res = await client.send(raw);
     if (res.error?.startsWith('ECONNREFUSED')) refused++;
-    const failure = s.expect.check(res, { token });
+    let failure = s.expect.check(res, { token });
+    // SURFACE-NOT-SERVED: an operation the target declares answered an authorized call as unrouted.
+    if (
+      !failure &&
+      plan.context.surface &&
+      s.oracle === 'allow' &&
+      c.method === r.method &&
+      (res.status === 405 || (res.status === 404 && !c.path.includes('{')))
+    )
+      failure = `${res.status} to an authorized call on an operation the target declares: not served is not "authorized" (SURFACE-NOT-SERVED)`;
     const label = spec ? target.tokens.describe(spec) : undefined;
     const result: StepResult = {
       label: s.label,
@@ -243,7 +256,42 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
         message: `blocked: ${c.gate} failed on this operation (it enforces no scope at all), so near-miss scope variants say nothing more`,
       };
     }
-    for (const s of c.steps) base.steps.push(await sendStep(c, s));
+    if (c.script) {
+      try {
+        await c.script({
+          async send(label, request, expect, oracle) {
+            let res: HttpResponse | undefined;
+            const step = {
+              label,
+              request,
+              expect: {
+                describe: expect?.describe ?? 'recorded',
+                check(r: HttpResponse, cx: CheckContext) {
+                  res = r;
+                  return expect?.check(r, cx);
+                },
+              },
+              ...(oracle ? { oracle } : {}),
+            };
+            base.steps.push(await sendStep(c, step));
+            const got = res as HttpResponse;
+            let json: unknown;
+            try {
+              json = JSON.parse(got.body);
+            } catch {
+              json = undefined;
+            }
+            return { ...got, json };
+          },
+          skip(reason: string): never {
+            throw new ScriptSkip(reason);
+          },
+        });
+      } catch (e) {
+        if (!(e instanceof ScriptSkip)) throw e;
+        if (!base.steps.some((s) => !s.pass)) return { ...base, status: 'skip', message: e.message };
+      }
+    } else for (const s of c.steps) base.steps.push(await sendStep(c, s));
     const failed = base.steps.filter((s) => !s.pass);
     if (failed.length) {
       base.status = 'fail';

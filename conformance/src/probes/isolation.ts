@@ -105,6 +105,7 @@ export function planIsolation(ctx: PlanContext, ops: Operation[], notes: string[
         },
       ],
     });
+    const own = ownedOnly(B, field, foreignOwners);
     cases.push({
       ...base,
       probe: probe('ISO-LIST-QUERY-OVERRIDE'),
@@ -112,7 +113,10 @@ export function planIsolation(ctx: PlanContext, ops: Operation[], notes: string[
         {
           label: `as ${B} with ?${field}=${A}`,
           request: listReq(B, `${field}=${encodeURIComponent(A)}`),
-          expect: ownedOnly(B, field, foreignOwners),
+          expect: {
+            describe: `403/404 (refused), or ${own.describe}`,
+            check: (r, cx) => ([403, 404].includes(r.status) ? undefined : own.check(r, cx)),
+          },
           oracle: `own:${B}`,
         },
       ],

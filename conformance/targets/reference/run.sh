@@ -12,6 +12,6 @@ port="${PORT:-7781}"
 target_init "$here"
 AGENTOS_ID=agentos-conformance AUTHORIZATION_ENABLED=true JWT_VERIFICATION_KEY="$(cat "$tmp/public.pem")" \
   JWT_VERIFY_AUDIENCE=true AGENTOS_USER_ISOLATION=true AGENTOS_DATA_DIR=:memory: AGENTOS_SCHEDULER=false \
-  LOG_LEVEL=warn node "$root/server/bin/agentos-server.js" --port "$port" >"$here/run/server.log" 2>&1 &
+  LOG_LEVEL=warn node "$root/server/bin/agentos-server.js" --port "$port" >"$rundir/server.log" 2>&1 &
 target_started $! "$port" "the reference server"
-target_suite "$port" "$@"
+target_suite "$port" --seed --config "$here/conformance.yaml" "$@"
