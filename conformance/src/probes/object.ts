@@ -72,7 +72,7 @@ function runOpsOf(ops: Operation[], family: string, param: string): Operation[] 
   // x-contains when the document has it, else the path convention.
   const prefix = `/${family}/{${param}}/runs/{run_id}`;
   return ops.filter((o) => {
-    const contains = (o.extensions.['x-contains'] as unknown[] | undefined) ?? [];
+    const contains = (o.extensions['x-contains'] as unknown[] | undefined) ?? [];
     const declared = contains.some(
       (c) => isObj(c) && c.param === 'run_id' && isObj(c.parent) && c.parent.param === param,
     );
@@ -251,7 +251,7 @@ export function planObject(ctx: PlanContext, ops: Operation[]): Case[] {
   const contOp = ops.find(
     (o) =>
       o.method === 'POST' &&
-      (o.extensions.['x-approval-gate'] !== undefined ||
+      (o.extensions['x-approval-gate'] !== undefined ||
         o.path === `/${gateFam.family}/{${gateFam.param}}/runs/{run_id}/continue`),
   );
   const delApproval = find(ops, 'DELETE', '/approvals/{approval_id}');
@@ -386,7 +386,8 @@ export function planObject(ctx: PlanContext, ops: Operation[]): Case[] {
   const schedCreate = ops.find(
     (o) =>
       o.method === 'POST' &&
-      ((isObj(o.extensions['x-scope-target']) && (o.extensions['x-scope-target'] as Json).source === 'body') ||
+      ((isObj(o.extensions['x-scope-target']) &&
+        (o.extensions['x-scope-target'] as Json).source === 'body') ||
         o.path === '/schedules'),
   );
   const [agentX, agentY] = entities(ctx, 'agent_id');
