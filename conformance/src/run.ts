@@ -59,6 +59,8 @@ export interface Summary {
   mustFailures: number;
   shouldFailures: number;
   requests: number;
+  /** Checks answered by an identical request already sent (not counted in `requests`). */
+  deduplicated: number;
   wallMs: number;
   requestsPerSecond: number;
   /** Probe id → failing operations. */
@@ -78,6 +80,8 @@ export interface SuiteResult {
 }
 
 class ScriptSkip extends Error {}
+
+const DEDUPE_FAMILIES = new Set(['SCOPE', 'PATH', 'FILTER', 'PUB', 'SURFACE', 'DIFF']);
 
 const SECRET_HEADERS = new Set(['authorization', 'cookie']);
 
@@ -168,6 +172,8 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
   const tokensSent = new Map<StepResult, string | undefined>();
   const byOpProbe = new Map<string, CaseStatus>();
   let requests = 0;
+  let deduplicated = 0;
+  const sent = new Map<string, Promise<HttpResponse>>();
   let refused = 0;
   let done = 0;
   const results: CaseResult[] = [];
@@ -186,8 +192,19 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
     const raw: RawRequest = { method: r.method, path, headers };
     if (r.body !== undefined) raw.body = r.body;
     if (r.absoluteForm) raw.absoluteForm = true;
-    requests++;
-    const res = await client.send(raw);
+    // Identical requests of stateless probes (same method, target, headers, body and token) are sent
+    // once: many scope and path variants coincide. Scripted cases and writes that change state never share.
+    const shareable = !c.script && DEDUPE_FAMILIES.has(c.probe.family) && c.phase <= 1;
+    const key = shareable
+      ? `${raw.method} ${raw.path}\n${JSON.stringify(raw.headers)}\n${raw.body ?? ''}`
+      : '';
+    let pending = shareable ? sent.get(key) : undefined;
+    if (!pending) {
+      requests++;
+      pending = client.send(raw);
+      if (shareable) sent.set(key, pending);
+    } else deduplicated++;
+    const res = await pending;
     if (res.error?.startsWith('ECONNREFUSED')) refused++;
     let failure = s.expect.check(res, { token });
     // SURFACE-NOT-SERVED: an operation the target declares answered an authorized call as unrouted.
@@ -352,6 +369,7 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
     mustFailures: sev('MUST'),
     shouldFailures: sev('SHOULD'),
     requests,
+    deduplicated,
     wallMs,
     requestsPerSecond: Math.round((requests / Math.max(wallMs, 1)) * 1000),
     failuresByProbe,

@@ -345,6 +345,8 @@ export async function createTokenFactory(options: TokenOptions): Promise<TokenFa
     },
     mint(spec) {
       const key = JSON.stringify(spec, (_k, v: unknown) => (v === undefined ? '\u0000undefined' : v));
+      // Times relative to now ($now) are taken when the token is minted: never reuse those.
+      if (key.includes('"$now"')) return build(spec);
       let t = cache.get(key);
       if (!t) {
         t = build(spec);

@@ -129,7 +129,8 @@ if AGNO_MAJOR >= 3:
     app = agent_os.get_app()
     directory.set_disabled("conformance-disabled", True)
 else:
-    
+    from agno.os.config import AuthorizationConfig
+
     agent_os = AgentOS(
         id="agentos-conformance",
         description="Python AgentOS under the AgentOS conformance suite",
