@@ -18,6 +18,7 @@ import { planFilter } from './probes/filter.js';
 import { planHygieneCases } from './probes/hygiene.js';
 import { planIsolation } from './probes/isolation.js';
 import { planObject } from './probes/object.js';
+import { planOwnership } from './probes/ownership.js';
 import { planPath } from './probes/path.js';
 import { planRoles } from './probes/roles.js';
 import { planPublic, planScope } from './probes/scope.js';
@@ -115,6 +116,7 @@ export function planSuite(spec: ApiSpec, options: SuiteOptions): Plan {
   cases.push(...planHygieneCases(ctx, ops));
   if (ctx.userIsolation) cases.push(...planIsolation(ctx, ops, notes));
   cases.push(...planObject(ctx, ops));
+  cases.push(...planOwnership(ctx, ops));
   cases.push(...planSurface(ctx, ops));
   cases.push(...planRoles(ctx, ops));
 

@@ -689,6 +689,13 @@ const list: ProbeInfo[] = [
     reference: `${C} §5; shared/research/agentos-3.1.md §5 finding 5`,
   },
   {
+    id: 'OBJ-SA-NAME-REUSE',
+    family: 'OBJ',
+    severity: 'MUST',
+    title: "A new service account reusing a revoked account's name does not inherit its rows",
+    reference: `${C} §5; shared/research/agentos-3.1.md §5 finding 6`,
+  },
+  {
     id: 'OBJ-DEEP-JSON',
     family: 'OBJ',
     severity: 'MUST',
