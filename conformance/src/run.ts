@@ -114,6 +114,27 @@ export function curlFor(
   return parts.join(' ');
 }
 
+/** The `agentos-token` command that mints a token equivalent to `spec` (or why none can). */
+export function mintCommand(spec: TokenSpec, tokens: TokenFactory): string {
+  if (spec.attack) return `(a crafted token, attack ${spec.attack.kind}: not mintable with agentos-token)`;
+  const o = tokens.options;
+  const parts = ['npx agentos-token', '--key <signing-key>'];
+  if (o.alg !== 'RS256') parts.push('--alg', o.alg);
+  const sub = spec.sub === undefined ? 'conformance-user' : spec.sub;
+  if (sub !== null) parts.push('--sub', shellQuote(sub));
+  if (Array.isArray(spec.scopes)) parts.push('--scopes', shellQuote(spec.scopes.join(',')));
+  else if (spec.scopes !== undefined)
+    parts.push('--claim', shellQuote(`${o.scopesClaim}=${JSON.stringify(spec.scopes)}`));
+  if (o.scopesClaim !== 'scopes') parts.push('--scopes-claim', o.scopesClaim);
+  if (o.audience) parts.push('--aud', shellQuote(o.audience));
+  if (o.issuer) parts.push('--iss', shellQuote(o.issuer));
+  if (o.kid) parts.push('--kid', shellQuote(o.kid));
+  for (const [k, v] of Object.entries(spec.claims ?? {}))
+    parts.push('--claim', shellQuote(`${k}=${v === undefined ? '' : JSON.stringify(v)}`));
+  if (spec.header) parts.push(`# header ${JSON.stringify(spec.header)}`);
+  return parts.join(' ');
+}
+
 async function startListener(): Promise<{
   url: string;
   hits: Map<string, number>;
@@ -241,6 +262,7 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
       ),
     };
     if (r.body !== undefined) result.requestBody = r.body.slice(0, 2000);
+    if (spec) result.mint = mintCommand(spec, target.tokens);
     if (s.oracle) result.oracle = s.oracle;
     if (res.error) result.error = res.error;
     if (s.hyg) result.hyg = s.hyg;

@@ -142,6 +142,8 @@ export interface StepResult {
   message?: string;
   /** curl reproduction with the token redacted. */
   curl: string;
+  /** The `agentos-token` command minting an equivalent token (when the step sent one). */
+  mint?: string;
 }
 
 export interface CaseResult {
