@@ -217,7 +217,8 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
     // once: many scope and path variants coincide. Scripted cases and writes that change state never share.
     const shareable = !c.script && DEDUPE_FAMILIES.has(c.probe.family) && c.phase <= 1;
     const key = shareable
-      ? `${raw.method} ${raw.path}\n${JSON.stringify(raw.headers)}\n${raw.body ?? ''}`
+      ? // Keyed on the token's spec: two mints of one spec in different seconds differ only in iat/exp.
+        `${raw.method} ${raw.path}\n${JSON.stringify({ ...raw.headers, authorization: undefined })}\n${raw.body ?? ''}\n${JSON.stringify(spec ?? null)}\n${JSON.stringify(r.auth ?? 'bearer')}`
       : '';
     let pending = shareable ? sent.get(key) : undefined;
     if (!pending) {

@@ -29,4 +29,4 @@ target_started $! "$port" "the Python AgentOS $version"
 flags=()
 # agno 3.x pins the issuer and reads roles from the `role` claim (app.py).
 case "$version" in 3.*) flags+=(--issuer "$issuer" --roles-claim role) ;; esac
-target_suite "$port" --config "$dir/conformance.yaml" --expect "$dir/expected-failures.json" "${flags[@]}" "$@"
+target_suite "$port" --seed --config "$dir/conformance.yaml" --expect "$dir/expected-failures.json" "${flags[@]}" "$@"
