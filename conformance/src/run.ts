@@ -77,6 +77,8 @@ export interface SuiteResult {
   summary: Summary;
   /** Why the run is not complete (exit 3), if it is not. */
   incomplete?: string;
+  /** The target's own operations against the spec's (when its /openapi.json was read). */
+  surface?: import('./context.js').Surface;
 }
 
 class ScriptSkip extends Error {}
@@ -413,6 +415,7 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
     summary,
   };
   if (incomplete) result.incomplete = incomplete;
+  if (plan.context.surface) result.surface = plan.context.surface;
   return result;
 }
 
