@@ -466,11 +466,21 @@ export function planObject(ctx: PlanContext, ops: Operation[]): Case[] {
   }
 
   // OBJ-NESTED-FILTER (finding 8): team/workflow detail and GET /config.
+  // x-nested-filters when the document has them (pointer → the array to filter), else the conventions.
   const nested: { op: Operation; fam: (typeof FAMILIES)[number]; pointers: string[] }[] = [];
-  for (const f of FAMILIES.slice(1)) {
-    const op = find(ops, 'GET', `/${f.family}/{${f.param}}`);
-    if (op) nested.push({ op, fam: f, pointers: f.family === 'teams' ? ['members'] : ['steps'] });
+  const declared = ops.filter((o) => o.method === 'GET' && Array.isArray(o.extensions['x-nested-filters']));
+  for (const op of declared) {
+    const fam = FAMILIES.find((f) => op.path === `/${f.family}/{${f.param}}`);
+    const pointers = (op.extensions['x-nested-filters'] as unknown[]).flatMap((f) =>
+      isObj(f) && typeof f.at === 'string' ? [f.at.replace(/^\//, '').split('/')[0] as string] : [],
+    );
+    if (fam && pointers.length) nested.push({ op, fam, pointers });
   }
+  if (!declared.length)
+    for (const f of FAMILIES.slice(1)) {
+      const op = find(ops, 'GET', `/${f.family}/{${f.param}}`);
+      if (op) nested.push({ op, fam: f, pointers: f.family === 'teams' ? ['members'] : ['steps'] });
+    }
   for (const { op, fam, pointers } of nested) {
     const id = entities(ctx, fam.param)[0];
     cases.push(
