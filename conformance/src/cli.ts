@@ -233,7 +233,15 @@ export const command = defineCommand({
             throw new HarnessError('ERR_SPEC', `cannot read --target-spec "${ts}": ${e.message}`);
           });
           doc = ts.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: -1 });
-        } else doc = await fetchTargetDocument(client);
+        } else {
+          // Generating a large document can take a while on a loaded target: a generous timeout.
+          const slow = createHttpClient(baseUrl, { timeoutMs: Math.max(timeoutMs, 60_000), concurrency: 1 });
+          try {
+            doc = await fetchTargetDocument(slow);
+          } finally {
+            slow.close();
+          }
+        }
         if (doc) surface = compareSurface(doc, spec.operations, ts ?? `${baseUrl}/openapi.json`);
       }
       say('discovery: listing fixtures with an admin token');

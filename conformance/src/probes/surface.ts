@@ -5,6 +5,7 @@
  * operation is where fail-open lives), and the spec operations it lacks are reported.
  */
 import type { PlanContext, Surface } from '../context.js';
+import { HarnessError } from '../errors.js';
 import { excerpt } from '../expect.js';
 import type { HttpClient } from '../http.js';
 import { HTTP_METHODS, type Operation } from '../spec.js';
@@ -48,9 +49,23 @@ export function compareSurface(document: unknown, spec: Operation[], source: str
   };
 }
 
-/** Fetches the target's `/openapi.json` (public on AgentOS); undefined when it has none. */
+/**
+ * Fetches the target's `/openapi.json` (public on AgentOS). Undefined when the target has none (404,
+ * or not an OpenAPI document); a transport error or a 5xx is retried once, then thrown: a slow target
+ * must not silently lose its surface (every spec operation would be planned, removed ones included).
+ * @throws {HarnessError} `ERR_TARGET_SPEC`
+ */
 export async function fetchTargetDocument(client: HttpClient, path = '/openapi.json'): Promise<unknown> {
-  const r = await client.send({ method: 'GET', path, headers: { accept: 'application/json' } });
+  let r = await client.send({ method: 'GET', path, headers: { accept: 'application/json' } });
+  if (r.error || r.status >= 500)
+    r = await client.send({ method: 'GET', path, headers: { accept: 'application/json' } });
+  // Nothing listening: discovery reports the unreachable target with its own message.
+  if (r.error?.startsWith('ECONNREFUSED')) return undefined;
+  if (r.error || r.status >= 500)
+    throw new HarnessError(
+      'ERR_TARGET_SPEC',
+      `cannot read the target's ${path}: ${r.error ?? `${r.status} ${excerpt(r.body, 120)}`}. Pass --target-spec FILE, or --target-spec none to plan every spec operation`,
+    );
   if (r.status !== 200) return undefined;
   try {
     const d = JSON.parse(r.body) as unknown;
