@@ -108,7 +108,7 @@ export const command = defineCommand({
     'cookie-name': {
       type: 'string',
       description: 'Cookie holding the token (--token-source cookie)',
-      default: 'agentos_token',
+      default: 'access_token',
     },
     'roles-claim': {
       type: 'string',

@@ -79,7 +79,7 @@ export function planSuite(spec: ApiSpec, options: SuiteOptions): Plan {
     seed: options.seed ?? false,
     approvalTrigger: options.approvalTrigger,
     tokenSource: options.tokenSource ?? 'header',
-    cookieName: options.cookieName ?? 'agentos_token',
+    cookieName: options.cookieName ?? 'access_token',
     rolesClaim: options.rolesClaim,
     roles: options.roles ?? [],
     disabledUser: options.disabledUser,

@@ -110,7 +110,10 @@ export function curlFor(
         '-H',
         shellQuote(`Authorization: ${scheme && v.split(' ').length > 1 ? `${scheme} ` : ''}${authLabel}`),
       );
-    } else parts.push('-H', shellQuote(`${k}: ${v.replace(/[\t\n]/g, (c) => (c === '\t' ? '\\t' : '\\n'))}`));
+    } else if (k.toLowerCase() === 'cookie')
+      // A cookie carrying the token: keep the names, never the values.
+      parts.push('-H', shellQuote(`Cookie: ${v.replace(/=([^;]*)/g, `=${authLabel ?? '<redacted>'}`)}`));
+    else parts.push('-H', shellQuote(`${k}: ${v.replace(/[\t\n]/g, (c) => (c === '\t' ? '\\t' : '\\n'))}`));
   }
   if (req.body !== undefined) parts.push('--data-raw', shellQuote(req.body));
   return parts.join(' ');

@@ -92,3 +92,19 @@ test('the agentos-token command of a step reproduces its claims', async () => {
   );
   assert.match(mintCommand({ attack: { kind: 'alg-none', alg: 'none' } }, tokens), /not mintable/);
 });
+
+test('curl lines never carry the token, in a cookie either', async () => {
+  const { curlFor } = await import('../src/run.js');
+  const line = curlFor(
+    'http://h/x',
+    {
+      method: 'POST',
+      path: '/x',
+      headers: { cookie: 'access_token=eyJsecret; theme=dark', authorization: 'Bearer eyJsecret' },
+    },
+    '<redacted: scopes=[a:b]>',
+    undefined,
+  );
+  assert.doesNotMatch(line, /eyJsecret/);
+  assert.match(line, /Cookie: access_token=<redacted: scopes=\[a:b\]>/);
+});
