@@ -26,7 +26,8 @@ issuer=https://issuer.conformance.example
     AGENTOS_DB_FILE="$tmp/agno.db" exec "$dir/.venv/bin/uvicorn" app:app --host 127.0.0.1 --port "$port" --log-level warning
 ) >"$rundir/server.log" 2>&1 &
 target_started $! "$port" "the Python AgentOS $version"
-flags=()
+# A loaded CI machine: uvicorn answers some writes (service-account minting, seeding) slowly.
+flags=(--timeout 30)
 # agno 3.x pins the issuer and reads roles from the `role` claim (app.py).
 case "$version" in 3.*) flags+=(--issuer "$issuer" --roles-claim role) ;; esac
 target_suite "$port" --seed --config "$dir/conformance.yaml" --expect "$dir/expected-failures.json" "${flags[@]}" "$@"
