@@ -39,7 +39,8 @@ target_started() {
   exit 3
 }
 
-# target_suite PORT [flags...]: the suite with the target's key, audience and user isolation; exits with its status.
+# target_suite PORT [flags...]: the suite with the target's key, audience and user isolation (ISOLATION=false:
+# without); exits with its status.
 target_suite() {
   local port="$1"
   shift
@@ -49,7 +50,7 @@ target_suite() {
     --base-url "http://127.0.0.1:$port" \
     --signing-key "$tmp/private.pem" --alg RS256 \
     --audience agentos-conformance \
-    --user-isolation \
+    $([ "${ISOLATION:-true}" = false ] || echo --user-isolation) \
     --report "json:$rundir/report.json" \
     --report "junit:$rundir/junit.xml" \
     --report "html:$rundir/report.html" \
