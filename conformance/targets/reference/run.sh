@@ -16,4 +16,4 @@ AGENTOS_ID=agentos-conformance AUTHORIZATION_ENABLED=true JWT_VERIFICATION_KEY="
   JWT_VERIFY_AUDIENCE=true AGENTOS_USER_ISOLATION="${ISOLATION:-true}" AGENTOS_DATA_DIR=:memory: AGENTOS_SCHEDULER=false \
   LOG_LEVEL=warn node "$root/server/bin/agentos-server.js" --port "$port" >"$rundir/server.log" 2>&1 &
 target_started $! "$port" "the reference server"
-target_suite "$port" --seed --config "$here/conformance.yaml" "$@"
+target_suite "$port" --seed --concurrency 16 --config "$here/conformance.yaml" "$@"
