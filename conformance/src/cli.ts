@@ -6,23 +6,33 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { defineCommand, renderUsage, runCommand } from 'citty';
-import { loadConfig } from './config.js';
+import { parse as parseYaml } from 'yaml';
+import { type ConfigFile, loadConfig } from './config.js';
+import type { Surface } from './context.js';
 import { discoverFixtures } from './discover.js';
 import { HarnessError } from './errors.js';
 import { createHttpClient } from './http.js';
 import { DEFAULT_SPEC } from './index.js';
 import { planSuite } from './plan.js';
+import { compareSurface, fetchTargetDocument } from './probes/surface.js';
 import { keyOnlyPlan, surfaceProbes } from './probes/surfaces.js';
 import { renderHtml } from './report/html.js';
 import { renderJson } from './report/json.js';
 import { renderJunit } from './report/junit.js';
 import { ansiColors, plainColors, renderSummary } from './report/summary.js';
 import { assertExpectations, type ExpectedFailure, runSuite } from './run.js';
+import { type SeedResult, seedRows } from './seed.js';
 import { loadSpec } from './spec.js';
 import { createTokenFactory, type SigningAlg, SUPPORTED_ALGS } from './tokens.js';
 
 const list = (v: unknown): string[] =>
   Array.isArray(v) ? v.map(String) : v === undefined || v === '' ? [] : [String(v)];
+
+function approvalTrigger(config: ConfigFile): { param: string; id: string; message: string } | undefined {
+  const a = config.objects?.approval;
+  const param = a && Object.keys(a).find((k) => k.endsWith('_id'));
+  return a && param ? { param, id: String(a[param]), message: String(a.message) } : undefined;
+}
 
 export const command = defineCommand({
   meta: {
@@ -86,6 +96,39 @@ export const command = defineCommand({
       default: 'representative',
     },
     leeway: { type: 'string', description: 'exp/nbf leeway the target allows, seconds', default: '10' },
+    'target-spec': {
+      type: 'string',
+      description:
+        "The target's own OpenAPI document (default: GET /openapi.json on the target; 'none' to skip)",
+    },
+    seed: {
+      type: 'boolean',
+      description: 'Create the rows the ISO/OBJ probes attack, in safe mode too (disposable targets only)',
+      default: false,
+    },
+    'token-source': {
+      type: 'string',
+      description: 'header | cookie: where the target reads tokens',
+      default: 'header',
+    },
+    'cookie-name': {
+      type: 'string',
+      description: 'Cookie holding the token (--token-source cookie)',
+      default: 'access_token',
+    },
+    'roles-claim': {
+      type: 'string',
+      description: 'Claim holding roles (AgentOS 3.1); enables the role fixtures',
+    },
+    'scope-format': {
+      type: 'string',
+      description: 'array | string (RFC 9068 space-separated) for the scopes claim',
+      default: 'array',
+    },
+    'public-key': {
+      type: 'string',
+      description: "The target's public key file exactly as configured (HS256 key-confusion with its text)",
+    },
   },
   async run({ args }) {
     const started = Date.now();
@@ -169,6 +212,25 @@ export const command = defineCommand({
       }
       expected = assertExpectations(parsed, file);
     }
+    const scopeFormat = String(args['scope-format']);
+    if (scopeFormat !== 'array' && scopeFormat !== 'string')
+      throw new HarnessError('ERR_OPTIONS', '--scope-format must be "array" or "string"');
+    const tokenSource = String(args['token-source']);
+    if (tokenSource !== 'header' && tokenSource !== 'cookie')
+      throw new HarnessError('ERR_OPTIONS', '--token-source must be "header" or "cookie"');
+    let publicKeyText: string | undefined;
+    if (args['public-key']) {
+      try {
+        publicKeyText = await readFile(String(args['public-key']), 'utf8');
+      } catch (e) {
+        throw new HarnessError('ERR_KEY', `cannot read --public-key: ${(e as Error).message}`);
+      }
+    }
+    const progress = process.stderr.isTTY && !process.env.CI;
+    const say = (what: string) => {
+      if (progress) process.stderr.write(`\r\x1b[K${what} · ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    };
+    say('reading the spec');
     const spec = await loadSpec(args.spec ? String(args.spec) : DEFAULT_SPEC);
     // A security-key target trusts no JWT: the suite's tokens then come from a random secret
     // (foreign tokens for the WS probes) and the operation plan is empty.
@@ -180,46 +242,103 @@ export const command = defineCommand({
       issuer: args.issuer ? String(args.issuer) : undefined,
       scopesClaim: String(args['scopes-claim']),
       userIdClaim: String(args['user-id-claim']),
+      publicKeyText,
+      scopeFormat,
     });
     const adminScope = String(args['admin-scope']);
     const client = createHttpClient(baseUrl, { timeoutMs, concurrency });
     let discovery: Awaited<ReturnType<typeof discoverFixtures>> | undefined;
+    let surface: Surface | undefined;
+    const seeding = mode === 'full' || Boolean(args.seed);
+    let seeded: SeedResult | undefined;
     try {
-      if (signingKey)
+      const ts = args['target-spec'] ? String(args['target-spec']) : undefined;
+      if (ts !== 'none' && signingKey) {
+        say(`discovery: reading the target's ${ts ?? '/openapi.json'}`);
+        let doc: unknown;
+        if (ts) {
+          const text = await readFile(ts, 'utf8').catch((e: Error) => {
+            throw new HarnessError('ERR_SPEC', `cannot read --target-spec "${ts}": ${e.message}`);
+          });
+          doc = ts.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: -1 });
+        } else {
+          // Generating a large document can take a while on a loaded target: a generous timeout.
+          const slow = createHttpClient(baseUrl, { timeoutMs: Math.max(timeoutMs, 60_000), concurrency: 1 });
+          try {
+            doc = await fetchTargetDocument(slow);
+          } finally {
+            slow.close();
+          }
+        }
+        if (doc) surface = compareSurface(doc, spec.operations, ts ?? `${baseUrl}/openapi.json`);
+      }
+      if (signingKey) {
+        say('discovery: listing fixtures with an admin token');
         discovery = await discoverFixtures(spec, client, tokens, {
           adminScope,
           headers: config.headers ?? {},
           concurrency,
         });
+      }
+      if (discovery && seeding && args['user-isolation']) {
+        say(`seeding: rows of ${config.users?.a ?? 'conformance-user-a'} through the API`);
+        seeded = await seedRows(spec, client, tokens, {
+          userA: config.users?.a ?? 'conformance-user-a',
+          adminScope,
+          discovery,
+          headers: config.headers ?? {},
+        });
+        const again = await discoverFixtures(spec, client, tokens, {
+          adminScope,
+          headers: config.headers ?? {},
+          concurrency,
+        });
+        discovery = { ...again, ids: { ...again.ids, ...discovery.ids } };
+      }
     } finally {
       client.close();
     }
+    say('planning');
     if (discovery && process.env.DEBUG?.includes('agentos-conformance'))
       for (const l of discovery.log) process.stderr.write(`discover: ${l}\n`);
     const plan = !discovery
       ? keyOnlyPlan(spec, mode)
       : planSuite(spec, {
-          alg,
-          adminScope,
-          scopesClaim: String(args['scopes-claim']),
-          userIdClaim: String(args['user-id-claim']),
-          audience: args.audience ? String(args.audience) : undefined,
-          issuer: args.issuer ? String(args.issuer) : undefined,
-          userIsolation: Boolean(args['user-isolation']),
-          mode,
-          only: list(args.only)
-            .flatMap((o) => o.split(','))
-            .filter(Boolean),
-          skips: config.skip ?? [],
-          leeway: config.policy?.leeway ?? num('leeway', args.leeway, 0),
-          tokenProbes: config.policy?.tokenProbes ?? tokenProbes,
-          fixtures: config.fixtures ?? {},
-          discovery,
-          ...(config.users ? { users: config.users } : {}),
-          ...(config.policy?.origin ? { origin: config.policy.origin } : {}),
-          ...(config.policy?.ownerField ? { ownerField: config.policy.ownerField } : {}),
+      alg,
+      adminScope,
+      scopesClaim: String(args['scopes-claim']),
+      userIdClaim: String(args['user-id-claim']),
+      audience: args.audience ? String(args.audience) : undefined,
+      issuer: args.issuer ? String(args.issuer) : undefined,
+      userIsolation: Boolean(args['user-isolation']),
+      mode,
+      only: list(args.only)
+        .flatMap((o) => o.split(','))
+        .filter(Boolean),
+      skips: config.skip ?? [],
+      leeway: config.policy?.leeway ?? num('leeway', args.leeway, 0),
+      tokenProbes: config.policy?.tokenProbes ?? tokenProbes,
+      fixtures: config.fixtures ?? {},
+      discovery,
+      ...(config.users ? { users: config.users } : {}),
+      ...(config.policy?.origin ? { origin: config.policy.origin } : {}),
+      ...(config.policy?.ownerField ? { ownerField: config.policy.ownerField } : {}),
+      seed: seeding,
+      ...(approvalTrigger(config) ? { approvalTrigger: approvalTrigger(config) } : {}),
+      tokenSource,
+      cookieName: String(args['cookie-name']),
+      ...(args['roles-claim'] ? { rolesClaim: String(args['roles-claim']) } : {}),
+      roles: config.roles ?? [],
+      ...(config.directory?.disabled ? { disabledUser: config.directory.disabled } : {}),
+      ...(surface ? { surface } : {}),
+      publicKeyGiven: publicKeyText !== undefined,
         });
-    const progress = process.stderr.isTTY && !process.env.CI;
+    if (seeded) {
+      plan.notes.push(
+        `Seeding: created ${seeded.created.length} row(s) as user A through the API (${seeded.created.join('; ') || 'none'})${seeded.failed.length ? `; could not seed: ${seeded.failed.join('; ')}` : ''}.`,
+      );
+    }
+    say(`running ${plan.cases.length} checks`);
     let failures = 0;
     const result = await runSuite(plan, {
       baseUrl,
@@ -258,6 +377,11 @@ export const command = defineCommand({
           }
         : undefined,
     });
+    if (seeded) {
+      const left = await seeded.cleanup();
+      if (left.length) result.notes.push(`Seeding clean-up left: ${left.join('; ')}`);
+      client.close();
+    }
     let stdoutTaken = false;
     for (const r of reports) {
       const text =

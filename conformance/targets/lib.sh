@@ -1,15 +1,17 @@
 # Shared by the target scripts (conformance/targets/*/run.sh); source it, do not run it.
-# After `target_init "$here"`: $root (the repository), $tmp (a private temp dir with an RS256 key
-# pair, private.pem and public.pem, removed on exit with the server), $here/run/ (logs, reports).
+# After `target_init "$here" [RUN_DIR]`: $root (the repository), $tmp (a private temp dir with an RS256
+# key pair, private.pem and public.pem, removed on exit with the server), $rundir (logs, reports;
+# default $here/run).
 # The caller starts its server in the background, then `target_started $! PORT NAME` waits for
 # /health, and `target_suite PORT [suite flags...]` runs the suite with the reports into run/.
 
 target_init() {
   here="$1"
-  root="$(cd "$here/../../.." && pwd)"
+  rundir="${2:-$here/run}"
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
   tmp="$(mktemp -d)"
   server_pid=""
-  mkdir -p "$here/run"
+  mkdir -p "$rundir"
   trap target_cleanup EXIT
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/private.pem" 2>/dev/null
   openssl pkey -in "$tmp/private.pem" -pubout -out "$tmp/public.pem"
@@ -27,17 +29,18 @@ target_started() {
   for _ in $(seq 1 240); do
     if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then return 0; fi
     if ! kill -0 "$server_pid" 2>/dev/null; then
-      echo "run.sh: $name exited during start-up; see $here/run/server.log" >&2
-      tail -20 "$here/run/server.log" >&2
+      echo "run.sh: $name exited during start-up; see $rundir/server.log" >&2
+      tail -20 "$rundir/server.log" >&2
       exit 3
     fi
     sleep 0.5
   done
-  echo "run.sh: $name: /health never answered; see $here/run/server.log" >&2
+  echo "run.sh: $name: /health never answered; see $rundir/server.log" >&2
   exit 3
 }
 
-# target_suite PORT [flags...]: the suite with the target's key, audience and user isolation; exits with its status.
+# target_suite PORT [flags...]: the suite with the target's key, audience and user isolation (ISOLATION=false:
+# without); exits with its status.
 target_suite() {
   local port="$1"
   shift
@@ -47,13 +50,13 @@ target_suite() {
     --base-url "http://127.0.0.1:$port" \
     --signing-key "$tmp/private.pem" --alg RS256 \
     --audience agentos-conformance \
-    --user-isolation \
-    --report "json:$here/run/report.json" \
-    --report "junit:$here/run/junit.xml" \
-    --report "html:$here/run/report.html" \
+    $([ "${ISOLATION:-true}" = false ] || echo --user-isolation) \
+    --report "json:$rundir/report.json" \
+    --report "junit:$rundir/junit.xml" \
+    --report "html:$rundir/report.html" \
     "$@"
   status=$?
   set -e
-  echo "reports: $here/run/report.{json,html} $here/run/junit.xml (exit $status)" >&2
+  echo "reports: $rundir/report.{json,html} $rundir/junit.xml (exit $status)" >&2
   exit "$status"
 }
