@@ -20,6 +20,7 @@ import { transformRequiredScopes } from './required-scopes.js';
 import { transformResponsesObject } from './responses-object.js';
 import { transformScopeFilter } from './scope-filter.js';
 import { transformScopeTarget } from './scope-target.js';
+import { transformSecurityRequirement } from './security-requirement.js';
 import { transformUserOwned } from './user-owned.js';
 
 /** The `{name}` expressions of a path template, in order (OpenAPI 3.1 §4.8.8.2). */
@@ -53,7 +54,15 @@ export function transformOperationObject(ctx: TransformContext, input: Operation
     });
   }
   const pathParams = pathTemplateParams(path);
-  const scopes = transformRequiredScopes(operation, ctx, at, pathParams, input.adminScopes);
+  // Without `x-required-scopes`, a standard document says it with `security` (OR of ANDs).
+  // With neither, the operation says nothing: refused below rather than read as public.
+  const stated = operation.security !== undefined || ctx.document.security !== undefined;
+  const derived =
+    operation['x-required-scopes'] === undefined && stated
+      ? transformSecurityRequirement(operation, ctx, at)
+      : undefined;
+  const scopes =
+    derived?.scopes ?? transformRequiredScopes(operation, ctx, at, pathParams, input.adminScopes);
 
   // OpenAPI 3.1 §4.8.10.1: operation parameters override Path Item parameters by (name, in).
   const params = new Map<string, ParameterModel>();
@@ -74,9 +83,10 @@ export function transformOperationObject(ctx: TransformContext, input: Operation
     pointer: at,
     summary: typeof operation.summary === 'string' ? operation.summary : undefined,
     scopes,
+    anyOf: derived?.anyOf,
     filter: transformScopeFilter(operation, ctx, at),
     userOwned: transformUserOwned(operation, ctx, at),
-    public: scopes.length === 0,
+    public: derived?.public ?? scopes.length === 0,
     bodyScopes: transformBodyScopes(operation, ctx, at, requestBody !== undefined),
     target: transformScopeTarget(operation, ctx, at, pathParams),
     contains: transformContains(operation, ctx, at, pathParams),
