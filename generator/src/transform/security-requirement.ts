@@ -45,7 +45,7 @@ export function transformSecurityRequirement(
   const own = operation.security !== undefined;
   const list = own ? operation.security : ctx.document.security;
   const base = own ? `${at}/security` : '/security';
-  const fail = (pointer: string, message: string): never => {
+  const fail: (pointer: string, message: string) => never = (pointer, message) => {
     throw new GenerationError('ERR_GEN_SECURITY', { file: ctx.file, pointer, message });
   };
   // The caller only asks when some `security` applies; absent here means the root one was removed.
@@ -56,15 +56,15 @@ export function transformSecurityRequirement(
 
   const sets: string[][] = [];
   let anonymous = list.length === 0;
-  list.forEach((requirement, i) => {
-    if (!isObject(requirement)) return fail(`${base}/${i}`, 'a Security Requirement must be an object');
+  for (const [i, requirement] of list.entries()) {
+    if (!isObject(requirement)) fail(`${base}/${i}`, 'a Security Requirement must be an object');
     if (Object.keys(requirement).length === 0) anonymous = true;
     let token = false;
     const set = new Set<string>();
     for (const [name, scopes] of Object.entries(requirement)) {
       const here = `${base}/${i}/${name.replaceAll('~', '~0').replaceAll('/', '~1')}`;
       if (!(name in schemes)) {
-        return fail(
+        fail(
           here,
           `names the security scheme "${name}", which components.securitySchemes does not declare (declared: ${
             Object.keys(schemes)
@@ -75,8 +75,8 @@ export function transformSecurityRequirement(
       }
       const scheme = resolveReference(ctx, schemes[name], `/components/securitySchemes/${name}`).value;
       if (isObject(scheme) && carriesToken(scheme)) token = true;
-      if (!Array.isArray(scopes)) return fail(here, `the scopes of "${name}" must be a list of strings`);
-      scopes.forEach((scope, k) => {
+      if (!Array.isArray(scopes)) fail(here, `the scopes of "${name}" must be a list of strings`);
+      for (const [k, scope] of (scopes as unknown[]).entries()) {
         if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) {
           fail(
             `${here}/${k}`,
@@ -84,10 +84,10 @@ export function transformSecurityRequirement(
           );
         }
         set.add(scope as string);
-      });
+      }
     }
     if (token) sets.push([...set].sort());
-  });
+  }
   if (anonymous) return { scopes: [], anyOf: undefined, public: true };
   const unique = [...new Map(sets.map((s) => [JSON.stringify(s), s])).values()];
   return { scopes: [...(unique[0] ?? [])], anyOf: unique, public: false };

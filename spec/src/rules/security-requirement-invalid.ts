@@ -70,9 +70,9 @@ export const securityRequirementInvalid = defineRule({
           if (
             is30 &&
             scopes.length > 0 &&
+            typeof type === 'string' &&
             type !== 'oauth2' &&
-            type !== 'openIdConnect' &&
-            scheme.$ref === undefined
+            type !== 'openIdConnect'
           ) {
             findings.push({
               pointer,
