@@ -8,6 +8,7 @@ import { defineCommand, renderUsage, runCommand } from 'citty';
 import { loadConfig } from './config.js';
 import { discoverFixtures } from './discover.js';
 import { HarnessError } from './errors.js';
+import { runGeneric } from './generic/command.js';
 import { createHttpClient } from './http.js';
 import { DEFAULT_SPEC } from './index.js';
 import { planSuite } from './plan.js';
@@ -80,6 +81,28 @@ export const command = defineCommand({
       default: 'representative',
     },
     leeway: { type: 'string', description: 'exp/nbf leeway the target allows, seconds', default: '10' },
+    profile: {
+      type: 'string',
+      description:
+        'agentos (the AgentOS contract) | generic (any OpenAPI API with standard security; needs --spec)',
+      default: 'agentos',
+    },
+    'scope-format': {
+      type: 'string',
+      description:
+        'generic: array ("scopes": ["a","b"]) | string ("scope": "a b", RFC 9068 with --scopes-claim scope)',
+      default: 'array',
+    },
+    'error-body': {
+      type: 'string',
+      description:
+        'generic: any | problem (RFC 9457) | detail | fields:NAME,NAME: what 401/403 bodies must hold',
+      default: 'any',
+    },
+    fixture: {
+      type: 'string',
+      description: 'generic: NAME=VALUE[,NAME=VALUE] values of path/query parameters',
+    },
   },
   async run({ args }) {
     const started = Date.now();
@@ -142,6 +165,21 @@ export const command = defineCommand({
         throw new HarnessError('ERR_EXPECT_FILE', `cannot read --expect "${file}": ${(e as Error).message}`);
       }
       expected = assertExpectations(parsed, file);
+    }
+    const profile = String(args.profile);
+    if (profile !== 'agentos' && profile !== 'generic')
+      throw new HarnessError('ERR_OPTIONS', `--profile must be "agentos" or "generic", not "${profile}"`);
+    if (profile === 'generic') {
+      const only = list(args.only).flatMap((o) => o.split(','));
+      const rest = { alg, signingKey, mode, concurrency, timeoutMs, reports, config, expected };
+      process.exitCode = await runGeneric({
+        args,
+        baseUrl,
+        leeway: num('leeway', args.leeway, 0),
+        only,
+        ...rest,
+      });
+      return;
     }
     const spec = await loadSpec(args.spec ? String(args.spec) : DEFAULT_SPEC);
     const tokens = await createTokenFactory({

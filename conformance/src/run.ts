@@ -37,6 +37,8 @@ export interface Target {
   onProgress?: (done: number, total: number, result: CaseResult) => void;
   /** Known failures (e.g. the (differs) points of another implementation). */
   expected?: ExpectedFailure[];
+  /** Judge every response by the AgentOS hygiene rules after the run (default true; off for --profile generic). */
+  hygiene?: boolean;
 }
 
 export interface ExpectedFailure {
@@ -282,7 +284,7 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
     client.close();
     await listener.close();
   }
-  results.push(...evaluateHygiene(results, tokensSent));
+  if (target.hygiene !== false) results.push(...evaluateHygiene(results, tokensSent));
 
   const unused = applyExpectations(results, target.expected ?? []);
   const wallMs = Math.round(performance.now() - started);
