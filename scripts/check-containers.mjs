@@ -38,13 +38,18 @@ const fail = (file, message) => problems.push(`${file}: ${message}`);
   const validate = ajv.compile(schema);
   const compose = parse(readFileSync(join(root, 'compose.yaml'), 'utf8'));
   if (!validate(compose))
-    for (const e of validate.errors) fail('compose.yaml', `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`);
+    for (const e of validate.errors)
+      fail('compose.yaml', `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`);
   for (const [name, service] of Object.entries(compose.services ?? {})) {
     const df = service.build?.dockerfile;
     if (df && !existsSync(join(root, service.build.context ?? '.', df)))
       fail('compose.yaml', `service ${name} builds ${df}, which does not exist`);
     for (const [dep, cond] of Object.entries(service.depends_on ?? {}))
-      if (cond?.condition === 'service_healthy' && !compose.services[dep]?.healthcheck && !compose.services[dep]?.build)
+      if (
+        cond?.condition === 'service_healthy' &&
+        !compose.services[dep]?.healthcheck &&
+        !compose.services[dep]?.build
+      )
         fail('compose.yaml', `service ${name} waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
   }
   if (!compose.services?.postgres) fail('compose.yaml', 'no postgres service');
@@ -65,14 +70,17 @@ for (const [file, wantHealth] of [
   }
   const last = stages.at(-1) ?? [];
   const user = last.filter(([k]) => k === 'USER').at(-1)?.[1];
-  if (!user || /^(root|0)(:|$)/.test(user)) fail(file, `the final stage runs as ${user ?? 'root'}; add a non-root USER`);
+  if (!user || /^(root|0)(:|$)/.test(user))
+    fail(file, `the final stage runs as ${user ?? 'root'}; add a non-root USER`);
   const health = last.find(([k]) => k === 'HEALTHCHECK')?.[1];
   if (wantHealth && (!health || /^NONE/.test(health))) fail(file, 'no HEALTHCHECK in the final stage');
   if (!last.some(([k, v]) => k === 'ENTRYPOINT' && v.trim().startsWith('[')))
     fail(file, 'ENTRYPOINT must be in exec form (["node", ...]) so signals reach node');
-  for (const s of stages) if (/:latest\b|^[^:$\s]+(\s|$)/.test(s[0][1])) fail(file, `unpinned base image: FROM ${s[0][1]}`);
+  for (const s of stages)
+    if (/:latest\b|^[^:$\s]+(\s|$)/.test(s[0][1])) fail(file, `unpinned base image: FROM ${s[0][1]}`);
   for (const [k, v] of last)
-    if (k === 'COPY' && !/--chown=/.test(v) && !/package\.json \.\/$/.test(v)) fail(file, `COPY without --chown: ${v}`);
+    if (k === 'COPY' && !/--chown=/.test(v) && !/package\.json \.\/$/.test(v))
+      fail(file, `COPY without --chown: ${v}`);
 }
 
 // The action: composite, inputs declared, its script present.
@@ -83,7 +91,8 @@ for (const [file, wantHealth] of [
   for (const [, name] of text.matchAll(/inputs\.([a-z0-9-]+)/g))
     if (!action.inputs?.[name]) fail('action.yml', `reads inputs.${name}, which is not declared`);
   for (const step of action.runs?.steps ?? []) {
-    if (step.run && !step.shell) fail('action.yml', `a run step needs "shell" in a composite action: ${step.run}`);
+    if (step.run && !step.shell)
+      fail('action.yml', `a run step needs "shell" in a composite action: ${step.run}`);
     for (const [, script] of (step.run ?? '').matchAll(/\$ACTION_ROOT\/(\S+?)"/g))
       if (!existsSync(join(root, script))) fail('action.yml', `runs ${script}, which does not exist`);
   }
@@ -95,4 +104,6 @@ if (problems.length) {
   console.error(problems.join('\n'));
   process.exit(1);
 }
-console.log('compose.yaml valid against the Compose Specification; Dockerfiles and action.yml keep their promises');
+console.log(
+  'compose.yaml valid against the Compose Specification; Dockerfiles and action.yml keep their promises',
+);
