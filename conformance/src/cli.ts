@@ -4,6 +4,7 @@
  * unreachable target, incomplete run).
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { stripAnsi, unknownOption, useColor } from '@agentos/core';
 import { defineCommand, renderUsage, runCommand } from 'citty';
 import { loadConfig } from './config.js';
 import { discoverFixtures } from './discover.js';
@@ -275,13 +276,21 @@ export const command = defineCommand({
 
 export async function main(argv = process.argv.slice(2)): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
+    const usage = await renderUsage(command);
     process.stdout.write(
-      `${await renderUsage(command)}\n\nExit codes: 0 pass · 1 MUST failures · 2 only SHOULD failures · 3 harness error\n`,
+      `${useColor(process.stdout, process.env) ? usage : stripAnsi(usage)}\n\nExit codes: 0 pass · 1 MUST failures · 2 only SHOULD failures · 3 harness error (usage included)\n`,
     );
     return;
   }
   if (argv.includes('--version')) {
     process.stdout.write('0.1.0\n');
+    return;
+  }
+  // Exit 3, not 2: 2 already means "only SHOULD failures" to the scripts that read this exit code.
+  const bad = unknownOption(argv, [...Object.keys(command.args ?? {}), 'help', 'h', 'version']);
+  if (bad) {
+    process.stderr.write(`agentos-conformance: ${bad}\nRun agentos-conformance --help for the options.\n`);
+    process.exitCode = 3;
     return;
   }
   // citty keeps only the last value of a repeated flag; --report may be given several times.

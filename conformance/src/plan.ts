@@ -246,7 +246,9 @@ export function planSuite(spec: ApiSpec, options: SuiteOptions): Plan {
       `${missing.length} operation(s) lack x-required-scopes (e.g. ${missing
         .slice(0, 3)
         .map(opKey)
-        .join(', ')}); every operation must declare its scopes ([] for public), see shared/design.md`,
+        .join(
+          ', ',
+        )}); every operation must declare its scopes ([] for public), see docs/contract.md. For an API that states its scopes with standard OpenAPI security, run with --profile generic`,
     );
   }
   const ops = spec.operations.filter((o) => o.method !== 'OPTIONS' && o.method !== 'HEAD');

@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
-import { defineCommand, runMain } from 'citty';
+import { closest, EXIT_USAGE, stripAnsi, unknownOption, useColor } from '@agentos/core';
+import { type CommandDef, defineCommand, renderUsage, runMain } from 'citty';
 import { bundleSpec, specSourcesPath } from './bundle.js';
 import { bundleInput } from './bundle-input.js';
 import { SpecError } from './errors.js';
@@ -152,4 +153,44 @@ const main = defineCommand({
   subCommands: { lint, bundle },
 });
 
-await runMain(main);
+const subCommands = { lint, bundle } as Record<string, unknown> as Record<string, CommandDef>;
+const OPTIONS: Record<string, string[]> = { lint: ['profile', 'format'], bundle: ['check'] };
+
+/** `--version`, `--help` without colour off a terminal, unknown commands and options refused (exit 2). */
+async function runStrict(argv: readonly string[]): Promise<void> {
+  const name = argv[0] !== undefined && !argv[0].startsWith('-') ? argv[0] : undefined;
+  const sub = name === undefined ? undefined : subCommands[name];
+  if (argv.includes('--version') || argv.includes('-v')) {
+    process.stdout.write(`${version}\n`);
+    return;
+  }
+  const fail = (message: string) => {
+    process.stderr.write(
+      `agentos-spec: ${message}\nRun agentos-spec${sub ? ` ${name}` : ''} --help for the options.\n`,
+    );
+    process.exitCode = EXIT_USAGE;
+  };
+  if (name !== undefined && !sub) {
+    const hint = closest(name, Object.keys(subCommands));
+    fail(
+      `unknown command "${name}"${hint ? `; did you mean "${hint}"?` : `; commands: ${Object.keys(subCommands).join(', ')}`}`,
+    );
+    return;
+  }
+  if (argv.includes('--help') || argv.includes('-h')) {
+    const text = await renderUsage(sub ?? main, sub ? main : undefined);
+    process.stdout.write(`${useColor(process.stdout, process.env) ? text : stripAnsi(text)}\n`);
+    return;
+  }
+  const bad = unknownOption(sub ? argv.slice(1) : argv, [
+    ...(name ? (OPTIONS[name] ?? []) : []),
+    'help',
+    'h',
+    'version',
+    'v',
+  ]);
+  if (bad) return fail(bad);
+  await runMain(main, { rawArgs: [...argv] });
+}
+
+await runStrict(process.argv.slice(2));

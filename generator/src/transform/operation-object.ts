@@ -28,6 +28,29 @@ export function pathTemplateParams(path: string): string[] {
   return [...path.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!);
 }
 
+const extensionUse = new WeakMap<JsonObject, boolean>();
+
+/** Whether any operation of the document writes `x-required-scopes` (an AgentOS-style document). */
+function usesRequiredScopes(document: JsonObject): boolean {
+  let uses = extensionUse.get(document);
+  if (uses === undefined) {
+    const paths = document.paths;
+    uses =
+      typeof paths === 'object' &&
+      paths !== null &&
+      Object.values(paths).some(
+        (item) =>
+          typeof item === 'object' &&
+          item !== null &&
+          Object.values(item).some(
+            (op) => typeof op === 'object' && op !== null && 'x-required-scopes' in (op as JsonObject),
+          ),
+      );
+    extensionUse.set(document, uses);
+  }
+  return uses;
+}
+
 export interface OperationInput {
   readonly path: string;
   readonly method: HttpMethod;
@@ -55,12 +78,28 @@ export function transformOperationObject(ctx: TransformContext, input: Operation
   }
   const pathParams = pathTemplateParams(path);
   // Without `x-required-scopes`, a standard document says it with `security` (OR of ANDs).
-  // With neither, the operation says nothing: refused below rather than read as public.
+  // Only in a document that never writes the extension (an AgentOS document missing it on one
+  // operation is a mistake), and only when some `security` applies: an operation that states
+  // nothing is refused below rather than read as public.
   const stated = operation.security !== undefined || ctx.document.security !== undefined;
   const derived =
-    operation['x-required-scopes'] === undefined && stated
+    operation['x-required-scopes'] === undefined && stated && !usesRequiredScopes(ctx.document)
       ? transformSecurityRequirement(operation, ctx, at)
       : undefined;
+  if (
+    !derived &&
+    !stated &&
+    operation['x-required-scopes'] === undefined &&
+    !usesRequiredScopes(ctx.document)
+  ) {
+    throw new GenerationError('ERR_GEN_REQUIRED_SCOPES', {
+      file: ctx.file,
+      pointer: at,
+      message:
+        'operation has no "x-required-scopes" and no "security" applies to it (neither its own nor the root one); ' +
+        'state the scopes it needs with either (`security: []` for a public operation), see `agentos-spec lint --profile generic`',
+    });
+  }
   const scopes =
     derived?.scopes ?? transformRequiredScopes(operation, ctx, at, pathParams, input.adminScopes);
 

@@ -28,7 +28,7 @@ export function transformRequiredScopes(
   if (value === undefined) {
     return fail(
       at,
-      'operation has no "x-required-scopes" and no "security" (its own or the root\'s); say which scopes it needs with either ([] for a public operation), see `agentos-spec lint`',
+      'operation has no "x-required-scopes"; every operation needs one ([] for a public operation), see `agentos-spec lint`',
     );
   }
   if (!Array.isArray(value)) {
