@@ -5,12 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
+import { stripAnsi, unknownOption, useColor } from '@agentos/core';
 import { defineCommand, renderUsage, runCommand } from 'citty';
 import { parse as parseYaml } from 'yaml';
 import { type ConfigFile, loadConfig } from './config.js';
 import type { Surface } from './context.js';
 import { discoverFixtures } from './discover.js';
 import { HarnessError } from './errors.js';
+import { runGeneric } from './generic/command.js';
 import { createHttpClient } from './http.js';
 import { DEFAULT_SPEC } from './index.js';
 import { planSuite } from './plan.js';
@@ -120,14 +122,31 @@ export const command = defineCommand({
       type: 'string',
       description: 'Claim holding roles (AgentOS 3.1); enables the role fixtures',
     },
-    'scope-format': {
-      type: 'string',
-      description: 'array | string (RFC 9068 space-separated) for the scopes claim',
-      default: 'array',
-    },
     'public-key': {
       type: 'string',
       description: "The target's public key file exactly as configured (HS256 key-confusion with its text)",
+    },
+    profile: {
+      type: 'string',
+      description:
+        'agentos (the AgentOS contract) | generic (any OpenAPI API with standard security; needs --spec)',
+      default: 'agentos',
+    },
+    'scope-format': {
+      type: 'string',
+      description:
+        'array ("scopes": ["a","b"]) | string ("scope": "a b", RFC 9068 space-separated, with --scopes-claim scope)',
+      default: 'array',
+    },
+    'error-body': {
+      type: 'string',
+      description:
+        'generic: any | problem (RFC 9457) | detail | fields:NAME,NAME: what 401/403 bodies must hold',
+      default: 'any',
+    },
+    fixture: {
+      type: 'string',
+      description: 'generic: NAME=VALUE[,NAME=VALUE] values of path/query parameters',
     },
   },
   async run({ args }) {
@@ -231,6 +250,22 @@ export const command = defineCommand({
       if (progress) process.stderr.write(`\r\x1b[K${what} · ${((Date.now() - started) / 1000).toFixed(1)} s`);
     };
     say('reading the spec');
+    const profile = String(args.profile);
+    if (profile !== 'agentos' && profile !== 'generic')
+      throw new HarnessError('ERR_OPTIONS', `--profile must be "agentos" or "generic", not "${profile}"`);
+    if (profile === 'generic') {
+      const only = list(args.only).flatMap((o) => o.split(','));
+      if (!signingKey) throw new HarnessError('ERR_OPTIONS', '--profile generic needs --signing-key FILE');
+      const rest = { alg, signingKey, mode, concurrency, timeoutMs, reports, config, expected };
+      process.exitCode = await runGeneric({
+        args,
+        baseUrl,
+        leeway: num('leeway', args.leeway, 0),
+        only,
+        ...rest,
+      });
+      return;
+    }
     const spec = await loadSpec(args.spec ? String(args.spec) : DEFAULT_SPEC);
     // A security-key target trusts no JWT: the suite's tokens then come from a random secret
     // (foreign tokens for the WS probes) and the operation plan is empty.
@@ -404,13 +439,21 @@ export const command = defineCommand({
 
 export async function main(argv = process.argv.slice(2)): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
+    const usage = await renderUsage(command);
     process.stdout.write(
-      `${await renderUsage(command)}\n\nExit codes: 0 pass · 1 MUST failures · 2 only SHOULD failures · 3 harness error\n`,
+      `${useColor(process.stdout, process.env) ? usage : stripAnsi(usage)}\n\nExit codes: 0 pass · 1 MUST failures · 2 only SHOULD failures · 3 harness error (usage included)\n`,
     );
     return;
   }
   if (argv.includes('--version')) {
     process.stdout.write('0.1.0\n');
+    return;
+  }
+  // Exit 3, not 2: 2 already means "only SHOULD failures" to the scripts that read this exit code.
+  const bad = unknownOption(argv, [...Object.keys(command.args ?? {}), 'help', 'h', 'version']);
+  if (bad) {
+    process.stderr.write(`agentos-conformance: ${bad}\nRun agentos-conformance --help for the options.\n`);
+    process.exitCode = 3;
     return;
   }
   // citty keeps only the last value of a repeated flag; --report may be given several times.

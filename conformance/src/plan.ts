@@ -43,7 +43,9 @@ export function planSuite(spec: ApiSpec, options: SuiteOptions): Plan {
       `${missing.length} operation(s) lack x-required-scopes (e.g. ${missing
         .slice(0, 3)
         .map(opKey)
-        .join(', ')}); every operation must declare its scopes ([] for public), see shared/design.md`,
+        .join(
+          ', ',
+        )}); every operation must declare its scopes ([] for public), see docs/contract.md. For an API that states its scopes with standard OpenAPI security, run with --profile generic`,
     );
   }
   const served = options.surface ? new Set(options.surface.served) : undefined;

@@ -40,6 +40,8 @@ export interface Target {
   expected?: ExpectedFailure[];
   /** Probes that are not (operation × probe) cases (security key, WebSocket); run after the plan. */
   extra?: () => Promise<CaseResult[]>;
+  /** Judge every response by the AgentOS hygiene rules after the run (default true; off for --profile generic). */
+  hygiene?: boolean;
 }
 
 export interface ExpectedFailure {
@@ -387,7 +389,7 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
       })
       .map((o) => o.operationId),
   );
-  results.push(...evaluateHygiene(results, tokensSent, fiveOnly));
+  if (target.hygiene !== false) results.push(...evaluateHygiene(results, tokensSent, fiveOnly));
   if (target.extra) results.push(...(await target.extra()));
 
   const unused = applyExpectations(results, target.expected ?? []);

@@ -17,6 +17,8 @@ export type Decision =
 export interface DecisionInput {
   readonly requirements: readonly Requirement[];
   readonly filter?: ScopeFilter | undefined;
+  /** Alternative exact scope sets (`RouteSpec.anyOf`); when present they decide alone. */
+  readonly anyOf?: readonly (readonly string[])[] | undefined;
 }
 
 const ALLOW: Decision = { effect: 'allow', accessibleIds: null };
@@ -39,6 +41,7 @@ export function decide(
   params: Readonly<Record<string, string>>,
   grants: Grants,
 ): Decision {
+  if (route.anyOf) return decideAnyOf(route.anyOf, grants);
   const reqs = route.requirements;
   const filter = 'spec' in route ? route.spec.filter : route.filter;
   let missingFilterOnly = filter !== undefined;
@@ -55,6 +58,17 @@ export function decide(
     if (ids !== '*' && ids.size > 0) return { effect: 'filter', accessibleIds: ids };
   }
   return { effect: 'deny', required: reqs.map((r) => renderRequirement(r, params)) };
+}
+
+/**
+ * OpenAPI Security Requirement semantics (OpenAPI 3.1 §4.8.30): allowed when every scope of one set
+ * is held, compared exactly. A set with no scopes only needs a verified token. The 403 names the
+ * first set, as `scopes` does.
+ */
+function decideAnyOf(anyOf: readonly (readonly string[])[], grants: Grants): Decision {
+  const held = new Set(grants.scopes);
+  for (const set of anyOf) if (set.every((s) => held.has(s))) return ALLOW;
+  return { effect: 'deny', required: [...(anyOf[0] ?? [])] };
 }
 
 /** `Insufficient permissions. Required scope(s): a, b` (the Python AgentOS wording). */

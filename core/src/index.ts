@@ -4,6 +4,8 @@
  * Used by the reference server's middleware, the SDK's `can()` and the generated msw handlers,
  * so that all three take the same decision for the same token and request.
  */
+
+export { closest, EXIT_USAGE, stripAnsi, unknownOption, useColor } from './cli-args.js';
 export {
   bearerChallenge,
   type ChallengeError,

@@ -13,6 +13,8 @@ import type { HttpMethod, RouteSpec, ScopeOptions } from './types.js';
 export interface CompiledRoute {
   readonly spec: RouteSpec;
   readonly requirements: readonly Requirement[];
+  /** `spec.anyOf`: alternative exact scope sets; when present `requirements` is empty. */
+  readonly anyOf?: readonly (readonly string[])[] | undefined;
 }
 
 export type RouteMatch =
@@ -80,10 +82,10 @@ export function compileRoutes(routes: readonly RouteSpec[], options: ScopeOption
   const compiled: CompiledRoute[] = [];
   const byId = new Map<string, CompiledRoute>();
   for (const spec of routes) {
-    const route: CompiledRoute = {
-      spec,
-      requirements: spec.scopes.map((s) => compileRequirement(s, options)),
-    };
+    // A standard `security` list holds opaque scope strings: they are compared exactly, not compiled.
+    const route: CompiledRoute = spec.anyOf
+      ? { spec, requirements: [], anyOf: spec.anyOf }
+      : { spec, requirements: spec.scopes.map((s) => compileRequirement(s, options)) };
     compiled.push(route);
     byId.set(spec.operationId, route);
     let node = root;

@@ -10,6 +10,7 @@ export type GenerationErrorCode =
   | 'ERR_GEN_REF'
   | 'ERR_GEN_OPERATION_ID'
   | 'ERR_GEN_REQUIRED_SCOPES'
+  | 'ERR_GEN_SECURITY'
   | 'ERR_GEN_SCOPE_FILTER'
   | 'ERR_GEN_USER_OWNED'
   | 'ERR_GEN_BODY_SCOPES'

@@ -62,13 +62,15 @@ export interface OperationModel {
   readonly path: string;
   readonly pointer: string;
   readonly summary: string | undefined;
-  /** `x-required-scopes`. */
+  /** `x-required-scopes`, or the first alternative of `security` when the document has no extension. */
   readonly scopes: readonly string[];
+  /** Alternatives read from a standard `security` list (no `x-required-scopes`); see `RouteSpec.anyOf`. */
+  readonly anyOf?: readonly (readonly string[])[] | undefined;
   /** `x-scope-filter`. */
   readonly filter: ScopeFilter | undefined;
   /** `x-user-owned`. */
   readonly userOwned: boolean;
-  /** `x-required-scopes: []`. */
+  /** `x-required-scopes: []`, or no `security` (or an empty alternative `{}`). */
   readonly public: boolean;
   /** `x-body-scopes`: `resource:{body.field}:action` templates. */
   readonly bodyScopes: readonly string[] | undefined;

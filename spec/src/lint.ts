@@ -11,6 +11,7 @@ import { loadPositionIndex, type PositionIndex } from './lib/positions.js';
 import { type LintRuleId, quote } from './lib/rule.js';
 import { adminScopes } from './lib/scope.js';
 import { loadSpec, specPath } from './load.js';
+import { genericRules } from './rules/generic.js';
 import { rules } from './rules/index.js';
 
 export type { LintRuleId } from './lib/rule.js';
@@ -39,7 +40,16 @@ export interface LintOptions {
    * parsed document, none (findings carry their pointer only).
    */
   sources?: readonly string[];
+  /**
+   * `agentos` (default): the AgentOS contract, OpenAPI 3.1, `x-required-scopes` on every operation.
+   * `generic`: any OpenAPI 3.0 or 3.1 API whose operations state their scopes with standard
+   * `security` (see `rules/generic.ts`).
+   */
+  profile?: LintProfile;
 }
+
+/** Which rules a document is held to. */
+export type LintProfile = 'agentos' | 'generic';
 
 export interface LintResult {
   errors: LintMessage[];
@@ -63,7 +73,7 @@ export async function lintSpec(
   options: LintOptions = {},
 ): Promise<LintResult> {
   const document = typeof input === 'string' ? await loadSpec(input) : input;
-  const result = await lintDocument(input, document);
+  const result = await lintDocument(input, document, options.profile ?? 'agentos');
   const sources = options.sources ?? (typeof input === 'string' ? await defaultSources(input) : []);
   if (sources.length > 0) {
     let index: PositionIndex | undefined;
@@ -83,28 +93,41 @@ async function defaultSources(file: string): Promise<string[]> {
   return resolve(file) === resolve(specPath) ? listSpecSources(specSourcesPath) : [file];
 }
 
-async function lintDocument(input: OpenAPIDocument | string, document: OpenAPIDocument): Promise<LintResult> {
+async function lintDocument(
+  input: OpenAPIDocument | string,
+  document: OpenAPIDocument,
+  profile: LintProfile,
+): Promise<LintResult> {
   const result: LintResult = { errors: [], warnings: [] };
 
   const version = document.openapi;
-  if (typeof version !== 'string' || !/^3\.1\.\d+$/.test(version)) {
+  if (profile === 'generic' && (typeof version !== 'string' || !/^3\.[01]\.\d+$/.test(version))) {
+    result.errors.push({
+      rule: 'openapi-version',
+      pointer: '/openapi',
+      message: `"openapi" is ${quote(version)}: agentos-spec lints OpenAPI 3.0 and 3.1 documents (swagger-parser cannot validate 3.2 yet; convert Swagger 2.0 first).`,
+    });
+    return result;
+  }
+  if (profile === 'agentos' && (typeof version !== 'string' || !/^3\.1\.\d+$/.test(version))) {
     result.errors.push({
       rule: 'openapi-version',
       pointer: '/openapi',
       message:
         `"openapi" is ${quote(version)}: agentos-spec lints OpenAPI 3.1 documents only (3.0 differs in ` +
-        'schemas and security, and swagger-parser cannot validate 3.2 yet). Write `openapi: 3.1.0`.',
+        'schemas and security, and swagger-parser cannot validate 3.2 yet). Write `openapi: 3.1.0`; for an ' +
+        'API outside the AgentOS contract, lint with `--profile generic` (OpenAPI 3.0 and 3.1).',
     });
     return result;
   }
 
   // validate() dereferences its argument in place: give it the path or a copy, never the caller's object.
   result.errors.push(
-    ...(await validateSchema(typeof input === 'string' ? input : structuredClone(document))),
+    ...(await validateSchema(typeof input === 'string' ? input : structuredClone(document), document)),
   );
 
   const context = { document, operations: listOperations(document), adminScopes: adminScopes(document) };
-  for (const rule of rules) {
+  for (const rule of profile === 'generic' ? genericRules : rules) {
     for (const { severity, pointer, message } of rule.check(context)) {
       (severity === 'warning' ? result.warnings : result.errors).push({ rule: rule.id, pointer, message });
     }
@@ -119,8 +142,11 @@ interface AjvError {
   params: Record<string, unknown>;
 }
 
-/** Runs swagger-parser's OpenAPI 3.1 JSON-schema check; its "spec" check is a no-op for 3.x. */
-async function validateSchema(api: OpenAPIDocument | string): Promise<LintMessage[]> {
+/** Runs swagger-parser's OpenAPI 3.0/3.1 JSON-schema check; its "spec" check is a no-op for 3.x. */
+async function validateSchema(
+  api: OpenAPIDocument | string,
+  document: OpenAPIDocument,
+): Promise<LintMessage[]> {
   try {
     await SwaggerParser.validate(api as never);
     return [];
@@ -131,7 +157,11 @@ async function validateSchema(api: OpenAPIDocument | string): Promise<LintMessag
         err.details
           // `if`/`then`/`else` failures repeat the error of the branch that failed.
           .filter((d) => d.keyword !== 'if')
-          .map((d) => ({ rule: 'openapi-schema', pointer: d.instancePath, message: describeAjvError(d) }))
+          .map((d) => ({
+            rule: 'openapi-schema',
+            pointer: d.instancePath,
+            message: describeAjvError(d, String(document.openapi).slice(0, 3)),
+          }))
       );
     }
     const ref = typeof err.parentPath === 'string' ? err.parentPath.split('#')[1] : undefined;
@@ -145,16 +175,16 @@ async function validateSchema(api: OpenAPIDocument | string): Promise<LintMessag
   }
 }
 
-function describeAjvError(d: AjvError): string {
+function describeAjvError(d: AjvError, version: string): string {
   if (d.keyword === 'unevaluatedProperties' || d.keyword === 'additionalProperties') {
     const key = d.params.unevaluatedProperty ?? d.params.additionalProperty;
     return (
-      `Unknown property ${quote(key)}: the OpenAPI 3.1 schema does not allow it here. ` +
+      `Unknown property ${quote(key)}: the OpenAPI ${version} schema does not allow it here. ` +
       'Remove or rename it (extensions must start with "x-").'
     );
   }
   if (d.keyword === 'required') {
-    return `Missing property ${quote(d.params.missingProperty)}, which the OpenAPI 3.1 schema requires here. Add it.`;
+    return `Missing property ${quote(d.params.missingProperty)}, which the OpenAPI ${version} schema requires here. Add it.`;
   }
-  return `Does not match the OpenAPI 3.1 schema: ${d.message ?? d.keyword} ${quote(d.params)}.`;
+  return `Does not match the OpenAPI ${version} schema: ${d.message ?? d.keyword} ${quote(d.params)}.`;
 }

@@ -8,6 +8,7 @@ import { isAbsolute, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LintRuleId } from './lib/rule.js';
 import type { LintMessage, LintResult } from './lint.js';
+import { genericRules } from './rules/generic.js';
 import { rules } from './rules/index.js';
 
 /** The rules of the OpenAPI schema check, which come from swagger-parser rather than `rules/`. */
@@ -18,7 +19,8 @@ const SCHEMA_RULES: readonly { id: LintRuleId; description: string }[] = [
 
 /** Every rule the lint can report, in report order. */
 export function lintRuleDescriptors(): readonly { id: LintRuleId; description: string }[] {
-  return [...SCHEMA_RULES, ...rules.map(({ id, description }) => ({ id, description }))];
+  const all = [...rules, ...genericRules.filter((g) => !rules.includes(g))];
+  return [...SCHEMA_RULES, ...all.map(({ id, description }) => ({ id, description }))];
 }
 
 export interface SarifOptions {

@@ -34,6 +34,7 @@ export function routeSpecOf(op: OperationModel): RouteSpec {
     method: op.method,
     path: op.path,
     scopes: [...op.scopes],
+    ...(op.anyOf ? { anyOf: op.anyOf.map((set) => [...set]) } : {}),
     ...(op.filter ? { filter: { ...op.filter } } : {}),
     userOwned: op.userOwned,
     public: op.public,

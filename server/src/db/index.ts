@@ -365,9 +365,13 @@ function lockDataDir(dataDir: string, logger: DbLogger): () => void {
       previous.pid !== process.pid &&
       processAlive(previous.pid)
     ) {
-      throw new Error(
-        `PGlite data directory ${dataDir} is in use by process ${previous.pid} (lock file ${lockPath}): ` +
-          'run one server per data directory, or use PostgreSQL (DATABASE_URL) for several instances',
+      // Coded, so the CLI reports it as the expected failure it is (no stack trace).
+      throw Object.assign(
+        new Error(
+          `PGlite data directory ${dataDir} is in use by process ${previous.pid} (lock file ${lockPath}): ` +
+            'run one server per data directory, or use PostgreSQL (DATABASE_URL) for several instances',
+        ),
+        { code: 'ERR_DATA_DIR_LOCKED' },
       );
     }
     logger.warn({ lockPath, previous }, 'taking over a stale PGlite data directory lock');

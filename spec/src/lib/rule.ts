@@ -21,7 +21,8 @@ export type LintRuleId =
   | 'approval-gate-invalid'
   | 'nested-filters-invalid'
   | 'agentos-feature-invalid'
-  | 'agentos-version-invalid';
+  | 'agentos-version-invalid'
+  | 'security-requirement-invalid';
 
 /** What a rule sees: the document, its operations (document order) and the admin scopes. */
 export interface RuleContext {
