@@ -23,6 +23,7 @@ import {
   tokenExpired,
   wrongAudience,
 } from './errors.js';
+import { isCanonicalCompactJws, isCanonicalSegment } from './jws-canonical.js';
 import { importKeys, type LocalKey } from './keys.js';
 import { TokenCache } from './token-cache.js';
 
@@ -175,9 +176,9 @@ export async function createTokenVerifier(
     };
   }
 
+  // A token without a subject is valid; under user isolation the authority layer refuses it (403)
+  // on the user-owned operations, where it would otherwise see the unscoped view (AgentOS 3.1).
   const requiredClaims = ['exp'];
-  // With user isolation, a token without a subject would see the unscoped view: refuse it.
-  if (config.userIsolation) requiredClaims.push(config.userIdClaim);
 
   function options(): JWTVerifyOptions {
     const o: JWTVerifyOptions = {
@@ -286,6 +287,15 @@ export async function createTokenVerifier(
       if (token.length > MAX_TOKEN_LENGTH) throw invalidToken('token too large', 'too_large');
       // A compact JWS has exactly three parts; a 5-part JWE or anything else is malformed here.
       if (token.split('.').length !== 3) throw invalidToken('malformed token', 'malformed');
+      // One token, one spelling: padded or non-canonical base64url is refused before jose, which
+      // would decode it to the same bytes (RFC 7515 §2: base64url without padding).
+      // A signature spelled another way is not the signature that was made: it fails as one.
+      if (!isCanonicalCompactJws(token)) {
+        const sig = token.slice(token.lastIndexOf('.') + 1);
+        throw isCanonicalSegment(sig)
+          ? invalidToken('malformed token', 'non_canonical')
+          : invalidToken('signature verification failed', 'signature_non_canonical');
+      }
       let alg: unknown;
       let kid: unknown;
       try {

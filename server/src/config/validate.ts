@@ -28,6 +28,7 @@ const TOP: Readonly<Record<keyof AgentOSFileOptions, Kind>> = {
   authorizationConfig: 'authorizationConfig',
   tokenSource: 'tokenSource',
   cookieName: 'string',
+  csrfProtection: 'boolean',
   scopesClaim: 'string',
   userIdClaim: 'string',
   sessionIdClaim: 'string',
