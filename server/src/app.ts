@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { compileRoutes, compileScopeMappings, type RouteIndex } from '@agentos/core';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, Router } from 'express';
+import { createCsrfGuard } from './auth/csrf.js';
 import { HttpError } from './auth/errors.js';
 import { createAuthMiddleware } from './auth/middleware.js';
 import {
@@ -23,6 +24,7 @@ import {
   withServiceAccounts,
 } from './auth/service-accounts.js';
 import { createTokenVerifier, type TokenVerifier } from './auth/verify.js';
+import { createAuthority, createDatabaseAuthorityStore } from './authority/index.js';
 import { loadConfigFile } from './config/file.js';
 import type { AgentOSConfig, AgentOSOptions, OperationHandler } from './config/options.js';
 import { resolveConfig } from './config/resolve.js';
@@ -248,13 +250,23 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
   });
   for (const w of [...config.warnings, ...verifier.warnings]) logger.warn(w);
 
-  const handlers: Record<string, OperationHandler> = {
+  // Object-level rules of the route table (containment, approval gate, body scopes, targets,
+  // member runs, nested filters) wrap every handler, custom ones included (contract.md §8).
+  const authority = createAuthority({
+    index,
+    store: createDatabaseAuthorityStore(() => database.db, config),
+    logger,
+    rbac: config.auth.mode === 'rbac',
+    userIsolation: config.auth.userIsolation,
+    adminScope: config.auth.adminScope,
+  });
+  const handlers: Record<string, OperationHandler> = authority.wrap({
     ...(createHandlers(context, {
       serviceAccounts,
       docsEnabled: env.DOCS_ENABLED !== 'false',
     }) as unknown as Record<string, OperationHandler>),
     ...options.handlers,
-  };
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -275,6 +287,15 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
   app.use('/docs/assets', createDocsAssets());
   // The client address, for the service-account failure limiter.
   app.use(bindClientAddress());
+  // Before the token is even read: a cross-site request carrying the cookie never reaches a handler.
+  app.use(
+    createCsrfGuard({
+      tokenSource: config.auth.tokenSource,
+      cookieName: config.auth.cookieName,
+      enabled: config.auth.csrfProtection,
+      trustedOrigins: config.cors.origins,
+    }),
+  );
   app.use(createAuthMiddleware({ config: config.auth, index, verifier, logger }));
   if (options.routes) {
     // Custom routes come before the operation router, which answers 404/405 for everything else.

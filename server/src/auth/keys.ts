@@ -7,8 +7,8 @@ import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { importJWK, type JWK } from 'jose';
 import { IssueCollector } from '../config/errors.js';
-import { publicKeyLookalike } from './key-confusion.js';
 import type { JwsAlgorithm, ResolvedAuthConfig } from '../config/options.js';
+import { publicKeyLookalike } from './key-confusion.js';
 
 /** One imported key, usable for exactly one algorithm. */
 export interface LocalKey {
