@@ -24,6 +24,7 @@ import {
   withServiceAccounts,
 } from './auth/service-accounts.js';
 import { createTokenVerifier, type TokenVerifier } from './auth/verify.js';
+import { createBodyLimits } from './authority/body-limits.js';
 import { createAuthority, createDatabaseAuthorityStore } from './authority/index.js';
 import { loadConfigFile } from './config/file.js';
 import type { AgentOSConfig, AgentOSOptions, OperationHandler } from './config/options.js';
@@ -259,6 +260,7 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
     rbac: config.auth.mode === 'rbac',
     userIsolation: config.auth.userIsolation,
     adminScope: config.auth.adminScope,
+    now: clock,
   });
   const handlers: Record<string, OperationHandler> = authority.wrap({
     ...(createHandlers(context, {
@@ -297,6 +299,9 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
     }),
   );
   app.use(createAuthMiddleware({ config: config.auth, index, verifier, logger }));
+  // Every JSON and form body is parsed here, bounded in size (413) and depth (422), before any
+  // validator or handler; the parsers downstream find it parsed.
+  app.use(createBodyLimits({ limit: '1mb' }));
   if (options.routes) {
     // Custom routes come before the operation router, which answers 404/405 for everything else.
     const router = Router({ caseSensitive: true });
@@ -348,6 +353,8 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
               ctx: context,
               baseUrl: `http://127.0.0.1:${boundPort}`,
               internalToken: internal,
+              // Each firing re-checks the schedule's owner with the route decision (contract.md §8.5).
+              authorize: (schedule) => authority.authorizeDeferred(schedule),
             });
           }
           resolveListen(server);

@@ -255,3 +255,117 @@ describe('finding 8: teams and workflows expose and run only members the caller 
     assert.equal(ok.status, 200, ok.text);
   });
 });
+
+describe('finding 2: a pending approval cannot be deleted', () => {
+  it('DELETE answers 409, the approval stays pending and continue stays blocked; once resolved it may go', async () => {
+    const alice = await s.token('alice', USER);
+    const root = await s.token('root', [ADMIN]);
+    const run = await pausedRun(s, alice);
+    const approvalId = run.tools[0]!.approval_id;
+    const del = await s.call('DELETE', `/approvals/${approvalId}`, { token: root });
+    assert.equal(del.status, 409, del.text);
+    assert.match(del.body.detail, /^A pending approval cannot be deleted/);
+    const still = await s.call('GET', `/approvals/${approvalId}`, { token: root });
+    assert.equal(still.body.status, 'pending');
+    const tools = JSON.stringify([{ tool_call_id: run.tools[0]!.tool_call_id, confirmed: true }]);
+    const blocked = await s.call('POST', `/agents/support-agent/runs/${run.run_id}/continue`, {
+      token: alice,
+      form: { session_id: run.session_id, stream: 'false', tools },
+    });
+    assert.equal(blocked.status, 403);
+    await s.call('POST', `/approvals/${approvalId}/resolve`, { token: root, json: { status: 'rejected' } });
+    assert.equal((await s.call('DELETE', `/approvals/${approvalId}`, { token: root })).status, 204);
+  });
+});
+
+describe('the approval gate fails closed', () => {
+  it('a storage error while reading approvals answers 503, never continues', async () => {
+    const alice = await s.token('alice', USER);
+    const run = await pausedRun(s, alice);
+    const db = s.os.context.database.db;
+    await db.schema.alterTable('approvals').renameTo('approvals_away').execute();
+    try {
+      const a = await s.call('POST', `/agents/support-agent/runs/${run.run_id}/continue`, {
+        token: alice,
+        form: { session_id: run.session_id, stream: 'false' },
+      });
+      assert.equal(a.status, 503, a.text);
+    } finally {
+      await db.schema.alterTable('approvals_away').renameTo('approvals').execute();
+    }
+    assert.equal(await runStatus(s, run.run_id), 'PAUSED');
+  });
+});
+
+describe('no-sub tokens under isolation', () => {
+  it('403 on user-owned operations, not the unscoped view', async () => {
+    const anon = await s.token(null, ['sessions:read', 'agents:read']);
+    const a = await s.call('GET', '/sessions', { token: anon });
+    assert.equal(a.status, 403, a.text);
+    assert.match(a.body.detail, /sub claim/);
+    assert.equal((await s.call('GET', '/agents', { token: anon })).status, 200);
+  });
+});
+
+describe('finding 10: deep JSON is refused (422), never a 500, never stored', () => {
+  const deep = (n: number) => {
+    let v: unknown = 1;
+    for (let i = 0; i < n; i++) v = { a: v };
+    return v;
+  };
+  const deepText = (n: number) => `${'['.repeat(n)}1${']'.repeat(n)}`;
+
+  it('JSON bodies: session state, learning content, schedule payload', async () => {
+    const root = await s.token('root', [ADMIN]);
+    const cases: [string, string, unknown][] = [
+      ['POST', '/sessions', { session_type: 'agent', agent_id: 'research-agent', session_state: deep(3000) }],
+      ['POST', '/learnings', { learning_type: 'user_profile', content: deep(3000), user_id: 'root' }],
+      [
+        'POST',
+        '/schedules',
+        {
+          name: 'deep',
+          endpoint: '/agents/research-agent/runs',
+          cron_expr: '0 * * * *',
+          payload: deep(3000),
+        },
+      ],
+    ];
+    for (const [method, path, body] of cases) {
+      const a = await s.call(method, path, { token: root, json: body });
+      assert.equal(a.status, 422, `${path}: ${a.status} ${a.text.slice(0, 200)}`);
+      assert.match(a.body.detail, /nested too deep/);
+    }
+    const stored = await s.os.context.database.db
+      .selectFrom('schedules')
+      .select('id')
+      .where('name', '=', 'deep')
+      .execute();
+    assert.equal(stored.length, 0);
+  });
+
+  it('JSON text in run form fields (metadata, session_state) and raw deep arrays', async () => {
+    const alice = await s.token('alice', USER);
+    for (const field of ['metadata', 'session_state', 'dependencies']) {
+      const a = await s.call('POST', '/agents/research-agent/runs', {
+        token: alice,
+        form: { message: 'hi', stream: 'false', [field]: JSON.stringify(deep(3000)) },
+      });
+      assert.equal(a.status, 422, `${field}: ${a.status} ${a.text.slice(0, 200)}`);
+    }
+    const root = await s.token('root', [ADMIN]);
+    const raw = await s.call('POST', '/sessions', { token: root, raw: deepText(100_000) });
+    assert.equal(raw.status, 422, raw.text.slice(0, 200));
+    const big = await s.call('POST', '/sessions', {
+      token: root,
+      raw: JSON.stringify({ x: 'a'.repeat(2_000_000) }),
+    });
+    assert.equal(big.status, 413);
+    // A reasonable nesting passes.
+    const ok = await s.call('POST', '/agents/research-agent/runs', {
+      token: alice,
+      form: { message: 'hi', stream: 'false', metadata: JSON.stringify(deep(10)) },
+    });
+    assert.equal(ok.status, 200, ok.text);
+  });
+});

@@ -287,15 +287,6 @@ export async function createTokenVerifier(
       if (token.length > MAX_TOKEN_LENGTH) throw invalidToken('token too large', 'too_large');
       // A compact JWS has exactly three parts; a 5-part JWE or anything else is malformed here.
       if (token.split('.').length !== 3) throw invalidToken('malformed token', 'malformed');
-      // One token, one spelling: padded or non-canonical base64url is refused before jose, which
-      // would decode it to the same bytes (RFC 7515 §2: base64url without padding).
-      // A signature spelled another way is not the signature that was made: it fails as one.
-      if (!isCanonicalCompactJws(token)) {
-        const sig = token.slice(token.lastIndexOf('.') + 1);
-        throw isCanonicalSegment(sig)
-          ? invalidToken('malformed token', 'non_canonical')
-          : invalidToken('signature verification failed', 'signature_non_canonical');
-      }
       let alg: unknown;
       let kid: unknown;
       try {
@@ -306,6 +297,16 @@ export async function createTokenVerifier(
       if (typeof alg !== 'string') throw invalidToken('malformed token', 'malformed');
       if (!(config.algorithms as readonly string[]).includes(alg)) {
         throw invalidToken('algorithm not allowed', 'alg_not_allowed');
+      }
+      // One token, one spelling (checked once the header reads as one): padded or non-canonical
+      // base64url is refused before jose, which would decode it to the same bytes (RFC 7515 §2:
+      // base64url without padding). A signature spelled another way is not the signature that was
+      // made: it fails as one.
+      if (!isCanonicalCompactJws(token)) {
+        const sig = token.slice(token.lastIndexOf('.') + 1);
+        throw isCanonicalSegment(sig)
+          ? invalidToken('malformed token', 'non_canonical')
+          : invalidToken('signature verification failed', 'signature_non_canonical');
       }
       let payload: JWTPayload;
       try {

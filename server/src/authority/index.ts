@@ -37,6 +37,7 @@ import {
 } from '@agentos/core';
 import type { Logger } from 'pino';
 import { HttpError, insufficientScope } from '../auth/errors.js';
+import { depthError, tooDeep } from './body-limits.js';
 import type { AuthorityStore, StoredFields } from './store.js';
 
 export { type AuthorityStore, createDatabaseAuthorityStore, type StoredFields } from './store.js';
@@ -49,6 +50,8 @@ export interface AuthorityOptions {
   readonly rbac: boolean;
   readonly userIsolation: boolean;
   readonly adminScope: string;
+  /** The clock (expiry of stored principals). Default `new Date()`. */
+  readonly now?: (() => Date) | undefined;
 }
 
 /** What a wrapped handler receives (the generated router's and the dispatcher's request). */
@@ -108,6 +111,7 @@ function planOf(route: CompiledRoute, adminScope: string): Plan {
  */
 export function createAuthority(options: AuthorityOptions) {
   const { index, store, logger, rbac, userIsolation, adminScope } = options;
+  const now = options.now ?? (() => new Date());
   const plans = new Map<string, Plan>();
   for (const route of index.routes) {
     for (const c of route.spec.contains ?? []) {
@@ -154,6 +158,33 @@ export function createAuthority(options: AuthorityOptions) {
       if (c.owned && userIsolation && !caller.isAdmin && found.user_id !== caller.userId) {
         throw notFound(c.object);
       }
+    }
+  }
+
+  /**
+   * Under isolation, a non-admin's writes to user-owned data are its own (contract.md §8.1, F5):
+   * `user_id` of a create is the caller's (set when absent, so no ownerless row is made; another
+   * user's id is refused), and a `session_id` the body names must not be another user's session
+   * (404, as a missing one for reads): a record keyed by that session would claim its key.
+   */
+  async function own(spec: RouteSpec, request: HandlerRequest): Promise<void> {
+    const caller = request.caller;
+    if (!userIsolation || !spec.userOwned || caller.isAdmin || caller.userId === null) return;
+    if (spec.method === 'GET' || spec.method === 'DELETE') return;
+    const body = request.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+    const b = body as Record<string, unknown>;
+    if (b.user_id !== undefined && b.user_id !== null && b.user_id !== caller.userId) {
+      throw new HttpError(
+        403,
+        'Cannot write data for another user: user_id must be your own (the token subject)',
+      );
+    }
+    if (spec.method === 'POST' || b.user_id !== undefined) b.user_id = caller.userId;
+    if (typeof b.session_id === 'string' && b.session_id.length > 0) {
+      const sid = b.session_id;
+      const session = await read(`session ${sid}`, () => store.find('session', sid));
+      if (session && session.user_id !== caller.userId) throw notFound('session');
     }
   }
 
@@ -205,6 +236,58 @@ export function createAuthority(options: AuthorityOptions) {
     if (d.effect === 'deny') throw deny({ ...d, reason: 'the run executes members the caller may not run' });
   }
 
+  /**
+   * After a target was authorized and stored: the caller becomes the authority a fired schedule
+   * re-checks (its subject and the scopes it holds now), also with RBAC off (recorded, not checked).
+   */
+  async function recordOwner(
+    spec: RouteSpec,
+    request: HandlerRequest,
+    result: { body?: unknown },
+  ): Promise<void> {
+    const t = spec.target!;
+    // Only an answer that is the stored object itself (create, update, enable) changed what will be
+    // fired; a trigger answers a run record and leaves the authority as it was.
+    const id =
+      typeof result.body === 'object' && result.body !== null
+        ? (result.body as { id?: unknown }).id
+        : undefined;
+    if (typeof id !== 'string') return;
+    if (t.source === 'stored' && id !== paramOf(request, t.param!)) return;
+    await read(`owner of ${id}`, () =>
+      store.recordOwner('schedule', id, { userId: request.caller.userId, scopes: request.caller.scopes }),
+    );
+  }
+
+  /**
+   * Whether the owner of a stored schedule may still have it fired (contract.md §8.5), by the
+   * same decision as when it was set: null when it may, else why not.
+   */
+  async function authorizeDeferred(schedule: {
+    readonly endpoint: string;
+    readonly method: string;
+    readonly user_id: string | null;
+    readonly owner_scopes: readonly string[] | null;
+  }): Promise<string | null> {
+    if (!rbac) return null;
+    const owner = schedule.user_id;
+    if (owner === null) return 'the schedule has no owner on record';
+    const current = await store.principalAuthority(owner, now());
+    if (current?.disabled) return `its owner "${owner}" is disabled (revoked or expired)`;
+    const scopes = current ? current.scopes : (schedule.owner_scopes ?? []);
+    const d = decideTarget(
+      index,
+      compileGrants(scopes, { adminScope }),
+      schedule.method || 'POST',
+      schedule.endpoint,
+      {
+        adminScope,
+      },
+    );
+    if (d.effect === 'allow') return null;
+    return `its owner "${owner}" may no longer call ${schedule.method} ${schedule.endpoint} (requires ${d.required.join(', ')})`;
+  }
+
   function wrapOne(operationId: string, handler: Handler): Handler {
     const plan = plans.get(operationId);
     if (!plan) return handler;
@@ -217,6 +300,7 @@ export function createAuthority(options: AuthorityOptions) {
         (spec.nestedFilters?.length ?? 0) > 0);
     const checks =
       needsGrants ||
+      spec.method !== 'GET' ||
       (spec.contains?.length ?? 0) > 0 ||
       spec.approvalGate !== undefined ||
       (userIsolation && spec.userOwned);
@@ -226,6 +310,9 @@ export function createAuthority(options: AuthorityOptions) {
       if (Object.values(request.path).some((v) => typeof v === 'string' && v.includes('\u0000'))) {
         return (handler as (r: HandlerRequest) => unknown)(request);
       }
+      // Multipart fields reach here unchecked (JSON and form bodies were checked when parsed).
+      const deep = request.body === undefined ? undefined : tooDeep(request.body);
+      if (deep) throw depthError(deep);
       const caller = request.caller;
       if (
         userIsolation &&
@@ -239,6 +326,7 @@ export function createAuthority(options: AuthorityOptions) {
           'This operation reads or writes per-user data: the token must name its user (sub claim)',
         );
       }
+      await own(spec, request);
       await contain(plan, request);
       await gate(plan, request);
       const grants = needsGrants ? compileGrants(caller.scopes, { adminScope }) : null;
@@ -251,6 +339,7 @@ export function createAuthority(options: AuthorityOptions) {
       const result = (await (handler as (r: HandlerRequest) => unknown)(request)) as
         | { status: number; body?: unknown }
         | undefined;
+      if (spec.target && result && result.status < 300) await recordOwner(spec, request, result);
       if (grants && spec.nestedFilters?.length && result && 'body' in result && result.status < 300) {
         return { ...result, body: filterNested(result.body, spec.nestedFilters, grants) };
       }
@@ -259,6 +348,7 @@ export function createAuthority(options: AuthorityOptions) {
   }
 
   return {
+    authorizeDeferred,
     /** Wraps every handler whose operation has object-level rules; the others are returned as they are. */
     wrap<T extends object>(handlers: T): T {
       const out: Record<string, unknown> = {};

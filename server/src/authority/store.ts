@@ -8,7 +8,7 @@
  */
 import type { AgentOSConfig } from '../config/options.js';
 import type { Db } from '../db/index.js';
-import { approvals, runs, schedules, sessions } from '../db/repos/index.js';
+import { approvals, runs, schedules, serviceAccounts, sessions } from '../db/repos/index.js';
 import { compileEntity, type EntitySpec } from '../runtime/entities.js';
 
 /** The fields of a stored object that containment and targets read (`agent_id`, `user_id`, …). */
@@ -23,6 +23,21 @@ export interface AuthorityStore {
   pendingRequiredApprovals(runId: string): Promise<readonly string[]>;
   /** The members a run of this team or workflow executes, as run scopes' resources and ids. */
   members(resource: string, id: string): readonly { resource: string; id: string }[];
+  /** Records who authorized the target of a stored object (a schedule) and the scopes they held. */
+  recordOwner(
+    kind: string,
+    id: string,
+    owner: { userId: string | null; scopes: readonly string[] },
+  ): Promise<void>;
+  /**
+   * The current authority of a principal that the server stores (service accounts): its scopes,
+   * or `disabled` when it is revoked, expired or gone. Null for principals it does not store (JWT
+   * subjects: their scopes recorded with the object stand).
+   */
+  principalAuthority(
+    principal: string,
+    now: Date,
+  ): Promise<{ disabled: true } | { disabled: false; scopes: readonly string[] } | null>;
 }
 
 const ENTITY_FIELD = { agent: 'agent_id', team: 'team_id', workflow: 'workflow_id' } as const;
@@ -87,6 +102,25 @@ export function createDatabaseAuthorityStore(db: () => Db, config: AgentOSConfig
     async pendingRequiredApprovals(runId) {
       const rows = await approvals.listPendingForRun(db(), runId, { approvalType: 'required' });
       return rows.map((r) => r.id);
+    },
+    async recordOwner(kind, id, owner) {
+      if (kind !== 'schedule') throw new TypeError(`AuthorityStore: no owner for object kind "${kind}"`);
+      await schedules.setOwner(db(), id, owner);
+    },
+    async principalAuthority(principal, now) {
+      if (!principal.startsWith('sa:')) return null;
+      const sa = await serviceAccounts.getByPrincipal(db(), principal);
+      if (
+        !sa ||
+        sa.revoked_at !== null ||
+        (sa.expires_at !== null && sa.expires_at.getTime() <= now.getTime())
+      ) {
+        return { disabled: true };
+      }
+      return {
+        disabled: false,
+        scopes: Array.isArray(sa.scopes) ? sa.scopes.filter((x) => typeof x === 'string') : [],
+      };
     },
     members(resource, id) {
       const kind = resource === 'teams' ? 'team' : resource === 'workflows' ? 'workflow' : null;

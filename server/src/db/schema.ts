@@ -304,6 +304,10 @@ export interface SchedulesTable {
   last_run_at: Timestamp;
   created_at: CreatedAt;
   updated_at: CreatedAt;
+  /** Who last authorized the schedule's target (create, update, enable); null before 0002. */
+  user_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The scopes that owner held then; a fired schedule re-checks its target against them. */
+  owner_scopes: Json<string[]>;
 }
 
 export type ScheduleRunStatus = 'running' | 'success' | 'paused' | 'failed' | 'cancelled';
@@ -378,6 +382,8 @@ export interface ServiceAccountsTable {
   expires_at: Timestamp;
   last_used_at: Timestamp;
   revoked_at: Timestamp;
+  /** `sa:<name>`, or `sa:<name>.<id>` for a name used before: unique forever (contract.md §8.9). */
+  principal: string;
 }
 
 // ---------------------------------------------------------------------------------- components

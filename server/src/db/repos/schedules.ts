@@ -139,6 +139,22 @@ export async function update(db: Db, id: string, patch: SchedulePatch): Promise<
 }
 
 /** Deletes a schedule and its run records. */
+/**
+ * Records who authorized the schedule's target and the scopes they held then (contract.md §8.5);
+ * a fired schedule re-checks its target against them.
+ */
+export async function setOwner(
+  db: Db,
+  id: string,
+  owner: { userId: string | null; scopes: readonly string[] },
+): Promise<void> {
+  await db
+    .updateTable('schedules')
+    .set({ user_id: owner.userId, owner_scopes: json([...owner.scopes]) })
+    .where('id', '=', id)
+    .execute();
+}
+
 export async function remove(db: Db, id: string): Promise<boolean> {
   const r = await db.deleteFrom('schedules').where('id', '=', id).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
