@@ -178,3 +178,36 @@ describe('finding 5: writes to user-owned data are the caller own', () => {
     assert.equal(own.body.user_id, 'bob');
   });
 });
+
+describe('finding 9: no existence oracles under isolation', () => {
+  it('a run into another user session answers exactly like one into a missing session', async () => {
+    const bob = await s.token('bob', ['agents:run', 'sessions:write']);
+    const alice = await s.token('alice', ['agents:run']);
+    const session = await s.call('POST', '/sessions', { token: bob, json: { agent_id: 'research-agent' } });
+    assert.equal(session.status, 201, session.text);
+    const run = (sid: string) =>
+      s.call('POST', '/agents/research-agent/runs', {
+        token: alice,
+        form: { message: 'hi', stream: 'false', session_id: sid },
+      });
+    const foreign = await run(session.body.session_id);
+    const missing = await run('00000000-0000-4000-8000-000000000000');
+    assert.equal(foreign.status, 404, foreign.text);
+    assert.deepEqual([missing.status, missing.text], [foreign.status, foreign.text]);
+  });
+
+  it('creating a session with a chosen id is refused the same way whether the id is taken or free', async () => {
+    const bob = await s.token('bob', ['sessions:write']);
+    const alice = await s.token('alice', ['sessions:write']);
+    const taken = await s.call('POST', '/sessions', { token: bob, json: { agent_id: 'research-agent' } });
+    const tries = await Promise.all(
+      [taken.body.session_id, 'free-session-id'].map((sid) =>
+        s.call('POST', '/sessions', { token: alice, json: { agent_id: 'research-agent', session_id: sid } }),
+      ),
+    );
+    assert.equal(tries[0]!.status, 422, tries[0]!.text);
+    assert.deepEqual([tries[1]!.status, tries[1]!.text], [tries[0]!.status, tries[0]!.text]);
+    const server = await s.call('POST', '/sessions', { token: alice, json: { agent_id: 'research-agent' } });
+    assert.equal(server.status, 201);
+  });
+});

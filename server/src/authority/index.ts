@@ -71,6 +71,9 @@ interface Plan {
   readonly memberRun: { readonly resource: string; readonly param: string } | null;
 }
 
+/** The collection whose POST creates sessions (`createSession`). */
+const SESSIONS_PATH = '/sessions';
+
 const NOT_FOUND_DETAIL: Readonly<Record<string, string>> = {
   run: 'Run not found',
   session: 'Session not found',
@@ -181,11 +184,20 @@ export function createAuthority(options: AuthorityOptions) {
       );
     }
     if (spec.method === 'POST' || b.user_id !== undefined) b.user_id = caller.userId;
-    if (typeof b.session_id === 'string' && b.session_id.length > 0) {
-      const sid = b.session_id;
-      const session = await read(`session ${sid}`, () => store.find('session', sid));
-      if (session && session.user_id !== caller.userId) throw notFound('session');
+    if (typeof b.session_id !== 'string' || b.session_id.length === 0) return;
+    const sid = b.session_id;
+    // The operation that creates sessions: a chosen id would tell taken ids (409) from free ones
+    // (201), whoever holds them (F9). The server chooses it.
+    if (spec.path === SESSIONS_PATH && spec.method === 'POST') {
+      throw new HttpError(
+        422,
+        'session_id cannot be chosen under user isolation: omit it, the server assigns one (answered in session_id)',
+      );
     }
+    // Elsewhere it names an existing session of the caller: another user's and a missing one
+    // answer the same 404, so no answer tells them apart (F5, F9).
+    const session = await read(`session ${sid}`, () => store.find('session', sid));
+    if (!session || session.user_id !== caller.userId) throw notFound('session');
   }
 
   async function gate(plan: Plan, request: HandlerRequest): Promise<void> {

@@ -382,7 +382,7 @@ export interface ServiceAccountsTable {
   expires_at: Timestamp;
   last_used_at: Timestamp;
   revoked_at: Timestamp;
-  /** `sa:<name>`, or `sa:<name>.<id>` for a name used before: unique forever (contract.md §8.9). */
+  /** `sa:<name>`, or `sa:<name>.<id>` for a name used before: unique forever (contract.md §8.7). */
   principal: string;
 }
 

@@ -38,7 +38,7 @@ export interface NewServiceAccount {
  */
 export async function create(db: Db, a: NewServiceAccount): Promise<ServiceAccountRow> {
   const id = a.id ?? newId();
-  // Principals are unique forever (contract.md §8.9): a name used before, even by a revoked
+  // Principals are unique forever (contract.md §8.7): a name used before, even by a revoked
   // account, gets a principal of its own, so the new account never inherits the old one's rows.
   const used = await db
     .selectFrom('service_accounts')
