@@ -368,6 +368,12 @@ describe('generated router: a non-AgentOS document (library)', async () => {
           body: { loan_id: 'l1', isbn: path.book_id, user_id: caller.operationId, days: query.days },
         }),
         purgeBook: () => ({ status: 204 }),
+        getShelf: ({ path }) => ({ status: 200, body: { shelf_id: path.shelf_id, books: [] } }),
+        renewLoan: ({ path }) => ({
+          status: 200,
+          body: { loan_id: path.loan_id, isbn: 'x', user_id: 'u1' },
+        }),
+        scheduleReminder: () => ({ status: 201 }),
       },
       { auth, validateResponses: true },
     ),

@@ -10,6 +10,7 @@ import { bundleSpec, specSourcesPath } from './bundle.js';
 import { SpecError } from './errors.js';
 import { type LintMessage, lintSpec } from './lint.js';
 import { specPath } from './load.js';
+import { toSarif } from './sarif.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -40,9 +41,9 @@ const lint = defineCommand({
     },
     format: {
       type: 'enum',
-      options: ['text', 'json'],
+      options: ['text', 'json', 'sarif'],
       default: 'text',
-      description: 'text on stderr, or the LintResult as JSON on stdout',
+      description: 'text on stderr, the LintResult as JSON on stdout, or SARIF 2.1.0 on stdout',
     },
   },
   async run({ args }) {
@@ -58,10 +59,15 @@ const lint = defineCommand({
     }
     if (args.format === 'json') {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    } else if (args.format === 'sarif') {
+      process.stdout.write(
+        `${JSON.stringify(toSarif(result, { toolVersion: version, document: file }), null, 2)}\n`,
+      );
     } else {
       const name = display(file);
+      // `file:line:col` first, so terminals and editors link it; the pointer stays for the bundled view.
       const line = (m: LintMessage) =>
-        `  ${name}${m.pointer ? `:${m.pointer}` : ''}  ${m.rule}  ${m.message}`;
+        `  ${m.file && m.line !== undefined ? `${display(m.file)}:${m.line}:${m.column ?? 1}` : name}  ${m.rule}  ${m.pointer || '/'}  ${m.message}`;
       if (result.errors.length) console.error(['errors:', ...result.errors.map(line)].join('\n'));
       if (result.warnings.length) console.error(['warnings:', ...result.warnings.map(line)].join('\n'));
       console.error(`${plural(result.errors.length, 'error')}, ${plural(result.warnings.length, 'warning')}`);

@@ -1,12 +1,16 @@
 /**
  * @module The contract lint: the OpenAPI 3.1 schema check (swagger-parser), then the AgentOS rules of
- * design.md "The contract vocabulary" on the un-dereferenced document.
+ * design.md "The contract vocabulary" on the un-dereferenced document; each finding located in the
+ * YAML sources (`file:line:column`) as well as by JSON pointer.
  */
+import { resolve } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { listSpecSources, specSourcesPath } from './bundle.js';
 import { listOperations, type OpenAPIDocument } from './lib/document.js';
+import { loadPositionIndex, type PositionIndex } from './lib/positions.js';
 import { type LintRuleId, quote } from './lib/rule.js';
 import { adminScopes } from './lib/scope.js';
-import { loadSpec } from './load.js';
+import { loadSpec, specPath } from './load.js';
 import { rules } from './rules/index.js';
 
 export type { LintRuleId } from './lib/rule.js';
@@ -19,6 +23,22 @@ export interface LintMessage {
   pointer: string;
   /** What failed, why, and how to fix it. */
   message: string;
+  /** The source file that wrote the faulty value (or its nearest written ancestor), when known. */
+  file?: string;
+  /** 1-based line in `file`. */
+  line?: number;
+  /** 1-based column in `file`. */
+  column?: number;
+}
+
+export interface LintOptions {
+  /**
+   * YAML/JSON files the document was written in, the root (`index.yaml`) first, for
+   * `file:line:column` positions. Default: for the bundled AgentOS spec ({@link specPath}) its
+   * sources (`spec/src/openapi/index.yaml`, `paths/*.yaml`); for another path, that file; for a
+   * parsed document, none (findings carry their pointer only).
+   */
+  sources?: readonly string[];
 }
 
 export interface LintResult {
@@ -30,6 +50,7 @@ export interface LintResult {
  * Lints an OpenAPI 3.1 document against the AgentOS contract.
  *
  * @param input a parsed document (not modified) or the path of a YAML/JSON file.
+ * @param options `sources` for positions (see {@link LintOptions})
  * @returns errors (the document breaks the contract) and warnings; both empty when clean.
  * @throws {SpecError} when `input` is a path that cannot be read or parsed.
  * @see design.md "The contract vocabulary"
@@ -37,8 +58,32 @@ export interface LintResult {
  * const { errors } = await lintSpec(specPath);
  * if (errors.length) process.exitCode = 1;
  */
-export async function lintSpec(input: OpenAPIDocument | string): Promise<LintResult> {
+export async function lintSpec(
+  input: OpenAPIDocument | string,
+  options: LintOptions = {},
+): Promise<LintResult> {
   const document = typeof input === 'string' ? await loadSpec(input) : input;
+  const result = await lintDocument(input, document);
+  const sources = options.sources ?? (typeof input === 'string' ? await defaultSources(input) : []);
+  if (sources.length > 0) {
+    let index: PositionIndex | undefined;
+    try {
+      index = await loadPositionIndex(sources);
+    } catch {
+      // Positions are an aid: a source that cannot be read leaves the pointers alone.
+      index = undefined;
+    }
+    if (index)
+      for (const m of [...result.errors, ...result.warnings]) Object.assign(m, index.locate(m.pointer));
+  }
+  return result;
+}
+
+async function defaultSources(file: string): Promise<string[]> {
+  return resolve(file) === resolve(specPath) ? listSpecSources(specSourcesPath) : [file];
+}
+
+async function lintDocument(input: OpenAPIDocument | string, document: OpenAPIDocument): Promise<LintResult> {
   const result: LintResult = { errors: [], warnings: [] };
 
   const version = document.openapi;

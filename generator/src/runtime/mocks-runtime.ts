@@ -3,19 +3,25 @@
  *
  * Every handler answers like a conforming AgentOS server (contract.md §1–§3): no token → 401,
  * bad token → 401 `invalid_token`, missing scopes → 403 `insufficient_scope`, filterable lists
- * cut down to the caller's ids. The route match and the decision are `compileRoutes` and
+ * cut down to the caller's ids; and the object-level checks a mock can take without stored state
+ * (contract.md §8): `x-body-scopes`, a body-named `x-scope-target`, `x-nested-filters`. The route match and the decision are `compileRoutes` and
  * `decide` from `@agentos/core`, exactly what the reference server runs.
  */
 import {
+  accessibleIds as accessibleIdsOf,
   bearerChallenge,
   type CallerContext,
   type ChallengeError,
   compileGrants,
+  compileRequirement,
   compileRoutes,
   decide,
+  type Grants,
   insufficientScopeDetail,
   type RouteMatch,
   type RouteSpec,
+  renderRequirement,
+  satisfies,
 } from '@agentos/core';
 import {
   type JWTVerifyGetKey,
@@ -79,6 +85,8 @@ export interface MockTable {
 }
 
 const RESERVED_SUBJECT = /^(sa:|__oauth__:)|^__scheduler__$/;
+/** contract.md §8.2: the run endpoints a scheduled target may name without the admin scope. */
+const RUN_ENDPOINT = /^\/(agents|teams|workflows)\/([^/?#]+)\/runs\/?$/;
 const CLOCK_TOLERANCE_S = 10;
 
 type Json = Record<string, unknown>;
@@ -142,6 +150,47 @@ function filterItems(
   const kept = found.items.filter((item) => isObject(item) && ids.has(String(item[idProperty])));
   if (found.holder === null) return kept;
   return { ...found.holder, [found.key!]: kept };
+}
+
+/** The value at a JSON pointer (RFC 6901), or undefined. */
+function atPointer(body: unknown, ptr: string): { holder: Json | unknown[]; key: string } | null {
+  const keys = ptr
+    .slice(1)
+    .split('/')
+    .map((k) => k.replaceAll('~1', '/').replaceAll('~0', '~'));
+  let holder: unknown = body;
+  for (const k of keys.slice(0, -1)) {
+    holder = Array.isArray(holder) ? holder[Number(k)] : isObject(holder) ? holder[k] : undefined;
+  }
+  if (!isObject(holder) && !Array.isArray(holder)) return null;
+  return { holder, key: keys[keys.length - 1]! };
+}
+
+/**
+ * `x-nested-filters` (contract.md §8.5): each array at `at` keeps the items the caller may act on.
+ * Entries sharing a pointer describe a mixed array (a team's agents and teams); the mock cannot
+ * tell an item's kind, so it keeps an item any of them grants (the server checks each item in its
+ * own family). Filters in place: pass a copy.
+ */
+function filterNested(
+  body: unknown,
+  filters: NonNullable<RouteSpec['nestedFilters']>,
+  grants: Grants,
+): unknown {
+  const byPointer = new Map<string, (typeof filters)[number][]>();
+  for (const f of filters) byPointer.set(f.at, [...(byPointer.get(f.at) ?? []), f]);
+  for (const [ptr, group] of byPointer) {
+    const found = atPointer(body, ptr);
+    if (!found) continue;
+    const holder = found.holder as Record<string, unknown>;
+    const list = holder[found.key];
+    if (!Array.isArray(list)) continue;
+    const grantsFor = group.map((f) => ({ id: f.id, ids: accessibleIdsOf(grants, f.resource, f.action) }));
+    holder[found.key] = list.filter(
+      (item) => isObject(item) && grantsFor.some(({ id, ids }) => ids === '*' || ids.has(String(item[id]))),
+    );
+  }
+  return body;
 }
 
 /**
@@ -276,9 +325,71 @@ export function createAgentosMockHandlers(table: MockTable, options: MockOptions
         });
       }
       accessibleIds = decision.accessibleIds;
+      if (spec.bodyScopes || spec.target?.source === 'body') {
+        const missing = await bodyRequirements(request, spec, grants);
+        if (missing.length > 0) {
+          return problem(403, insufficientScopeDetail(missing), {
+            error: 'insufficient_scope',
+            scope: missing,
+          });
+        }
+      }
     }
     const caller = callerOf(spec.operationId, claims, accessibleIds);
     return answer(request, spec, m.params, caller);
+  }
+
+  /**
+   * contract.md §8: the scopes the JSON body adds (`x-body-scopes`, a `source: body` target) that
+   * the caller lacks, rendered with the body's values. A body that is not a JSON object adds none
+   * (the server's validator answers it).
+   */
+  async function bodyRequirements(request: Request, spec: RouteSpec, grants: Grants): Promise<string[]> {
+    let body: unknown;
+    try {
+      body = await request.clone().json();
+    } catch {
+      return [];
+    }
+    if (!isObject(body)) return [];
+    const missing: string[] = [];
+    for (const template of spec.bodyScopes ?? []) {
+      const req = compileRequirement(template, scopeOptions);
+      if (req.kind !== 'param') continue;
+      const value = body[req.param.slice('body.'.length)];
+      if (value === undefined || value === null) continue;
+      // A non-string value names no resource: only a global, wildcard or admin grant satisfies it.
+      const params: Record<string, string> = typeof value === 'string' ? { [req.param]: value } : {};
+      if (!satisfies(grants, req, params)) missing.push(renderRequirement(req, params));
+    }
+    const target = spec.target;
+    if (target?.source === 'body') {
+      const endpoint = body[target.endpoint];
+      const method = body[target.method] ?? 'POST';
+      if (typeof endpoint === 'string' && typeof method === 'string') {
+        missing.push(...targetRequirements(endpoint, method, grants));
+      }
+    }
+    return missing;
+  }
+
+  /**
+   * contract.md §8.2 "Scheduled targets": `POST /(agents|teams|workflows)/<id>/runs` needs
+   * `<family>:<id>:run` (the id percent-decoded once); any other method or endpoint needs the
+   * admin scope.
+   */
+  function targetRequirements(endpoint: string, method: string, grants: Grants): string[] {
+    const admin = options.adminScope ?? 'agent_os:admin';
+    const m = method.toUpperCase() === 'POST' ? RUN_ENDPOINT.exec(endpoint) : null;
+    let id: string | undefined;
+    try {
+      id = m ? decodeURIComponent(m[2]!) : undefined;
+    } catch {
+      id = undefined;
+    }
+    if (!m || id === undefined || id.includes('/')) return grants.admin ? [] : [admin];
+    const req = compileRequirement(`${m[1]}:{id}:run`, scopeOptions);
+    return satisfies(grants, req, { id }) ? [] : [renderRequirement(req, { id })];
   }
 
   async function answer(
@@ -317,6 +428,13 @@ export function createAgentosMockHandlers(table: MockTable, options: MockOptions
 
     if (spec.filter && caller.accessibleIds instanceof Set && op.items) {
       body = filterItems(body, op.items, spec.filter.id, caller.accessibleIds);
+    }
+    if (spec.nestedFilters && !spec.public && body !== undefined) {
+      body = filterNested(
+        structuredClone(body),
+        spec.nestedFilters,
+        compileGrants(caller.scopes, scopeOptions),
+      );
     }
     if (op.kind === 'empty' || body === undefined) return new HttpResponse(null, { status: op.status });
     if (op.kind === 'text' || op.kind === 'sse') {

@@ -1,16 +1,25 @@
 /**
  * @module Operation Object (OpenAPI 3.1 §4.8.10) → `OperationModel`, with the AgentOS extensions
- * read by their own transforms (`x-required-scopes`, `x-scope-filter`, `x-user-owned`).
+ * read by their own transforms (`x-required-scopes`, `x-scope-filter`, `x-user-owned`,
+ * `x-body-scopes`, `x-scope-target`, `x-contains`, `x-approval-gate`, `x-nested-filters`,
+ * `x-agentos-feature`, `x-agentos-since`/`x-agentos-until`).
  */
 import type { HttpMethod } from '@agentos/core';
 import { GenerationError } from '../errors.js';
 import type { JsonObject, OperationModel, ParameterModel } from '../model.js';
+import { transformAgentosFeature } from './agentos-feature.js';
+import { transformAgentosVersion } from './agentos-version.js';
+import { transformApprovalGate } from './approval-gate.js';
+import { transformBodyScopes } from './body-scopes.js';
+import { transformContains } from './contains.js';
+import { transformNestedFilters } from './nested-filters.js';
 import { transformParameterObject } from './parameter-object.js';
 import type { TransformContext } from './reference.js';
 import { transformRequestBodyObject } from './request-body-object.js';
 import { transformRequiredScopes } from './required-scopes.js';
 import { transformResponsesObject } from './responses-object.js';
 import { transformScopeFilter } from './scope-filter.js';
+import { transformScopeTarget } from './scope-target.js';
 import { transformUserOwned } from './user-owned.js';
 
 /** The `{name}` expressions of a path template, in order (OpenAPI 3.1 §4.8.8.2). */
@@ -43,7 +52,8 @@ export function transformOperationObject(ctx: TransformContext, input: Operation
       message: `${method} ${path} has no "operationId"; the generated handlers and types are named after it`,
     });
   }
-  const scopes = transformRequiredScopes(operation, ctx, at, pathTemplateParams(path), input.adminScopes);
+  const pathParams = pathTemplateParams(path);
+  const scopes = transformRequiredScopes(operation, ctx, at, pathParams, input.adminScopes);
 
   // OpenAPI 3.1 §4.8.10.1: operation parameters override Path Item parameters by (name, in).
   const params = new Map<string, ParameterModel>();
@@ -55,6 +65,8 @@ export function transformOperationObject(ctx: TransformContext, input: Operation
     });
   }
 
+  const requestBody = transformRequestBodyObject(ctx, operation.requestBody, `${at}/requestBody`);
+  const { since, until } = transformAgentosVersion(operation, ctx, at);
   return {
     operationId,
     method,
@@ -65,8 +77,16 @@ export function transformOperationObject(ctx: TransformContext, input: Operation
     filter: transformScopeFilter(operation, ctx, at),
     userOwned: transformUserOwned(operation, ctx, at),
     public: scopes.length === 0,
+    bodyScopes: transformBodyScopes(operation, ctx, at, requestBody !== undefined),
+    target: transformScopeTarget(operation, ctx, at, pathParams),
+    contains: transformContains(operation, ctx, at, pathParams),
+    approvalGate: transformApprovalGate(operation, ctx, at, pathParams),
+    nestedFilters: transformNestedFilters(operation, ctx, at),
+    feature: transformAgentosFeature(operation, ctx, at),
+    since,
+    until,
     parameters: [...params.values()],
-    requestBody: transformRequestBodyObject(ctx, operation.requestBody, `${at}/requestBody`),
+    requestBody,
     responses: transformResponsesObject(ctx, operation.responses, `${at}/responses`),
   };
 }
