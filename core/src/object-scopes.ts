@@ -5,8 +5,6 @@
  * response filtered per resource (`x-nested-filters`). Built on the same grammar and `satisfies`
  * as the route decision, so one token gets one answer whichever layer asks.
  */
-import { decide } from './decision.js';
-import type { RouteIndex } from './routes.js';
 import {
   accessibleIds,
   compileRequirement,
@@ -91,36 +89,38 @@ export function isRunOperation(requirements: readonly Requirement[]): boolean {
   return requirements.length > 0 && requirements.every((r) => r.kind !== 'admin' && r.action === 'run');
 }
 
+/** A run endpoint (contract.md §8.2): `POST /agents|teams|workflows/<id>/runs`, optional trailing slash. */
+const RUN_ENDPOINT = /^\/(agents|teams|workflows)\/([^/?#]+)\/runs\/?$/;
+
 /**
  * Decides whether the caller may have the server call `method endpoint` on its behalf later
- * (`x-scope-target`, schedules): the caller must satisfy that operation's own requirement bound to
- * the endpoint's path parameters; an endpoint that is not a run operation (or no operation at all)
- * needs the admin scope. The query string of the endpoint is ignored for matching.
- * @example decideTarget(index, compileGrants(['agents:a1:run']), 'POST', '/agents/a1/runs') // allow
+ * (`x-scope-target`, contract.md §8.2): a run endpoint (`POST` to
+ * `/(agents|teams|workflows)/<id>/runs`, the id percent-decoded once) needs `<family>:<id>:run`;
+ * any other endpoint (another method or path, a query string or fragment, an id that decodes to
+ * something holding `/`) needs the admin scope.
+ * @example decideTarget(compileGrants(['agents:a1:run']), 'POST', '/agents/a1/runs') // allow
  */
 export function decideTarget(
-  index: RouteIndex,
   grants: Grants,
   method: string,
   endpoint: string,
   options: ScopeOptions = {},
 ): ObjectDecision {
   if (grants.admin) return ALLOW;
-  const admin = [options.adminScope ?? 'agent_os:admin'];
-  const path = endpoint.split(/[?#]/, 1)[0] ?? '';
-  const match = index.match(method.toUpperCase(), path);
-  if (match.kind !== 'found') {
-    return { effect: 'deny', required: admin, reason: 'the target is not an operation of this server' };
+  const admin: ObjectDecision = { effect: 'deny', required: [options.adminScope ?? 'agent_os:admin'] };
+  const m = method.toUpperCase() === 'POST' ? RUN_ENDPOINT.exec(endpoint) : null;
+  if (!m) return admin;
+  let id: string;
+  try {
+    id = decodeURIComponent(m[2]!);
+  } catch {
+    return admin;
   }
-  if (!isRunOperation(match.route.requirements)) {
-    return {
-      effect: 'deny',
-      required: admin,
-      reason: 'only admins can target an operation that is not a run',
-    };
-  }
-  const d = decide({ requirements: match.route.requirements }, match.params, grants);
-  return d.effect === 'allow' ? ALLOW : { effect: 'deny', required: d.effect === 'deny' ? d.required : [] };
+  if (id.includes('/')) return admin;
+  const req = compileRequirement(`${m[1]}:{id}:run`, options);
+  return satisfies(grants, req, { id })
+    ? ALLOW
+    : { effect: 'deny', required: [renderRequirement(req, { id })] };
 }
 
 /** A run scope of one member: `agents:<id>:run`, `teams:<id>:run`. */
@@ -168,32 +168,52 @@ function reach(body: unknown, segments: readonly string[]): unknown[] {
  * stand for every item of an array): an item whose id the caller may not
  * act on (`resource:<id>:action`, or wider) is removed. Items are objects holding the id in
  * `filter.id`, or the id itself as a string; an object without that property is not of the
- * resource and is kept. Returns a filtered copy; the input is not changed.
+ * resource and is kept. Several entries at one pointer describe a mixed array (contract.md §8.5):
+ * with `kindOf` (the server, which built the items, knows each one's resource family) an item is
+ * checked in its own family only; without it, an item stays when any entry grants it. Returns a
+ * filtered copy; the input is not changed.
  * @example filterNested({ members: [{ id: 'a' }, { id: 'b' }] }, [{ at: '/members', resource: 'agents', action: 'read', id: 'id' }], compileGrants(['agents:a:read']))
  * // { members: [{ id: 'a' }] }
  */
-export function filterNested<T>(body: T, filters: readonly NestedFilter[], grants: Grants): T {
+export function filterNested<T>(
+  body: T,
+  filters: readonly NestedFilter[],
+  grants: Grants,
+  kindOf?: (item: unknown) => string | undefined,
+): T {
   if (filters.length === 0 || typeof body !== 'object' || body === null) return body;
   const copy = structuredClone(body) as unknown;
-  for (const f of filters) {
-    const ids = accessibleIds(grants, f.resource, f.action);
-    if (ids === '*') continue;
-    const segments = f.at.replace(/^\//, '').split('/');
+  // Entries at one pointer describe one (maybe mixed) array: grouped, checked together.
+  const groups = new Map<string, NestedFilter[]>();
+  for (const f of filters) groups.set(f.at, [...(groups.get(f.at) ?? []), f]);
+  for (const [at, group] of groups) {
+    const segments = at.replace(/^\//, '').split('/');
     const last = segments.pop()!.replaceAll('~1', '/').replaceAll('~0', '~');
-    for (const holder of reach(copy, segments)) {
-      if (typeof holder !== 'object' || holder === null) continue;
-      const h = holder as Record<string, unknown>;
-      const list = h[last];
-      if (!Array.isArray(list)) continue;
-      h[last] = list.filter((item) => {
+    const keep = (item: unknown): boolean => {
+      const kind = group.length > 1 ? kindOf?.(item) : undefined;
+      const own = kind === undefined ? group : group.filter((f) => f.resource === kind);
+      const candidates = own.length > 0 ? own : group;
+      let named = false;
+      for (const f of candidates) {
         const id =
           typeof item === 'string'
             ? item
             : typeof item === 'object' && item !== null
               ? (item as Record<string, unknown>)[f.id]
               : undefined;
-        return typeof id !== 'string' || ids.has(id);
-      });
+        if (typeof id !== 'string') continue;
+        named = true;
+        const ids = accessibleIds(grants, f.resource, f.action);
+        if (ids === '*' || ids.has(id)) return true;
+      }
+      // An item that names no resource of these kinds is not filtered.
+      return !named;
+    };
+    for (const holder of reach(copy, segments)) {
+      if (typeof holder !== 'object' || holder === null) continue;
+      const h = holder as Record<string, unknown>;
+      const list = h[last];
+      if (Array.isArray(list)) h[last] = list.filter(keep);
     }
   }
   return copy as T;

@@ -3,34 +3,11 @@ import { describe, test } from 'node:test';
 import {
   compileBodyScope,
   compileGrants,
-  compileRoutes,
   decideBodyScopes,
   decideMembers,
   decideTarget,
   filterNested,
-  type RouteSpec,
 } from '../src/index.js';
-
-const route = (
-  operationId: string,
-  method: RouteSpec['method'],
-  path: string,
-  scopes: string[],
-): RouteSpec => ({
-  operationId,
-  method,
-  path,
-  scopes,
-  userOwned: false,
-  public: scopes.length === 0,
-});
-
-const index = compileRoutes([
-  route('createAgentRun', 'POST', '/agents/{agent_id}/runs', ['agents:{agent_id}:run']),
-  route('createTeamRun', 'POST', '/teams/{team_id}/runs', ['teams:{team_id}:run']),
-  route('deleteSessions', 'DELETE', '/sessions', ['sessions:delete']),
-  route('listAgents', 'GET', '/agents', ['agents:read']),
-]);
 
 describe('x-body-scopes (contract.md §8.4)', () => {
   const scopes = ['agents:{body.agent_id}:run', 'teams:{body.team_id}:run'].map((t) => compileBodyScope(t));
@@ -86,39 +63,56 @@ describe('x-body-scopes (contract.md §8.4)', () => {
   });
 });
 
-describe('x-scope-target (contract.md §8.5)', () => {
-  const cases: [string, { grants: string[]; method: string; endpoint: string; allow: boolean }][] = [
+describe('x-scope-target (contract.md §8.2)', () => {
+  const cases: [string, { grants: string[]; method: string; endpoint: string; want: string | null }][] = [
     [
       'run endpoint, its run scope',
-      { grants: ['agents:a1:run'], method: 'POST', endpoint: '/agents/a1/runs', allow: true },
+      { grants: ['agents:a1:run'], method: 'POST', endpoint: '/agents/a1/runs', want: null },
+    ],
+    [
+      'method case-insensitive, trailing slash',
+      { grants: ['teams:run'], method: 'post', endpoint: '/teams/t1/runs/', want: null },
     ],
     [
       'run endpoint, another agent',
-      { grants: ['agents:a2:run'], method: 'POST', endpoint: '/agents/a1/runs', allow: false },
+      { grants: ['agents:a2:run'], method: 'POST', endpoint: '/agents/a1/runs', want: 'agents:a1:run' },
     ],
     [
-      'run endpoint, trailing slash and query',
-      { grants: ['agents:a1:run'], method: 'post', endpoint: '/agents/a1/runs/?x=1', allow: true },
+      'id decoded once',
+      { grants: ['agents:a-1:run'], method: 'POST', endpoint: '/agents/a%2D1/runs', want: null },
     ],
     [
-      'encoded id is decoded once',
-      { grants: ['agents:a-1:run'], method: 'POST', endpoint: '/agents/a%2D1/runs', allow: true },
+      'id decoding to a slash: admin',
+      { grants: ['agents:run'], method: 'POST', endpoint: '/agents/a%2F1/runs', want: 'agent_os:admin' },
     ],
     [
-      'not a run operation: admin only',
-      { grants: ['sessions:delete'], method: 'DELETE', endpoint: '/sessions', allow: false },
+      'query string: admin',
+      { grants: ['agents:run'], method: 'POST', endpoint: '/agents/a1/runs?x=1', want: 'agent_os:admin' },
     ],
     [
-      'no operation: admin only',
-      { grants: ['agents:run'], method: 'POST', endpoint: '/nowhere', allow: false },
+      'another method: admin',
+      { grants: ['agents:run'], method: 'GET', endpoint: '/agents/a1/runs', want: 'agent_os:admin' },
     ],
-    ['admin: anything', { grants: ['agent_os:admin'], method: 'DELETE', endpoint: '/sessions', allow: true }],
+    [
+      'not a run endpoint: admin',
+      { grants: ['sessions:delete'], method: 'DELETE', endpoint: '/sessions', want: 'agent_os:admin' },
+    ],
+    [
+      'cancel is not a run endpoint',
+      {
+        grants: ['agents:run'],
+        method: 'POST',
+        endpoint: '/agents/a1/runs/r1/cancel',
+        want: 'agent_os:admin',
+      },
+    ],
+    ['admin: anything', { grants: ['agent_os:admin'], method: 'DELETE', endpoint: '/sessions', want: null }],
   ];
-  for (const [name, { grants, method, endpoint, allow }] of cases) {
+  for (const [name, { grants, method, endpoint, want }] of cases) {
     test(name, () =>
-      assert.equal(
-        decideTarget(index, compileGrants(grants), method, endpoint).effect,
-        allow ? 'allow' : 'deny',
+      assert.deepEqual(
+        decideTarget(compileGrants(grants), method, endpoint),
+        want === null ? { effect: 'allow' } : { effect: 'deny', required: [want] },
       ),
     );
   }
@@ -151,6 +145,25 @@ describe('x-nested-filters (contract.md §8.6)', () => {
   });
   test('a global read keeps everything', () => {
     assert.deepEqual(filterNested(team, filters, compileGrants(['agents:read'])), team);
+  });
+  test('mixed arrays: with kindOf each item is checked in its own family only', () => {
+    const mixed = {
+      members: [
+        { id: 'x', kind: 'agent' },
+        { id: 'x', kind: 'team', members: [] },
+      ],
+    };
+    const both = [
+      { at: '/members', resource: 'agents', action: 'read', id: 'id' },
+      { at: '/members', resource: 'teams', action: 'read', id: 'id' },
+    ];
+    const kindOf = (i: unknown) => ((i as { kind: string }).kind === 'team' ? 'teams' : 'agents');
+    // A team read on id "x" does not reveal the agent "x".
+    assert.deepEqual(filterNested(mixed, both, compileGrants(['teams:x:read']), kindOf).members, [
+      { id: 'x', kind: 'team', members: [] },
+    ]);
+    // Without kindOf (the mocks), an item any entry grants stays.
+    assert.equal(filterNested(mixed, both, compileGrants(['teams:x:read'])).members.length, 2);
   });
   test('`*` segments reach every item of a list answer; string items are ids', () => {
     const list = [team, { id: 't2', members: ['a1', 'a2'] }];

@@ -262,13 +262,17 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
     adminScope: config.auth.adminScope,
     now: clock,
   });
-  const handlers: Record<string, OperationHandler> = authority.wrap({
-    ...(createHandlers(context, {
-      serviceAccounts,
-      docsEnabled: env.DOCS_ENABLED !== 'false',
-    }) as unknown as Record<string, OperationHandler>),
-    ...options.handlers,
-  });
+  const handlers: Record<string, OperationHandler> = {
+    ...authority.wrap(
+      createHandlers(context, {
+        serviceAccounts,
+        docsEnabled: env.DOCS_ENABLED !== 'false',
+      }) as unknown as Record<string, OperationHandler>,
+    ),
+    // Handlers given in the options keep their objects elsewhere: the rules that read this
+    // server's store do not apply to them; the others do.
+    ...authority.wrap(options.handlers ?? {}, { storage: false }),
+  };
 
   const app = express();
   app.disable('x-powered-by');

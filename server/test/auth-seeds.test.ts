@@ -426,7 +426,7 @@ describe('caller context (req.auth)', () => {
     const res = await request(srv.port, 'GET', '/sessions', bearer(t));
     assert.equal(res.status, 403);
     assert.deepEqual(res.body, {
-      detail: 'This operation reads or writes per-user data: the token must name its user (sub claim)',
+      detail: 'Authenticated request is missing a user identity',
     });
   });
 

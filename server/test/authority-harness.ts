@@ -2,79 +2,17 @@
  * @module Test harness for the object-level authority layer: a whole AgentOS as shipped
  * (`createAgentOS`: real handlers, auth middleware, run engine, in-memory PGlite), HS256 tokens,
  * and JSON/form calls over real HTTP.
- *
- * `annotate` adds the object-level vocabulary (`contains`, `approvalGate`, `bodyScopes`, `target`,
- * `nestedFilters`) to a route table, for tables generated before the spec carried it; once the
- * generated table carries it, `withVocabulary` leaves it as it is.
  */
 import type { AddressInfo } from 'node:net';
 import type { RouteSpec } from '@agentos/core';
 import { SignJWT } from 'jose';
 import { type AgentOS, type CreateAgentOSOptions, createAgentOS } from '../src/app.js';
 import { openDatabase } from '../src/db/index.js';
-import { routes as generatedRoutes } from '../src/generated/routes.js';
 import { silentLogger } from '../src/log.js';
 import { AGENTS, TEAMS, WORKFLOWS } from './runs-harness.js';
 
 export const SECRET = 'a-very-long-secret-key-at-least-256-bits-long';
 export const ADMIN = 'agent_os:admin';
-
-const RUN_PARENTS: Readonly<Record<string, string>> = {
-  Agent: 'agent_id',
-  Team: 'team_id',
-  Workflow: 'workflow_id',
-};
-
-/** The object-level vocabulary of the run, eval, schedule and registry operations. */
-export function annotate(routes: readonly RouteSpec[]): RouteSpec[] {
-  return routes.map((r): RouteSpec => {
-    const m = /^(cancel|continue|resume|get|list)(Agent|Team|Workflow)Run(Checkpoints?)?$/.exec(
-      r.operationId,
-    );
-    if (m && r.path.includes('{run_id}')) {
-      const parent = RUN_PARENTS[m[2]!]!;
-      return {
-        ...r,
-        contains: [{ param: 'run_id', object: 'run', parent: { param: parent, field: parent }, owned: true }],
-        ...(m[1] === 'continue' ? { approvalGate: { param: 'run_id' } } : {}),
-      };
-    }
-    switch (r.operationId) {
-      case 'createEvalRun':
-        return { ...r, bodyScopes: ['agents:{body.agent_id}:run', 'teams:{body.team_id}:run'] };
-      case 'createSchedule':
-        return { ...r, target: { endpoint: 'endpoint', method: 'method', source: 'body' } };
-      case 'updateSchedule':
-      case 'enableSchedule':
-      case 'triggerSchedule':
-        return {
-          ...r,
-          target: { endpoint: 'endpoint', method: 'method', source: 'stored', param: 'schedule_id' },
-        };
-      case 'getTeam':
-        return { ...r, nestedFilters: [{ at: '/members', resource: 'agents', action: 'read', id: 'id' }] };
-      case 'listTeams':
-        return { ...r, nestedFilters: [{ at: '/*/members', resource: 'agents', action: 'read', id: 'id' }] };
-      case 'getConfig':
-        return {
-          ...r,
-          nestedFilters: [
-            { at: '/agents', resource: 'agents', action: 'read', id: 'id' },
-            { at: '/teams', resource: 'teams', action: 'read', id: 'id' },
-            { at: '/workflows', resource: 'workflows', action: 'read', id: 'id' },
-          ],
-        };
-      default:
-        return r;
-    }
-  });
-}
-
-/** The generated table, annotated unless it already carries the vocabulary. */
-export function withVocabulary(routes: readonly RouteSpec[] = generatedRoutes): RouteSpec[] {
-  const carries = routes.some((r) => r.contains !== undefined || r.approvalGate !== undefined);
-  return carries ? [...routes] : annotate(routes);
-}
 
 export interface CallInit {
   token?: string;
@@ -101,7 +39,7 @@ export interface AuthorityServer {
 
 /**
  * Starts a whole AgentOS on 127.0.0.1:0 with RBAC on (HS256) and the test entities.
- * @param options `userIsolation` (default true), `routeTable` (default: the generated table with the vocabulary)
+ * @param options `userIsolation` (default true), `routeTable` (default: the generated table)
  */
 export async function startAuthorityServer(
   options: {
@@ -111,10 +49,9 @@ export async function startAuthorityServer(
 ): Promise<AuthorityServer> {
   const { userIsolation = true, routeTable, ...rest } = options;
   const database = await openDatabase({ memory: true });
-  // The generated table, once it carries the vocabulary, goes through the generated router (body
-  // validation included); an annotated copy goes through the dispatcher.
-  const generatedCarries = generatedRoutes.some((r) => r.contains !== undefined);
-  const table = routeTable ?? (generatedCarries ? undefined : annotate(generatedRoutes));
+  // The generated table (with its object-level vocabulary) goes through the generated router,
+  // body validation included; another table goes through the dispatcher.
+  const table = routeTable;
   const os = await createAgentOS({
     env: {},
     logger: silentLogger(),

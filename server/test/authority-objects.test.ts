@@ -125,7 +125,9 @@ describe('finding 3: a pending required approval blocks continue for everyone', 
     for (const token of [alice, root]) {
       const blocked = await s.call('POST', path, { token, form });
       assert.equal(blocked.status, 403, blocked.text);
-      assert.match(blocked.body.detail, /requires approval before it can be continued/);
+      assert.deepEqual(blocked.body, {
+        detail: 'This run requires admin approval before it can be continued',
+      });
     }
     assert.equal(await runStatus(s, run.run_id), 'PAUSED');
     const resolved = await s.call('POST', `/approvals/${run.tools[0]!.approval_id}/resolve`, {
@@ -162,7 +164,8 @@ describe('finding 7: eval runs need run permission on the agent or team they nam
 });
 
 describe('finding 4: a schedule runs only what its editor could run', () => {
-  it('create, update of any field, enable and trigger need the target permission', async () => {
+  it('create, update of any field, enable and trigger need the target permission (isolation off)', async () => {
+    const s = open;
     const root = await s.token('root', [ADMIN]);
     const created = await s.call('POST', '/schedules', {
       token: root,
@@ -216,8 +219,26 @@ describe('finding 4: a schedule runs only what its editor could run', () => {
   });
 });
 
+describe('finding 4 under isolation: another user schedule is not reachable at all', () => {
+  it('404 before its target is looked at', async () => {
+    const root = await s.token('root', [ADMIN]);
+    const created = await s.call('POST', '/schedules', {
+      token: root,
+      json: { name: 'iso-refunds', endpoint: '/agents/support-agent/runs', cron_expr: '0 * * * *' },
+    });
+    assert.equal(created.status, 201, created.text);
+    const alice = await s.token('alice', ['schedules:write', 'schedules:read', 'agents:run']);
+    const a = await s.call('PATCH', `/schedules/${created.body.id}`, {
+      token: alice,
+      json: { cron_expr: '*/5 * * * *' },
+    });
+    assert.equal(a.status, 404);
+    assert.deepEqual(a.body, { detail: 'Schedule not found' });
+  });
+});
+
 describe('finding 8: teams and workflows expose and run only members the caller may', () => {
-  it('team details and lists show only readable members; GET /config lists only readable entities', async () => {
+  it('team details show only readable members; GET /config lists only readable entities', async () => {
     const t = await s.token('alice', ['teams:read', 'agents:research-agent:read', 'config:read']);
     const team = await s.call('GET', '/teams/research-team', { token: t });
     assert.equal(team.status, 200, team.text);
@@ -226,11 +247,6 @@ describe('finding 8: teams and workflows expose and run only members the caller 
       ['research-agent'],
     );
     assert.doesNotMatch(team.text, /support-agent/);
-    const list = await s.call('GET', '/teams', { token: t });
-    assert.deepEqual(
-      list.body[0].members.map((m: { id: string }) => m.id),
-      ['research-agent'],
-    );
     const config = await s.call('GET', '/config', { token: t });
     assert.equal(config.status, 200, config.text);
     assert.deepEqual(
@@ -279,7 +295,7 @@ describe('finding 2: a pending approval cannot be deleted', () => {
 });
 
 describe('the approval gate fails closed', () => {
-  it('a storage error while reading approvals answers 503, never continues', async () => {
+  it('a storage error while reading approvals answers 403 (agno 3.1), never continues', async () => {
     const alice = await s.token('alice', USER);
     const run = await pausedRun(s, alice);
     const db = s.os.context.database.db;
@@ -289,7 +305,8 @@ describe('the approval gate fails closed', () => {
         token: alice,
         form: { session_id: run.session_id, stream: 'false' },
       });
-      assert.equal(a.status, 503, a.text);
+      assert.equal(a.status, 403, a.text);
+      assert.deepEqual(a.body, { detail: "This run's approval state could not be verified; try again" });
     } finally {
       await db.schema.alterTable('approvals_away').renameTo('approvals').execute();
     }
@@ -302,7 +319,7 @@ describe('no-sub tokens under isolation', () => {
     const anon = await s.token(null, ['sessions:read', 'agents:read']);
     const a = await s.call('GET', '/sessions', { token: anon });
     assert.equal(a.status, 403, a.text);
-    assert.match(a.body.detail, /sub claim/);
+    assert.deepEqual(a.body, { detail: 'Authenticated request is missing a user identity' });
     assert.equal((await s.call('GET', '/agents', { token: anon })).status, 200);
   });
 });

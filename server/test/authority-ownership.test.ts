@@ -83,10 +83,12 @@ describe('finding 4: a fired schedule re-checks its owner', () => {
       const refused = await server.call('POST', `/schedules/${id}/trigger`, { token: root });
       assert.equal(refused.status, 200, refused.text);
       assert.equal(refused.body.status, 'failed');
-      assert.match(refused.body.error, /^Refused: its owner "sa:sched-bot" is disabled/);
+      assert.match(
+        refused.body.error,
+        /^Schedule owner is not authorized to run this target: owner "sa:sched-bot" is disabled/,
+      );
+      assert.equal(refused.body.status_code, 403);
       assert.equal(refused.body.run_id, null);
-      const after = await server.call('GET', `/schedules/${id}`, { token: root });
-      assert.equal(after.body.enabled, false);
       const runs = await server.call('GET', `/schedules/${id}/runs`, { token: root });
       assert.equal(runs.body.data.length, 2);
     } finally {
@@ -111,7 +113,7 @@ describe('finding 4: a fired schedule re-checks its owner', () => {
         .where('id', '=', id)
         .execute();
       const ownerless = await server.call('POST', `/schedules/${id}/trigger`, { token: root });
-      assert.match(ownerless.body.error, /^Refused: the schedule has no owner on record/);
+      assert.match(ownerless.body.error, /not authorized to run this target: no owner on record/);
       await db
         .updateTable('schedules')
         .set({
@@ -124,7 +126,7 @@ describe('finding 4: a fired schedule re-checks its owner', () => {
       const narrow = await server.call('POST', `/schedules/${id}/trigger`, { token: root });
       assert.match(
         narrow.body.error,
-        /^Refused: its owner "alice" may no longer call POST \/agents\/research-agent\/runs/,
+        /not authorized to run this target: owner "alice" may no longer call POST \/agents\/research-agent\/runs/,
       );
     } finally {
       await server.close();

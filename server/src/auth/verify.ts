@@ -345,6 +345,10 @@ export function mapVerifyError(e: unknown, config: ResolvedAuthConfig, logger: L
       const claim = err.claim ?? '';
       const name = KNOWN_CLAIMS.has(claim) || claim === config.userIdClaim ? claim : 'claim';
       if (claim === 'aud' && err.reason === 'check_failed') return wrongAudience();
+      // contract.md §9.3: agno 3.1's texts for the issuer, never echoing the expected one.
+      if (claim === 'iss' && err.reason === 'missing')
+        return invalidToken('Token is missing the "iss" claim', 'claim_missing:iss');
+      if (claim === 'iss' && err.reason === 'check_failed') return invalidToken('Invalid issuer', 'issuer');
       if (err.reason === 'missing') return invalidToken(`missing "${name}" claim`, `claim_missing:${name}`);
       if (err.reason === 'invalid') return invalidToken(`invalid "${name}" claim`, `claim_invalid:${name}`);
       if (claim === 'nbf') return invalidToken('token not yet valid', 'nbf');

@@ -71,6 +71,17 @@ interface Plan {
   readonly memberRun: { readonly resource: string; readonly param: string } | null;
 }
 
+/**
+ * The resource family of an item this server built (contract.md §10.2): a team has `members`, a
+ * workflow `steps`, anything else with an id is an agent.
+ */
+function kindOfItem(item: unknown): string | undefined {
+  if (typeof item !== 'object' || item === null) return undefined;
+  if (Array.isArray((item as { members?: unknown }).members)) return 'teams';
+  if (Array.isArray((item as { steps?: unknown }).steps)) return 'workflows';
+  return 'agents';
+}
+
 /** The collection whose POST creates sessions (`createSession`). */
 const SESSIONS_PATH = '/sessions';
 
@@ -158,7 +169,13 @@ export function createAuthority(options: AuthorityOptions) {
         const parent = paramOf(request, c.parent.param);
         if (parent === undefined || found[c.parent.field] !== parent) throw notFound(c.object);
       }
-      if (c.owned && userIsolation && !caller.isAdmin && found.user_id !== caller.userId) {
+      if (
+        c.owned &&
+        userIsolation &&
+        plan.spec.userOwned &&
+        !caller.isAdmin &&
+        found.user_id !== caller.userId
+      ) {
         throw notFound(c.object);
       }
     }
@@ -205,14 +222,16 @@ export function createAuthority(options: AuthorityOptions) {
     if (!g) return;
     const runId = paramOf(request, g.param);
     if (runId === undefined) return;
-    const pending = await read(`approvals of run ${runId}`, () => store.pendingRequiredApprovals(runId));
-    if (pending.length > 0) {
-      throw new HttpError(
-        403,
-        `This run requires approval before it can be continued: approval ${pending.join(', ')} is pending. ` +
-          'A caller allowed to resolve approvals must resolve it first (POST /approvals/{approval_id}/resolve)',
-      );
+    let pending: readonly string[];
+    try {
+      pending = await store.pendingRequiredApprovals(runId);
+    } catch (err) {
+      // Fail closed, with agno 3.1's answer (contract.md §8.4).
+      logger.error({ err, runId }, 'authority: approval state unreadable, continue refused');
+      throw new HttpError(403, "This run's approval state could not be verified; try again");
     }
+    if (pending.length > 0)
+      throw new HttpError(403, 'This run requires admin approval before it can be continued');
   }
 
   async function target(plan: Plan, request: HandlerRequest, grants: Grants): Promise<void> {
@@ -236,7 +255,7 @@ export function createAuthority(options: AuthorityOptions) {
     const method = pick(t.method) ?? 'POST';
     // The handler refuses a malformed target with its own 422.
     if (typeof endpoint !== 'string' || typeof method !== 'string') return;
-    const d = decideTarget(index, grants, method, endpoint, { adminScope });
+    const d = decideTarget(grants, method, endpoint, { adminScope });
     if (d.effect === 'deny') throw deny(d);
   }
 
@@ -272,7 +291,7 @@ export function createAuthority(options: AuthorityOptions) {
   }
 
   /**
-   * Whether the owner of a stored schedule may still have it fired (contract.md §8.5), by the
+   * Whether the owner of a stored schedule may still have it fired (contract.md §8.2, §10.4), by the
    * same decision as when it was set: null when it may, else why not.
    */
   async function authorizeDeferred(schedule: {
@@ -283,12 +302,11 @@ export function createAuthority(options: AuthorityOptions) {
   }): Promise<string | null> {
     if (!rbac) return null;
     const owner = schedule.user_id;
-    if (owner === null) return 'the schedule has no owner on record';
+    if (owner === null) return 'no owner on record';
     const current = await store.principalAuthority(owner, now());
-    if (current?.disabled) return `its owner "${owner}" is disabled (revoked or expired)`;
+    if (current?.disabled) return `owner "${owner}" is disabled (revoked or expired)`;
     const scopes = current ? current.scopes : (schedule.owner_scopes ?? []);
     const d = decideTarget(
-      index,
       compileGrants(scopes, { adminScope }),
       schedule.method || 'POST',
       schedule.endpoint,
@@ -297,10 +315,10 @@ export function createAuthority(options: AuthorityOptions) {
       },
     );
     if (d.effect === 'allow') return null;
-    return `its owner "${owner}" may no longer call ${schedule.method} ${schedule.endpoint} (requires ${d.required.join(', ')})`;
+    return `owner "${owner}" may no longer call ${schedule.method} ${schedule.endpoint} (requires ${d.required.join(', ')})`;
   }
 
-  function wrapOne(operationId: string, handler: Handler): Handler {
+  function wrapOne(operationId: string, handler: Handler, storage: boolean): Handler {
     const plan = plans.get(operationId);
     if (!plan) return handler;
     const spec = plan.spec;
@@ -331,29 +349,30 @@ export function createAuthority(options: AuthorityOptions) {
         spec.userOwned &&
         caller.authenticated &&
         !caller.isAdmin &&
-        caller.userId === null
+        (caller.userId === null || caller.userId === '')
       ) {
-        throw new HttpError(
-          403,
-          'This operation reads or writes per-user data: the token must name its user (sub claim)',
-        );
+        // contract.md §9.5 (agno 3.1's text).
+        throw new HttpError(403, 'Authenticated request is missing a user identity');
       }
-      await own(spec, request);
-      await contain(plan, request);
-      await gate(plan, request);
+      if (storage) await own(spec, request);
+      // contract.md §8: body scopes → containment → scheduled target → approval gate.
       const grants = needsGrants ? compileGrants(caller.scopes, { adminScope }) : null;
       if (grants) {
         const b = decideBodyScopes(grants, plan.bodyScopes, request.body);
         if (b.effect === 'deny') throw deny(b);
-        await target(plan, request, grants);
-        members(plan, request, grants);
       }
+      if (storage) {
+        await contain(plan, request);
+        if (grants) await target(plan, request, grants);
+        await gate(plan, request);
+      }
+      if (grants) members(plan, request, grants);
       const result = (await (handler as (r: HandlerRequest) => unknown)(request)) as
         | { status: number; body?: unknown }
         | undefined;
-      if (spec.target && result && result.status < 300) await recordOwner(spec, request, result);
+      if (storage && spec.target && result && result.status < 300) await recordOwner(spec, request, result);
       if (grants && spec.nestedFilters?.length && result && 'body' in result && result.status < 300) {
-        return { ...result, body: filterNested(result.body, spec.nestedFilters, grants) };
+        return { ...result, body: filterNested(result.body, spec.nestedFilters, grants, kindOfItem) };
       }
       return result;
     }) as Handler;
@@ -361,11 +380,17 @@ export function createAuthority(options: AuthorityOptions) {
 
   return {
     authorizeDeferred,
-    /** Wraps every handler whose operation has object-level rules; the others are returned as they are. */
-    wrap<T extends object>(handlers: T): T {
+    /**
+     * Wraps every handler whose operation has object-level rules; the others are returned as they are.
+     * @param options `storage` (default true): the handlers keep their objects in this server's
+     *   store, so containment, the approval gate, stored targets and owners apply. Handlers an
+     *   embedder supplies (with storage of their own) get only the rules that need no stored object.
+     */
+    wrap<T extends object>(handlers: T, options: { storage?: boolean } = {}): T {
       const out: Record<string, unknown> = {};
+      const storage = options.storage !== false;
       for (const [id, h] of Object.entries(handlers)) {
-        out[id] = typeof h === 'function' ? wrapOne(id, h as Handler) : h;
+        out[id] = typeof h === 'function' ? wrapOne(id, h as Handler, storage) : h;
       }
       return out as T;
     },

@@ -23,7 +23,11 @@ export interface AuthorityStore {
   pendingRequiredApprovals(runId: string): Promise<readonly string[]>;
   /** The members a run of this team or workflow executes, as run scopes' resources and ids. */
   members(resource: string, id: string): readonly { resource: string; id: string }[];
-  /** Records who authorized the target of a stored object (a schedule) and the scopes they held. */
+  /**
+   * Records the authority of a stored object's target (a schedule): the owner is set once (the
+   * creator); the scopes recorded are the owner's as of its latest create, update or enable. A
+   * change by another caller (an admin) leaves both: the owner's authority is what a firing re-checks.
+   */
   recordOwner(
     kind: string,
     id: string,
@@ -65,7 +69,7 @@ function membersOf(spec: EntitySpec, out: Map<string, { resource: string; id: st
  */
 export function createDatabaseAuthorityStore(db: () => Db, config: AgentOSConfig): AuthorityStore {
   return {
-    kinds: new Set(['run', 'session', 'approval', 'schedule']),
+    kinds: new Set(['run', 'session', 'approval', 'schedule', 'schedule_run']),
     async find(kind, id) {
       switch (kind) {
         case 'run': {
@@ -94,6 +98,10 @@ export function createDatabaseAuthorityStore(db: () => Db, config: AgentOSConfig
         case 'schedule': {
           const s = await schedules.get(db(), id);
           return s ? { ...s } : undefined;
+        }
+        case 'schedule_run': {
+          const r = await schedules.getRunById(db(), id);
+          return r ? { ...r } : undefined;
         }
         default:
           throw new TypeError(`AuthorityStore: unknown object kind "${kind}"`);

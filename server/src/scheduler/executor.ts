@@ -9,7 +9,6 @@
  * is polled until the run ends. Other endpoints get the payload as JSON and succeed on any 2xx.
  */
 import type { ServerContext } from '../context.js';
-import { schedules } from '../db/repos/index.js';
 import type { ScheduleRow, ScheduleRunRow } from '../db/schema.js';
 import { type AttemptOutcome, completeRun, insertRun } from './store.js';
 
@@ -32,9 +31,9 @@ export interface ExecutorOptions {
   /** How often a background run is polled (default 2 s). */
   readonly pollIntervalMs?: number | undefined;
   /**
-   * Re-checks the schedule's owner before each firing (contract.md §8.5): answers why the owner
+   * Re-checks the schedule's owner before each firing (contract.md §10.4): answers why the owner
    * may not fire it (disabled, no longer authorized, unknown), or null. A refusal is recorded as a
-   * failed run and disables the schedule; nothing is called. A throw refuses too (fail closed).
+   * failed run (status code 403); nothing is called. A throw refuses too (fail closed).
    */
   readonly authorize?: ((schedule: ScheduleRow) => Promise<string | null>) | undefined;
 }
@@ -243,7 +242,7 @@ export function createScheduleExecutor(options: ExecutorOptions): ScheduleExecut
     return failed(res.status, text);
   }
 
-  /** The recorded refusal of a firing the owner may not make; the schedule is disabled. */
+  /** The recorded refusal of a firing the owner may not make (contract.md §10.4): nothing is called. */
   async function refuse(schedule: ScheduleRow, reason: string): Promise<ScheduleRunRow> {
     const record = await insertRun(db, {
       scheduleId: schedule.id,
@@ -251,13 +250,9 @@ export function createScheduleExecutor(options: ExecutorOptions): ScheduleExecut
       now: ctx.now(),
       instanceId: ctx.instanceId,
     });
-    const outcome = failed(
-      null,
-      `Refused: ${reason}. The schedule is disabled; its owner must update or re-enable it.`,
-    );
+    const outcome = failed(403, `Schedule owner is not authorized to run this target: ${reason}`);
     const done = (await completeRun(db, record.id, outcome, ctx.now())) ?? record;
-    await schedules.update(db, schedule.id, { enabled: false, updated_at: ctx.now() });
-    ctx.logger.warn({ scheduleId: schedule.id, reason }, `schedule "${schedule.name}" refused and disabled`);
+    ctx.logger.warn({ scheduleId: schedule.id, reason }, `schedule "${schedule.name}" refused`);
     return done;
   }
 
@@ -269,7 +264,7 @@ export function createScheduleExecutor(options: ExecutorOptions): ScheduleExecut
           refusal = await options.authorize(schedule);
         } catch (err) {
           ctx.logger.error({ err, scheduleId: schedule.id }, 'schedule owner could not be checked');
-          refusal = "its owner's authority could not be checked";
+          refusal = "the owner's authority could not be checked";
         }
         if (refusal !== null) return refuse(schedule, refusal);
       }
