@@ -24,13 +24,14 @@ import {
   withServiceAccounts,
 } from './auth/service-accounts.js';
 import { createTokenVerifier, type TokenVerifier } from './auth/verify.js';
+import { createDecisionAudit } from './authority/audit.js';
 import { createBodyLimits } from './authority/body-limits.js';
 import { createAuthority, createDatabaseAuthorityStore } from './authority/index.js';
 import { loadConfigFile } from './config/file.js';
 import type { AgentOSConfig, AgentOSOptions, OperationHandler } from './config/options.js';
 import { resolveConfig } from './config/resolve.js';
 import type { ServerContext } from './context.js';
-import { type Database, DEFAULT_DATA_DIR, openDatabase } from './db/index.js';
+import { type Database, DEFAULT_DATA_DIR, decisions, openDatabase } from './db/index.js';
 import { routes as generatedRoutes } from './generated/routes.js';
 import { createRouter, type Handlers } from './generated/server.js';
 import { createDocsAssets } from './handlers/docs.js';
@@ -65,6 +66,11 @@ export interface CreateAgentOSOptions extends AgentOSOptions {
    */
   database?: Database | undefined;
   storage?: { url?: string; dataDir?: string; memory?: boolean } | undefined;
+  /**
+   * Record every allow and deny of requests with a token (contract.md §9.6) in the database,
+   * kept `retentionDays` (default 30) and at most `maxRecords` (default 100 000). Default off.
+   */
+  decisionAudit?: { retentionDays?: number; maxRecords?: number } | undefined;
   /** Run the scheduler once listening (default false; the CLI turns it on unless `AGENTOS_SCHEDULER=false`). */
   scheduler?: boolean | undefined;
 }
@@ -251,6 +257,19 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
   });
   for (const w of [...config.warnings, ...verifier.warnings]) logger.warn(w);
 
+  // Decision audit (contract.md §9.6), when configured: records through the database port.
+  const audit = options.decisionAudit
+    ? createDecisionAudit({
+        store: {
+          insertMany: (rows) => decisions.insertMany(database.db, rows),
+          prune: (o) => decisions.prune(database.db, o),
+        },
+        logger,
+        now: clock,
+        retentionDays: options.decisionAudit.retentionDays,
+        maxRecords: options.decisionAudit.maxRecords,
+      })
+    : undefined;
   // Object-level rules of the route table (containment, approval gate, body scopes, targets,
   // member runs, nested filters) wrap every handler, custom ones included (contract.md §8).
   const authority = createAuthority({
@@ -261,6 +280,7 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
     userIsolation: config.auth.userIsolation,
     adminScope: config.auth.adminScope,
     now: clock,
+    audit,
   });
   const handlers: Record<string, OperationHandler> = {
     ...authority.wrap(
@@ -302,7 +322,15 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
       trustedOrigins: config.cors.origins,
     }),
   );
-  app.use(createAuthMiddleware({ config: config.auth, index, verifier, logger }));
+  app.use(
+    createAuthMiddleware({
+      config: config.auth,
+      index,
+      verifier,
+      logger,
+      onDecision: audit ? (event) => audit.record(event) : undefined,
+    }),
+  );
   // Every JSON and form body is parsed here, bounded in size (413) and depth (422), before any
   // validator or handler; the parsers downstream find it parsed.
   app.use(createBodyLimits({ limit: '1mb' }));
@@ -379,6 +407,7 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
             }),
         ),
       );
+      await audit?.close();
       await runtime.close();
       if (ownDatabase) await database.close();
     },

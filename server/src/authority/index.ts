@@ -37,6 +37,7 @@ import {
 } from '@agentos/core';
 import type { Logger } from 'pino';
 import { HttpError, insufficientScope } from '../auth/errors.js';
+import type { DecisionAudit } from './audit.js';
 import { depthError, tooDeep } from './body-limits.js';
 import type { AuthorityStore, StoredFields } from './store.js';
 
@@ -52,6 +53,8 @@ export interface AuthorityOptions {
   readonly adminScope: string;
   /** The clock (expiry of stored principals). Default `new Date()`. */
   readonly now?: (() => Date) | undefined;
+  /** The decision audit: object-level refusals are recorded as denials (contract.md §9.6). */
+  readonly audit?: Pick<DecisionAudit, 'record'> | undefined;
 }
 
 /** What a wrapped handler receives (the generated router's and the dispatcher's request). */
@@ -354,19 +357,41 @@ export function createAuthority(options: AuthorityOptions) {
         // contract.md §9.5 (agno 3.1's text).
         throw new HttpError(403, 'Authenticated request is missing a user identity');
       }
-      if (storage) await own(spec, request);
-      // contract.md §8: body scopes → containment → scheduled target → approval gate.
       const grants = needsGrants ? compileGrants(caller.scopes, { adminScope }) : null;
-      if (grants) {
-        const b = decideBodyScopes(grants, plan.bodyScopes, request.body);
-        if (b.effect === 'deny') throw deny(b);
+      let stage = 'own';
+      try {
+        if (storage) await own(spec, request);
+        // contract.md §8: body scopes → containment → scheduled target → approval gate.
+        stage = 'body_scope';
+        if (grants) {
+          const b = decideBodyScopes(grants, plan.bodyScopes, request.body);
+          if (b.effect === 'deny') throw deny(b);
+        }
+        if (storage) {
+          stage = 'containment';
+          await contain(plan, request);
+          stage = 'scope_target';
+          if (grants) await target(plan, request, grants);
+          stage = 'approval_pending';
+          await gate(plan, request);
+        }
+        stage = 'member_run';
+        if (grants) members(plan, request, grants);
+      } catch (err) {
+        if (options.audit && caller.authenticated && err instanceof HttpError && err.status < 500) {
+          options.audit.record({
+            allowed: false,
+            principal: caller.userId,
+            method: spec.method,
+            path: spec.path,
+            operationId: spec.operationId,
+            required: [],
+            scopes: caller.scopes,
+            reason: stage,
+          });
+        }
+        throw err;
       }
-      if (storage) {
-        await contain(plan, request);
-        if (grants) await target(plan, request, grants);
-        await gate(plan, request);
-      }
-      if (grants) members(plan, request, grants);
       const result = (await (handler as (r: HandlerRequest) => unknown)(request)) as
         | { status: number; body?: unknown }
         | undefined;

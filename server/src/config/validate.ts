@@ -74,6 +74,7 @@ export const CODE_ONLY_KEYS: readonly string[] = [
   'database',
   'storage',
   'scheduler',
+  'decisionAudit',
 ];
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

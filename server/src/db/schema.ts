@@ -366,6 +366,24 @@ export interface ApprovalsTable {
 
 // ---------------------------------------------------------------------------- service accounts
 
+/** One recorded authorization decision (contract.md §9.6); never the token itself. */
+export interface AuthzDecisionsTable {
+  id: string;
+  created_at: CreatedAt;
+  action: 'access.allowed' | 'access.denied';
+  principal: string | null;
+  /** `METHOD /path` as received, control characters removed. */
+  target: string;
+  operation_id: string | null;
+  required: JsonDefault<string[]>;
+  scopes: JsonDefault<string[]>;
+  reason: string | null;
+  /** The token's `jti`, else the first 12 hex digits of its SHA-256. */
+  token_ref: string | null;
+}
+
+export type AuthzDecisionRow = Selectable<AuthzDecisionsTable>;
+
 export interface ServiceAccountsTable {
   id: string;
   name: string;
@@ -433,6 +451,7 @@ export interface Schema {
   schedule_runs: ScheduleRunsTable;
   approvals: ApprovalsTable;
   service_accounts: ServiceAccountsTable;
+  authz_decisions: AuthzDecisionsTable;
   components: ComponentsTable;
   component_configs: ComponentConfigsTable;
 }

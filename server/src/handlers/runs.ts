@@ -8,11 +8,11 @@
  * never enters another user's session; cancel, continue and resume need `session_id` (400
  * `session_id is required for this action`) and the session must be the caller's (404 `Run not
  * found`); reads only reach the caller's sessions, another user's run answering exactly like a
- * missing one. Approval gate (contract.md §8.4): a run waiting on a pending required approval is
- * not continued by anyone (403) until the approval is resolved.
+ * missing one. Approval gate (contract.md §7): with RBAC on, continuing a run that waits on a
+ * pending required approval needs `approvals:write` (or the admin scope), else 403.
  */
 import { randomUUID } from 'node:crypto';
-import type { CallerContext } from '@agentos/core';
+import { type CallerContext, compileGrants, compileRequirement, satisfies } from '@agentos/core';
 import type { Request, Response } from 'express';
 import type { ServerContext } from '../context.js';
 import type { RunRow, SessionRow } from '../db/index.js';
@@ -130,6 +130,8 @@ function toHttp(err: unknown, kind: EntityKind): never {
  */
 export function createRunHandlers(ctx: ServerContext): RunHandlers {
   const db = () => ctx.database.db;
+  const adminScope = ctx.config.auth.adminScope;
+  const approvalsWrite = compileRequirement('approvals:write', { adminScope });
 
   function engine(): RunEngine {
     if (!isRunEngine(ctx.runtime)) fail(501, 'The run engine is not available in this server');
@@ -177,6 +179,13 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
     out.run_id ??= run.run_id;
     out.session_id ??= run.session_id;
     return out;
+  }
+
+  function mayResolveApprovals(caller: CallerContext): boolean {
+    // Without RBAC no scope is enforced: whoever may call continue may also resolve approvals.
+    if (ctx.config.auth.mode !== 'rbac') return true;
+    if (caller.isAdmin) return true;
+    return satisfies(compileGrants(caller.scopes, { adminScope }), approvalsWrite, {});
   }
 
   /** Answers a started or continued run in the mode asked for. */
@@ -306,9 +315,7 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
         sessionId,
         toolDecisions: toolDecisionList,
         stepDecisions: stepDecisionList,
-        // No bypass (contract.md §8.4): the authority layer gates first; the engine also refuses
-        // a run whose stamped approvals are pending (a copied run, e.g. a forked session).
-        approvalGate: true,
+        approvalGate: !mayResolveApprovals(caller),
         background,
       });
       return await answer(kind, handle, stream, background && stream, false);
