@@ -15,6 +15,17 @@ export {
   insufficientScopeDetail,
 } from './decision.js';
 export { compileScopeMappings, type ScopeOverride, type ScopeOverrides } from './mappings.js';
+export {
+  type BodyScope,
+  compileBodyScope,
+  decideBodyScopes,
+  decideMembers,
+  decideTarget,
+  filterNested,
+  isRunOperation,
+  type Member,
+  type ObjectDecision,
+} from './object-scopes.js';
 export { type CompiledRoute, compileRoutes, type RouteIndex, type RouteMatch, splitPath } from './routes.js';
 export {
   accessibleIds,

@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { compileRoutes, compileScopeMappings, type RouteIndex } from '@agentos/core';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, Router } from 'express';
+import { createCsrfGuard } from './auth/csrf.js';
 import { HttpError } from './auth/errors.js';
 import { createAuthMiddleware } from './auth/middleware.js';
 import { createSecurityKey, withSecurityKey } from './auth/security-key.js';
@@ -24,11 +25,14 @@ import {
   withServiceAccounts,
 } from './auth/service-accounts.js';
 import { createTokenVerifier, type TokenVerifier } from './auth/verify.js';
+import { createDecisionAudit } from './authority/audit.js';
+import { createBodyLimits } from './authority/body-limits.js';
+import { createAuthority, createDatabaseAuthorityStore } from './authority/index.js';
 import { loadConfigFile } from './config/file.js';
 import type { AgentOSConfig, AgentOSOptions, OperationHandler } from './config/options.js';
 import { resolveConfig } from './config/resolve.js';
 import type { ServerContext } from './context.js';
-import { type Database, DEFAULT_DATA_DIR, openDatabase } from './db/index.js';
+import { type Database, DEFAULT_DATA_DIR, decisions, openDatabase } from './db/index.js';
 import { routes as generatedRoutes } from './generated/routes.js';
 import { createRouter, type Handlers } from './generated/server.js';
 import { createDocsAssets } from './handlers/docs.js';
@@ -68,6 +72,11 @@ export interface CreateAgentOSOptions extends AgentOSOptions {
    */
   database?: Database | undefined;
   storage?: { url?: string; dataDir?: string; memory?: boolean } | undefined;
+  /**
+   * Record every allow and deny of requests with a token (contract.md §9.6) in the database,
+   * kept `retentionDays` (default 30) and at most `maxRecords` (default 100 000). Default off.
+   */
+  decisionAudit?: { retentionDays?: number; maxRecords?: number } | undefined;
   /** Run the scheduler once listening (default false; the CLI turns it on unless `AGENTOS_SCHEDULER=false`). */
   scheduler?: boolean | undefined;
   /**
@@ -270,14 +279,43 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
         });
   for (const w of [...config.warnings, ...verifier.warnings]) logger.warn(w);
 
+  // Decision audit (contract.md §9.6), when configured: records through the database port.
+  const audit = options.decisionAudit
+    ? createDecisionAudit({
+        store: {
+          insertMany: (rows) => decisions.insertMany(database.db, rows),
+          prune: (o) => decisions.prune(database.db, o),
+        },
+        logger,
+        now: clock,
+        retentionDays: options.decisionAudit.retentionDays,
+        maxRecords: options.decisionAudit.maxRecords,
+      })
+    : undefined;
+  // Object-level rules of the route table (containment, approval gate, body scopes, targets,
+  // member runs, nested filters) wrap every handler, custom ones included (contract.md §8).
+  const authority = createAuthority({
+    index,
+    store: createDatabaseAuthorityStore(() => database.db, config),
+    logger,
+    rbac: config.auth.mode === 'rbac',
+    userIsolation: config.auth.userIsolation,
+    adminScope: config.auth.adminScope,
+    now: clock,
+    audit,
+  });
   const handlers: Record<string, OperationHandler> = {
-    ...(createHandlers(context, {
-      serviceAccounts,
-      docsEnabled: env.DOCS_ENABLED !== 'false',
-      // Read per request, once every handler (the options' included) is known.
-      served: (id: string) => typeof handlers[id] === 'function',
-    }) as unknown as Record<string, OperationHandler>),
-    ...options.handlers,
+    ...authority.wrap(
+      createHandlers(context, {
+        serviceAccounts,
+        docsEnabled: env.DOCS_ENABLED !== 'false',
+        // Read per request, once every handler (the options' included) is known.
+        served: (id: string) => typeof handlers[id] === 'function',
+      }) as unknown as Record<string, OperationHandler>,
+    ),
+    // Handlers given in the options keep their objects elsewhere: the rules that read this
+    // server's store do not apply to them; the others do.
+    ...authority.wrap(options.handlers ?? {}, { storage: false }),
   };
 
   const app = express();
@@ -299,7 +337,27 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
   app.use('/docs/assets', createDocsAssets());
   // The client address, for the service-account failure limiter.
   app.use(bindClientAddress());
-  app.use(createAuthMiddleware({ config: config.auth, index, verifier, logger }));
+  // Before the token is even read: a cross-site request carrying the cookie never reaches a handler.
+  app.use(
+    createCsrfGuard({
+      tokenSource: config.auth.tokenSource,
+      cookieName: config.auth.cookieName,
+      enabled: config.auth.csrfProtection,
+      trustedOrigins: config.cors.origins,
+    }),
+  );
+  app.use(
+    createAuthMiddleware({
+      config: config.auth,
+      index,
+      verifier,
+      logger,
+      onDecision: audit ? (event) => audit.record(event) : undefined,
+    }),
+  );
+  // Every JSON and form body is parsed here, bounded in size (413) and depth (422), before any
+  // validator or handler; the parsers downstream find it parsed.
+  app.use(createBodyLimits({ limit: '1mb' }));
   if (options.routes) {
     // Custom routes come before the operation router, which answers 404/405 for everything else.
     const router = Router({ caseSensitive: true });
@@ -353,6 +411,8 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
               ctx: context,
               baseUrl: `http://127.0.0.1:${boundPort}`,
               internalToken: internal,
+              // Each firing re-checks the schedule's owner with the route decision (contract.md §8.5).
+              authorize: (schedule) => authority.authorizeDeferred(schedule),
             });
           }
           resolveListen(server);
@@ -383,6 +443,7 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
             }),
         ),
       );
+      await audit?.close();
       await runtime.close();
       if (ownDatabase) await database.close();
     },

@@ -10,6 +10,7 @@ import {
   decide,
   type Requirement,
   type RouteIndex,
+  renderRequirement,
   type ScopeFilter,
 } from '@agentos/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -31,6 +32,22 @@ export interface AuthMiddlewareOptions {
   readonly index: RouteIndex;
   readonly verifier: TokenVerifier;
   readonly logger: Logger;
+  /** Called with every allow and deny on a request that presented a valid token (decision audit). */
+  readonly onDecision?: ((event: AuthDecisionEvent) => void) | undefined;
+}
+
+/** One route decision, for the decision audit (contract.md §9.6). The token is never stored. */
+export interface AuthDecisionEvent {
+  readonly allowed: boolean;
+  readonly principal: string | null;
+  readonly method: string;
+  readonly path: string;
+  readonly operationId: string | null;
+  readonly required: readonly string[];
+  readonly scopes: readonly string[];
+  readonly reason: string;
+  readonly token: string;
+  readonly jti: unknown;
 }
 
 /** Outcome codes of the decision log line. */
@@ -61,7 +78,7 @@ interface Target {
  * @example app.use(createAuthMiddleware({ config: config.auth, index: compileRoutes(routes), verifier, logger }))
  */
 export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHandler {
-  const { config, index, verifier, logger } = options;
+  const { config, index, verifier, logger, onDecision } = options;
   const scopeOptions = { adminScope: config.adminScope };
   const overrides = compileScopeMappings(config.scopeMappings, scopeOptions);
   const isExcluded = createPathExcluder(config.excludedRoutePaths);
@@ -154,8 +171,10 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
     }
 
     let claims: JWTPayload;
+    let token = '';
     try {
-      claims = await verifier.verify(extractToken(req, tokenOptions));
+      token = extractToken(req, tokenOptions);
+      claims = await verifier.verify(token);
     } catch (caught) {
       const e = config.method === 'security_key' ? securityKeyError(caught) : caught;
       if (e instanceof AuthError) {
@@ -210,13 +229,32 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
       target.params,
       grants,
     );
+    const audit = (allowed: boolean, reason: string, required: readonly string[]) =>
+      onDecision?.({
+        allowed,
+        principal: sub,
+        method: req.method,
+        path: req.path,
+        operationId: target.operationId,
+        required,
+        scopes: grants.scopes,
+        reason,
+        token,
+        jti: claims.jti,
+      });
     if (decision.effect === 'deny') {
       log('info', req, target, 'denied', 'insufficient_scope', sub, decision.required);
+      audit(false, 'insufficient_scope', decision.required);
       next(insufficientScope(decision.required));
       return;
     }
     req.auth = caller(decision.accessibleIds);
     const filtered = decision.effect === 'filter';
+    audit(
+      true,
+      filtered ? 'per_resource_scopes' : 'scopes_satisfied',
+      target.requirements.map((r) => renderRequirement(r, target.params)),
+    );
     log(
       'info',
       req,

@@ -221,7 +221,7 @@ export function createServiceAccountVerifier(options: ServiceAccountVerifierOpti
         (row.expires_at === null || row.expires_at.getTime() > t)
       ) {
         found = Object.freeze({
-          principal: principalOf(row.name),
+          principal: row.principal,
           scopes: Object.freeze(
             Array.isArray(row.scopes) ? row.scopes.filter((s) => typeof s === 'string') : [],
           ),

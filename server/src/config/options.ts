@@ -111,6 +111,11 @@ export interface AgentOSFileOptions {
   tokenSource?: TokenSource | undefined;
   /** Cookie holding the token for `tokenSource` cookie/both. Default `access_token`. Env `JWT_COOKIE_NAME`. */
   cookieName?: string | undefined;
+  /**
+   * With `tokenSource` cookie/both: refuse state-changing requests authenticated by the cookie
+   * unless they come from this origin or a CORS origin (`Origin` / `Sec-Fetch-Site`). Default true.
+   */
+  csrfProtection?: boolean | undefined;
   /** Claim holding the scopes. Default `scopes`; `scope`/`scp` are split on spaces (RFC 9068). Env `JWT_SCOPES_CLAIM`. */
   scopesClaim?: string | undefined;
   /** Default `sub`. Env `JWT_USER_ID_CLAIM`. */
@@ -238,6 +243,8 @@ export interface ResolvedAuthConfig {
   readonly tokenCacheSeconds: number;
   readonly tokenSource: TokenSource;
   readonly cookieName: string;
+  /** Refuse cross-site state-changing requests authenticated by the cookie (default true). */
+  readonly csrfProtection: boolean;
   readonly scopesClaim: string;
   readonly userIdClaim: string;
   readonly sessionIdClaim: string;

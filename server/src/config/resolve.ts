@@ -358,6 +358,7 @@ export function resolveConfig(input: ResolveInput): AgentOSConfig {
       tokenCacheSeconds: value<number>('authorizationConfig.tokenCacheSeconds', 60),
       tokenSource: keyMode ? 'header' : value<TokenSource>('tokenSource', 'header'),
       cookieName: value<string>('cookieName', 'access_token'),
+      csrfProtection: value<boolean>('csrfProtection', true),
       scopesClaim: value<string>('scopesClaim', 'scopes'),
       userIdClaim: value<string>('userIdClaim', 'sub'),
       sessionIdClaim: value<string>('sessionIdClaim', 'session_id'),

@@ -29,6 +29,7 @@ const TOP: Readonly<Record<keyof AgentOSFileOptions, Kind>> = {
   authorizationConfig: 'authorizationConfig',
   tokenSource: 'tokenSource',
   cookieName: 'string',
+  csrfProtection: 'boolean',
   scopesClaim: 'string',
   userIdClaim: 'string',
   sessionIdClaim: 'string',
@@ -76,6 +77,7 @@ export const CODE_ONLY_KEYS: readonly string[] = [
   'scheduler',
   'validateResponses',
   'workflowSocket',
+  'decisionAudit',
 ];
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
