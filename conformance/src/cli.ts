@@ -391,6 +391,7 @@ export const command = defineCommand({
           adminScope,
           userIsolation: Boolean(args['user-isolation']),
           mode: mode as 'safe' | 'full',
+          seed: Boolean(args.seed),
           headers: config.headers ?? {},
           timeoutMs,
         }),

@@ -4,6 +4,8 @@
 # default $here/run).
 # The caller starts its server in the background, then `target_started $! PORT NAME` waits for
 # /health, and `target_suite PORT [suite flags...]` runs the suite with the reports into run/.
+# Security-key mode: `target_key` writes a random key to $key_file (export it to the server as
+# OS_SECURITY_KEY); target_suite then passes --security-key $key_file instead of the JWT flags.
 
 target_init() {
   here="$1"
@@ -11,6 +13,7 @@ target_init() {
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
   tmp="$(mktemp -d)"
   server_pid=""
+  key_file=""
   mkdir -p "$rundir"
   trap target_cleanup EXIT
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/private.pem" 2>/dev/null
@@ -20,6 +23,12 @@ target_init() {
 target_cleanup() {
   if [ -n "${server_pid:-}" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
   rm -rf "${tmp:-}"
+}
+
+# target_key: a random 32-byte key (base64url) in $tmp/security-key; prints nothing.
+target_key() {
+  key_file="$tmp/security-key"
+  openssl rand -base64 32 | tr '+/' '-_' | tr -d '=\n' >"$key_file"
 }
 
 # target_started PID PORT NAME: waits up to 2 minutes for /health; exits 3 if the server dies or never answers.
@@ -45,12 +54,13 @@ target_suite() {
   local port="$1"
   shift
   local status
+  local auth=(--signing-key "$tmp/private.pem" --alg RS256 --audience agentos-conformance)
+  [ "${ISOLATION:-true}" = false ] || auth+=(--user-isolation)
+  [ -z "${key_file:-}" ] || auth=(--security-key "$key_file")
   set +e
   node "$root/conformance/bin/agentos-conformance.js" \
     --base-url "http://127.0.0.1:$port" \
-    --signing-key "$tmp/private.pem" --alg RS256 \
-    --audience agentos-conformance \
-    $([ "${ISOLATION:-true}" = false ] || echo --user-isolation) \
+    "${auth[@]}" \
     --report "json:$rundir/report.json" \
     --report "junit:$rundir/junit.xml" \
     --report "html:$rundir/report.html" \

@@ -121,6 +121,32 @@ describe('KEY and WS probes against the reference server', () => {
     ]);
   });
 
+  it('JWT with isolation, safe mode: the reconnect probes run with --seed (a disposable target) and skip without it', async () => {
+    const tokens = await createTokenFactory({
+      alg: 'HS256',
+      signingKey: SECRET,
+      scopesClaim: 'scopes',
+      userIdClaim: 'sub',
+    });
+    const base = { baseUrl: jwtTarget.baseUrl, tokens, adminScope: ADMIN, userIsolation: true } as const;
+    const reconnect = ['WS-RECONNECT-FOREIGN', 'WS-RECONNECT-NO-SCOPE', 'WS-RECONNECT-NO-SUB'];
+    const seeded = await wsProbes({ ...base, mode: 'safe', seed: true });
+    assert.deepEqual(failing(seeded), []);
+    assert.deepEqual(ids(seeded, 'skip'), []);
+    assert.deepEqual(
+      ids(seeded, 'pass')
+        .filter((id) => id.startsWith('WS-RECONNECT-'))
+        .sort(),
+      reconnect,
+    );
+    const unseeded = await wsProbes({ ...base, mode: 'safe' });
+    assert.deepEqual(ids(unseeded, 'skip').sort(), reconnect);
+    assert.match(
+      unseeded.find((x) => x.probeId === 'WS-RECONNECT-FOREIGN')?.message ?? '',
+      /--mode full or --seed/,
+    );
+  });
+
   it('a key given wrongly to the suite fails KEY-VALID and blocks the variant probes', async () => {
     const r = await securityKeyProbes({ baseUrl: keyTarget.baseUrl, key: `${KEY}-not-it` });
     assert.deepEqual(ids(r, 'fail'), ['KEY-VALID']);

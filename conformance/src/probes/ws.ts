@@ -3,7 +3,7 @@
  * serves it (contract.md §8, `spec/agentos.asyncapi.yaml`). Over real sockets: actions before
  * `authenticate` refused; bad, expired and foreign tokens refused; `start-workflow` without the
  * workflow's run scope refused; `reconnect` to another user's run refused with and without
- * `workflow_id` (user isolation, `--mode full`: it needs a run); `continue-workflow` without the
+ * `workflow_id` (user isolation, `--mode full` or `--seed`: it needs a run); `continue-workflow` without the
  * run scope refused; oversize frames end the socket. A refusal is any `error`/`auth_*` frame, as
  * long as no run event (`event_index`, `run_id` of the run, `replay`, `pong`) reaches the caller.
  */
@@ -24,6 +24,8 @@ export interface WsProbeOptions {
   readonly adminScope: string;
   readonly userIsolation: boolean;
   readonly mode: 'safe' | 'full';
+  /** `--seed`: a disposable target, so safe mode may start the run the reconnect probes attack. */
+  readonly seed?: boolean | undefined;
   readonly headers?: Record<string, string> | undefined;
   readonly timeoutMs?: number | undefined;
 }
@@ -275,7 +277,9 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
   async function expectRefused(c: Conn, m: Record<string, unknown>, what: string, fail: (s: string) => void) {
     const from = c.frames.length;
     c.send(m);
-    await c.waitFor(isRefusal, timeoutMs, from);
+    // Wake on the first refusal or the first leaked run frame (a replay can be long: waiting out the
+    // timeout for a refusal that never comes only slows the verdict, which the frames below decide).
+    await c.waitFor((f) => isRefusal(f) || isRunFrame(f), timeoutMs, from);
     const after = [...c.frames.slice(from), ...(await c.collect(QUIET_MS))];
     const leaked = after.find(isRunFrame);
     if (leaked) fail(`${what}: the target answered ${JSON.stringify(leaked.event)} (not refused)`);
@@ -416,7 +420,9 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
   const ownerSkip =
     scopeSkip ??
     (options.userIsolation ? undefined : 'needs --user-isolation (without it any run scope may reconnect)') ??
-    (options.mode === 'full' ? undefined : 'needs --mode full (it starts a workflow run)');
+    (options.mode === 'full' || options.seed
+      ? undefined
+      : 'needs --mode full or --seed (it starts a workflow run)');
   let victim: { runId: string; sessionId: string } | undefined;
   if (!ownerSkip && wf) {
     const c = await open();

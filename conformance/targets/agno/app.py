@@ -9,8 +9,16 @@ With agno 3.x the new `Authorization` object is used instead of the deprecated
 `agents:*:read`, deny `agents:support-agent:read`), token scopes trusted alongside roles (the suite
 speaks scopes), and a user directory whose subject `conformance-disabled` is disabled.
 
+Security-key mode: with OS_SECURITY_KEY set and no AGENTOS_PUBLIC_KEY_FILE, the same entities are
+served with authorization off and no JWT configuration, so agno's settings (AgnoAPISettings reads
+OS_SECURITY_KEY from the environment, in 2.9.0 and 3.1.10 alike) make the key the only credential:
+every non-public route then needs `Authorization: Bearer <key>`, the workflow socket's `authenticate`
+too. No user isolation and no user directory there (agno 3.x warns that both are advisory without
+authorization).
+
 Environment:
-  AGENTOS_PUBLIC_KEY_FILE  PEM public key the server trusts (required)
+  AGENTOS_PUBLIC_KEY_FILE  PEM public key the server trusts (JWT mode; required unless OS_SECURITY_KEY)
+  OS_SECURITY_KEY          the shared key (security-key mode, when AGENTOS_PUBLIC_KEY_FILE is unset)
   AGENTOS_AUDIENCE         expected `aud` (default: agentos-conformance)
   AGENTOS_ISSUER           expected `iss` (3.x only; default: https://issuer.conformance.example)
   AGENTOS_DB_FILE          SQLite file (default: ./run/agno.db)
@@ -65,7 +73,10 @@ class OfflineModel(Model):
 
 
 here = Path(__file__).resolve().parent
-public_key = Path(os.environ["AGENTOS_PUBLIC_KEY_FILE"]).read_text()
+key_mode = not os.environ.get("AGENTOS_PUBLIC_KEY_FILE")
+if key_mode and not os.environ.get("OS_SECURITY_KEY"):
+    raise SystemExit("app.py: set AGENTOS_PUBLIC_KEY_FILE (JWT mode) or OS_SECURITY_KEY (security-key mode)")
+public_key = "" if key_mode else Path(os.environ["AGENTOS_PUBLIC_KEY_FILE"]).read_text()
 audience = os.environ.get("AGENTOS_AUDIENCE", "agentos-conformance")
 db_file = os.environ.get("AGENTOS_DB_FILE", str(here / "run" / "agno.db"))
 Path(db_file).parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +111,20 @@ seed()
 
 AGNO_MAJOR = int(version("agno").split(".")[0])
 
-if AGNO_MAJOR >= 3:
+if key_mode:
+    # No `authorization`, no JWT_VERIFICATION_KEY/JWT_JWKS_FILE: the auth layer agno installs is the
+    # security-key check (`get_effective_auth_mode` → "security_key").
+    agent_os = AgentOS(
+        id="agentos-conformance",
+        description="Python AgentOS in security-key mode under the AgentOS conformance suite",
+        agents=[research, support],
+        teams=[team],
+        workflows=[pipeline],
+        db=db,
+        telemetry=False,
+    )
+    app = agent_os.get_app()
+elif AGNO_MAJOR >= 3:
     from agno.os.authz import Authorization, UserDirectory
 
     authz = Authorization(
