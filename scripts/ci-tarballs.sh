@@ -171,4 +171,4 @@ EOF
   echo "moduleResolution $2: ok"
 done
 
-say "done: the installed packages work ($((SECONDS - t0)) s)"
+say "done: the installed packages work"
