@@ -44,7 +44,16 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', ...reporter, ...flags, ...files],
+  [
+    '--conditions=@agentos/source',
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=2',
+    ...reporter,
+    ...flags,
+    ...files,
+  ],
   { cwd: root, stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

@@ -107,7 +107,7 @@ export function esbuildOptions(entry, { minify = false } = {}) {
     format: 'esm',
     platform: 'neutral',
     mainFields: ['module', 'main'],
-    conditions: ['import', 'default'],
+    conditions: ['@agentos/source', 'import', 'default'],
     target: 'es2022',
     external,
     minify,

@@ -62,6 +62,7 @@ export async function build() {
   const tag = `${process.pid}-${Date.now()}`;
   const result = await esbuild({
     entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([k, v]) => [k, join(SERVER, v)])),
+    absWorkingDir: ROOT, // metafile paths are relative to it (the manifest below)
     outdir: DIST,
     entryNames: `[name].${tag}`,
     outExtension: { '.js': '.mjs' },
@@ -70,6 +71,8 @@ export async function build() {
     platform: 'node',
     format: 'esm',
     target: 'node20',
+    // Workspace packages from their sources (their package.json `@agentos/source` export condition).
+    conditions: ['@agentos/source'],
     metafile: true,
     legalComments: 'none',
     // Smaller source to parse and keep in memory; identifiers stay readable in stack traces.
