@@ -123,10 +123,20 @@ describe('workflow WebSocket (JWT, RBAC, user isolation)', () => {
     assert.equal((await s.next()).event, 'auth_required');
     s.send({ action: 'authenticate', token: await token('sa:robot', ['agent_os:admin']) });
     assert.equal((await s.next()).error, 'Invalid token subject');
-    s.send({ action: 'authenticate', token: await token(null, RUN) });
-    assert.equal((await s.next()).error_type, 'invalid_token', 'a token without sub is refused, as on REST');
+    const unsigned = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(
+      JSON.stringify({ sub: 'alice', scopes: RUN, exp: Math.floor(Date.now() / 1000) + 600 }),
+    ).toString('base64url')}.`;
+    s.send({ action: 'authenticate', token: unsigned });
+    assert.equal((await s.next()).error_type, 'invalid_token', 'alg none is refused');
     // The fifth failure (after the missing token, which is not an attempt) closes the socket (policy violation).
     assert.deepEqual(await s.closed, { code: 1008, reason: 'Too many failed authentications' });
+  });
+
+  it('a token without sub authenticates (as on REST) but, under isolation, runs nothing (contract §9.5)', async () => {
+    const s = await authed(null, RUN);
+    s.send({ action: 'start-workflow', workflow_id: 'content-pipeline', message: 'hi' });
+    assert.deepEqual(await s.next(), { event: 'error', error: MESSAGES.missingUserIdentity });
+    s.close();
   });
 
   it('authenticate then ping → pong; unknown action → error', async () => {
