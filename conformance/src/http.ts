@@ -41,9 +41,11 @@ export function createHttpClient(
       const started = performance.now();
       const fullPath = basePath + req.path;
       // A keep-alive socket the server closed while idle (uvicorn: 5 s) resets the next request sent on it
-      // before the server reads a byte: Node's documented remedy is to send it again on a fresh socket
-      // (https://nodejs.org/api/http.html#requestreusedsocket). Only that case is retried, once.
-      const attempt = (retried: boolean): Promise<HttpResponse> =>
+      // before the server reads a byte: Node's documented remedy is to send it again
+      // (https://nodejs.org/api/http.html#requestreusedsocket). Only that case is retried: the retry may
+      // draw another idle socket the server closed too, each such socket is destroyed, so the retries end
+      // at the latest on a fresh socket, whose reset is reported.
+      const attempt = (): Promise<HttpResponse> =>
         new Promise<HttpResponse>((resolve) => {
           let done = false;
           const finish = (r: Omit<HttpResponse, 'elapsedMs'>) => {
@@ -74,9 +76,9 @@ export function createHttpClient(
             r.destroy(new Error(`timeout after ${options.timeoutMs} ms`));
           });
           r.on('error', (e: NodeJS.ErrnoException) => {
-            if (!done && !retried && r.reusedSocket && e.code === 'ECONNRESET') {
+            if (!done && r.reusedSocket && e.code === 'ECONNRESET') {
               done = true;
-              resolve(attempt(true));
+              resolve(attempt());
               return;
             }
             finish({
@@ -112,7 +114,7 @@ export function createHttpClient(
           if (req.body !== undefined) r.write(req.body);
           r.end();
         });
-      return attempt(false);
+      return attempt();
     },
   };
 }

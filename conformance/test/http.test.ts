@@ -53,6 +53,24 @@ describe('http client: a keep-alive socket reset by the server', () => {
     assert.equal(srv.seen.requests, 3);
   });
 
+  test('several idle sockets the server closed: the retries draw them in turn, then a fresh one', async () => {
+    const srv = await resettingServer(false);
+    const client = createHttpClient(srv.base, { timeoutMs: 5000, concurrency: 2 });
+    closers.push(srv.close, () => client.close());
+    const firsts = await Promise.all(
+      ['/a', '/b', '/c'].map((path) => client.send({ method: 'GET', path, headers: {} })),
+    );
+    assert.deepEqual(
+      firsts.map((r) => r.status),
+      [200, 200, 200],
+    );
+    assert.equal(srv.seen.connections, 3);
+    const next = await client.send({ method: 'POST', path: '/d', headers: {}, body: '{}' });
+    assert.equal(next.status, 200, `after the idle sockets: ${next.error ?? ''}`);
+    assert.equal(srv.seen.connections, 4);
+    assert.equal(srv.seen.requests, 7);
+  });
+
   test('a reset on a fresh socket is reported, not retried', async () => {
     const srv = await resettingServer(true);
     const client = createHttpClient(srv.base, { timeoutMs: 5000, concurrency: 1 });
