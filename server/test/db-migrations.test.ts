@@ -131,7 +131,11 @@ if (process.env.DATABASE_URL) {
         Array.from({ length: 4 }, () => openDatabase({ url, schema, logger, poolSize: 3 })),
       );
       try {
-        assert.equal(logged.filter((m) => m === 'database migration applied').length, 1);
+        // One line per migration, from one instance only: the others found them applied.
+        assert.equal(
+          logged.filter((m) => m === 'database migration applied').length,
+          Object.keys(migrations).length,
+        );
         const applied = await sql<{ n: number }>`select count(*)::int as n from kysely_migration`.execute(
           opened[0]!.db,
         );
