@@ -25,8 +25,19 @@ target_started $! "$port" "the reference server"
 token="$(node "$root/server/bin/agentos-token.js" --key "$tmp/private.pem" --scopes agent_os:admin \
   --sub schemathesis-admin --aud agentos-schemathesis --exp 2h)"
 cd "$here/run"
-"$here/.venv/bin/schemathesis" run "$root/spec/agentos.openapi.yaml" --url "http://127.0.0.1:$port" \
-  -H "Authorization: Bearer $token" \
-  --checks not_a_server_error,response_schema_conformance,status_code_conformance \
-  --phases examples,coverage,fuzzing --max-examples 5 --seed "${SCHEMATHESIS_SEED:-20261205}" --no-color \
-  --report junit --report-junit-path "$here/run/junit.xml" "$@"
+# The document the server serves: the spec less the feature operations it does not mount (/authz,
+# /users, /company answer 404 there, as in an agno without those features).
+doc="http://127.0.0.1:$port/openapi.json"
+st() {
+  "$here/.venv/bin/schemathesis" run "$doc" --url "http://127.0.0.1:$port" \
+    -H "Authorization: Bearer $token" \
+    --phases examples,coverage,fuzzing --max-examples 5 --seed "${SCHEMATHESIS_SEED:-20261205}" --no-color "$@"
+}
+rc=0
+st --checks not_a_server_error,response_schema_conformance,status_code_conformance --exclude-path /queue \
+  --report junit --report-junit-path "$here/run/junit.xml" "$@" || rc=$?
+# /queue without a durable queue answers its documented 503 (agno's "Queue not available"), which
+# not_a_server_error cannot tell from a fault: those operations are held to their schema and statuses.
+st --checks response_schema_conformance,status_code_conformance --include-path /queue \
+  --report junit --report-junit-path "$here/run/junit-queue.xml" "$@" || rc=$?
+exit "$rc"
