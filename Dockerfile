@@ -22,7 +22,7 @@ ENV NODE_ENV=production \
     AGENTOS_DATA_DIR=/data \
     NO_COLOR=1
 WORKDIR /app
-COPY --from=build /packs /tmp/packs
+COPY --from=build --chown=1000:1000 /packs /tmp/packs
 RUN echo '{"name":"image","private":true}' > package.json \
   && npm install --omit=dev --no-audit --no-fund /tmp/packs/*.tgz \
   && npm cache clean --force \
