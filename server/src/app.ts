@@ -357,7 +357,7 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
   );
   // Every JSON and form body is parsed here, bounded in size (413) and depth (422), before any
   // validator or handler; the parsers downstream find it parsed.
-  app.use(createBodyLimits({ limit: '1mb' }));
+  app.use(createBodyLimits({ limit: '1mb', unmatched: options.routes ? 'parse' : 'skip' }));
   if (options.routes) {
     // Custom routes come before the operation router, which answers 404/405 for everything else.
     const router = Router({ caseSensitive: true });

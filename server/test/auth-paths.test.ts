@@ -106,6 +106,23 @@ describe('§7C path and method normalisation', () => {
     });
   }
 
+  test('an unknown path answers 404 whatever its body holds (the body is not parsed before routing)', async () => {
+    for (const [path, body] of [
+      ['/%73chedules//', '{not json'],
+      ['/nope', '['.repeat(5_000)],
+    ] as const) {
+      const res = await request(
+        srv.port,
+        'PATCH',
+        path,
+        { ...bearer(weak), 'content-type': 'application/json' },
+        body,
+      );
+      assert.equal(res.status, 404, `${path}: ${res.text}`);
+      assert.deepEqual(res.body, { detail: 'Not Found' });
+    }
+  });
+
   test('C1 a trailing slash is the same route for an allowed caller too', async () => {
     for (const path of ['/agents/a1', '/agents/a1/']) {
       const res = await request(srv.port, 'GET', path, bearer(weak));

@@ -82,7 +82,16 @@ export function depthError(loc: (string | number)[], max = MAX_JSON_DEPTH): Http
  * parsed by the operation's validator; their fields are checked by the authority layer.
  */
 export function createBodyLimits(
-  options: { limit?: string | number; maxDepth?: number } = {},
+  options: {
+    limit?: string | number;
+    maxDepth?: number;
+    /**
+     * Requests that matched no operation of the table: `parse` (for custom routes, which find their
+     * bodies parsed) or `skip` (no custom routes: the answer is the 404 of an unknown path, whatever
+     * the body holds). Default `parse`.
+     */
+    unmatched?: 'parse' | 'skip';
+  } = {},
 ): RequestHandler {
   const limit = options.limit ?? '1mb';
   const max = options.maxDepth ?? MAX_JSON_DEPTH;
@@ -96,7 +105,9 @@ export function createBodyLimits(
     if (type === 'entity.too.large') return new HttpError(413, 'Request body too large');
     return err;
   };
+  const skipUnmatched = options.unmatched === 'skip';
   return function agentosBodyLimits(req: Request, res: Response, next: NextFunction) {
+    if (skipUnmatched && !req.agentos) return next();
     json(req, res, (err?: unknown) => {
       if (err) return next(asRouter(req, err));
       form(req, res, (err2?: unknown) => {
