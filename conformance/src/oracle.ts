@@ -119,7 +119,13 @@ export function decide(
   if (required.length === 0) return { kind: 'public' };
   const parsed = scopes.map((s) => parseScope(s, adminScope));
   const reqs = required.map(parseRequired);
-  if (reqs.every((r) => parsed.some((c) => satisfies(r, values, c)))) return { kind: 'allow' };
+  // A requirement that is the admin scope itself is met by the admin scope only: `agent_os:*:admin`
+  // reads as a wildcard of resource `agent_os`, and a wildcard never mints the admin scope (§2).
+  const met = (r: RequiredScope, i: number) =>
+    required[i] === adminScope
+      ? parsed.some((c) => c.kind === 'admin')
+      : parsed.some((c) => satisfies(r, values, c));
+  if (reqs.every(met)) return { kind: 'allow' };
   const f = op.scopeFilter;
   if (f) {
     const ids = parsed.flatMap((c) =>
