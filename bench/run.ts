@@ -60,6 +60,7 @@ const ROUNDS = Math.max(1, Math.min(5, Number(env.BENCH_ROUNDS ?? 2)));
 const DEFAULT_OUT = join(ROOT, 'bench');
 const OUT = env.BENCH_OUT ?? DEFAULT_OUT;
 const AUDIENCE = 'agentos-conformance';
+const AGNO_ISSUER = 'https://issuer.conformance.example';
 /** Sessions seeded through the API before the database workloads (10 users). */
 const SESSIONS = Number(env.BENCH_SESSIONS ?? 1000);
 const USERS = 10;
@@ -132,6 +133,8 @@ async function httpSection(tmp: string) {
     alg: 'RS256',
     signingKey: keys.privatePem,
     audience: AUDIENCE,
+    // agno 3.x pins the issuer (conformance/targets/agno/app.py's default); 2.9 and ours ignore it.
+    issuer: AGNO_ISSUER,
     scopesClaim: 'scopes',
     userIdClaim: 'sub',
     lifetime: 6 * 3600,
@@ -348,6 +351,8 @@ async function workloadSection(tmp: string) {
     alg: 'RS256',
     signingKey: keys.privatePem,
     audience: AUDIENCE,
+    // agno 3.x pins the issuer (conformance/targets/agno/app.py's default); 2.9 and ours ignore it.
+    issuer: AGNO_ISSUER,
     scopesClaim: 'scopes',
     userIdClaim: 'sub',
     lifetime: 6 * 3600,
@@ -608,7 +613,7 @@ async function conformanceSection(tmp: string) {
         AUDIENCE,
         '--user-isolation',
         '--config',
-        join(AGNO_TARGET, 'conformance.yaml'),
+        join(AGNO_TARGET, '2.9.0', 'conformance.yaml'),
         '--report',
         `json:${report}`,
       ],

@@ -154,13 +154,22 @@ export async function seedSessions(
   const failures: string[] = [];
   let failed = 0;
   const t0 = performance.now();
+  const sessionIdOf = (text: string): string | undefined => {
+    try {
+      const v = (JSON.parse(text) as { session_id?: unknown }).session_id;
+      return typeof v === 'string' && v !== '' ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   await pool(total, concurrency, async (i) => {
     const user = i % tokens.length;
-    const id = randomUUID();
-    const body = JSON.stringify({ session_id: id, session_name: `bench session ${i}`, agent_id: AGENT_ID });
+    // No chosen session_id: under user isolation the reference server assigns it (contract §10.3).
+    const body = JSON.stringify({ session_name: `bench session ${i}`, agent_id: AGENT_ID });
     try {
       const r = await send(agent, base, 'POST', '/sessions?type=agent', tokens[user]!, body);
-      if (r.status === 200 || r.status === 201) acked.push({ id, user });
+      const id = r.status === 200 || r.status === 201 ? sessionIdOf(r.body) : undefined;
+      if (id) acked.push({ id, user });
       else {
         failed++;
         if (failures.length < 3) failures.push(`${r.status} ${r.body.slice(0, 200)}`);
