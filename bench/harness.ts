@@ -375,7 +375,7 @@ export async function startReferenceServer(options: ReferenceServerOptions = {})
 
 /** Why the Python AgentOS cannot run here, or null when its venv is ready. */
 export function pythonTargetProblem(): string | null {
-  const uvicorn = join(AGNO_TARGET, '.venv/bin/uvicorn');
+  const uvicorn = join(AGNO_TARGET, '2.9.0', '.venv/bin/uvicorn');
   if (!existsSync(uvicorn)) {
     return `no ${uvicorn}: run conformance/targets/agno/setup.sh (needs network access to PyPI)`;
   }
@@ -397,7 +397,7 @@ export async function startPythonAgentOS(options: {
   /** More uvicorn options, e.g. `['--loop', 'uvloop', '--http', 'httptools', '--workers', '2']`. */
   uvicornArgs?: string[];
 }): Promise<ServerProcess> {
-  const venv = options.venv ?? join(AGNO_TARGET, '.venv');
+  const venv = options.venv ?? join(AGNO_TARGET, '2.9.0', '.venv');
   if (!existsSync(join(venv, 'bin/uvicorn'))) throw new Error(`no ${join(venv, 'bin/uvicorn')}`);
   const port = options.port ?? (await freePort());
   const child = spawn(

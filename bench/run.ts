@@ -319,7 +319,8 @@ function pythonVenv(v: PythonVariant): { venv: string } | { reason: string } {
   const venv = join(PYTHON_DIR, `.venv-${v.agno}`);
   if (existsSync(join(venv, 'bin/uvicorn'))) return { venv };
   // The conformance target's venv runs agno 2.9.0 on plain uvicorn.
-  if (v.agno === '2.9.0' && !v.fast && !pythonTargetProblem()) return { venv: join(AGNO_TARGET, '.venv') };
+  if (v.agno === '2.9.0' && !v.fast && !pythonTargetProblem())
+    return { venv: join(AGNO_TARGET, '2.9.0', '.venv') };
   return { reason: `no ${venv}: run bash bench/python/setup.sh (needs PyPI)` };
 }
 
@@ -703,9 +704,9 @@ async function section<T>(
 
 function pythonVersions(): { python: string | null; agno: string | null; uvicorn: string | null } {
   try {
-    const cfg = readFileSync(join(AGNO_TARGET, '.venv/pyvenv.cfg'), 'utf8');
+    const cfg = readFileSync(join(AGNO_TARGET, '2.9.0', '.venv/pyvenv.cfg'), 'utf8');
     const py = /version(?:_info)?\s*=\s*(\S+)/.exec(cfg)?.[1] ?? null;
-    const req = readFileSync(join(AGNO_TARGET, 'requirements.txt'), 'utf8');
+    const req = readFileSync(join(AGNO_TARGET, '2.9.0', 'requirements.txt'), 'utf8');
     return {
       python: py,
       agno: /^agno==(\S+)/m.exec(req)?.[1] ?? null,
