@@ -30,7 +30,9 @@ node scripts/check-containers.mjs \
 echo "--- the action's script (scripts/conformance-action.sh) against the reference server"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/private.pem" 2>/dev/null
 openssl pkey -in "$work/private.pem" -pubout -out "$work/public.pem"
-port="${PORT:-7791}"
+# shellcheck source=../conformance/targets/lib.sh
+. conformance/targets/lib.sh
+port="$(target_port 7791)"
 AGENTOS_ID=action-check AUTHORIZATION_ENABLED=true JWT_VERIFICATION_KEY="$(cat "$work/public.pem")" \
   JWT_VERIFY_AUDIENCE=true AGENTOS_USER_ISOLATION=true AGENTOS_DATA_DIR=:memory: AGENTOS_SCHEDULER=false \
   LOG_LEVEL=warn node server/bin/agentos-server.js --port "$port" >"$work/server.log" 2>&1 &

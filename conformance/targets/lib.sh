@@ -31,12 +31,35 @@ target_key() {
   openssl rand -base64 32 | tr '+/' '-_' | tr -d '=\n' >"$key_file"
 }
 
+# target_port DEFAULT: the port to start a server on. With PORT set, that port, refused (exit 3) when something
+# already listens there; without, the first free port from DEFAULT on. A server already on the port would answer
+# /health for ours (which then fails to bind) and the suite would probe a stranger with old rows.
+target_port() {
+  local p="${PORT:-$1}" last
+  last=$((p + 50))
+  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do
+    if [ -n "${PORT:-}" ] || [ "$p" -ge "$last" ]; then
+      echo "run.sh: port $p on 127.0.0.1 is already in use by another process; stop it or set PORT" >&2
+      exit 3
+    fi
+    p=$((p + 1))
+  done
+  echo "$p"
+}
+
 # target_started PID PORT NAME: waits up to 2 minutes for /health; exits 3 if the server dies or never answers.
 target_started() {
   server_pid="$1"
   local port="$2" name="$3"
   for _ in $(seq 1 240); do
-    if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then return 0; fi
+    if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
+      # Still ours: a server that lost the port to another process exits with EADDRINUSE.
+      sleep 0.2
+      if kill -0 "$server_pid" 2>/dev/null; then return 0; fi
+      echo "run.sh: $name exited after /health answered (another process holds port $port?); see $rundir/server.log" >&2
+      tail -20 "$rundir/server.log" >&2
+      exit 3
+    fi
     if ! kill -0 "$server_pid" 2>/dev/null; then
       echo "run.sh: $name exited during start-up; see $rundir/server.log" >&2
       tail -20 "$rundir/server.log" >&2

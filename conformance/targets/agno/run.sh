@@ -19,7 +19,7 @@ key_mode=false
 [ "${1:-}" = "--security-key" ] && { key_mode=true; shift; }
 [ "${1:-}" = "--" ] && shift
 dir="$here/$version"
-port="${PORT:-7779}"
+port="$(target_port 7779)"
 if [ ! -x "$dir/.venv/bin/uvicorn" ]; then
   echo "run.sh: no venv in $dir/.venv; run $here/setup.sh $version first" >&2
   exit 3

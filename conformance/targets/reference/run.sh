@@ -11,7 +11,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../lib.sh
 . "$here/../lib.sh"
-port="${PORT:-7781}"
+port="$(target_port 7781)"
 key_mode=false
 [ "${1:-}" = "--security-key" ] && { key_mode=true; shift; }
 [ "${1:-}" = "--" ] && shift

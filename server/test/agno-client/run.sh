@@ -9,7 +9,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../../../conformance/targets/lib.sh
 . "$here/../../../conformance/targets/lib.sh"
-port="${PORT:-7783}"
+port="$(target_port 7783)"
 shopt -s nullglob
 venvs=("$here"/.venv-*/)
 if [ ${#venvs[@]} -eq 0 ]; then

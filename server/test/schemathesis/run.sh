@@ -11,7 +11,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../../../conformance/targets/lib.sh
 . "$here/../../../conformance/targets/lib.sh"
-port="${PORT:-7785}"
+port="$(target_port 7785)"
 [ "${1:-}" = "--" ] && shift
 if [ ! -x "$here/.venv/bin/schemathesis" ]; then
   echo "run.sh: no schemathesis in $here/.venv; run scripts/setup-schemathesis.sh first" >&2
