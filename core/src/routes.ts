@@ -13,6 +13,8 @@ import type { HttpMethod, RouteSpec, ScopeOptions } from './types.js';
 export interface CompiledRoute {
   readonly spec: RouteSpec;
   readonly requirements: readonly Requirement[];
+  /** `spec.filter`, so that a compiled route is a `decide` input as it is. */
+  readonly filter: RouteSpec['filter'];
 }
 
 export type RouteMatch =
@@ -83,6 +85,7 @@ export function compileRoutes(routes: readonly RouteSpec[], options: ScopeOption
     const route: CompiledRoute = {
       spec,
       requirements: spec.scopes.map((s) => compileRequirement(s, options)),
+      filter: spec.filter,
     };
     compiled.push(route);
     byId.set(spec.operationId, route);

@@ -30,6 +30,8 @@ const testAuth: RequestHandler = (req, res, next) => {
     userId: 'user_123',
     sessionId: null,
     scopes,
+    grants: compileGrants(scopes),
+    roles: [],
     claims: {},
     dependencies: {},
     sessionState: {},
@@ -83,17 +85,19 @@ const handlers: Handlers = {
   listPets: ({ query, caller }) => ({
     status: 200,
     body: {
+      // The handler answers every pet; the router keeps those the decision lets the caller see.
       data: [
-        { id: 'limit', name: String(query.limit) },
+        { id: 'rex', name: String(query.limit) },
         {
-          id: 'ids',
+          id: 'tom',
           name:
             caller.accessibleIds instanceof Set
               ? [...caller.accessibleIds].join(',')
               : String(caller.accessibleIds),
         },
+        { id: 'zed', name: 'not granted' },
       ],
-      total: 2,
+      total: 3,
     },
   }),
   resetStore: () => ({ status: 204 }),
@@ -155,25 +159,26 @@ describe('generated router', () => {
     assert.deepEqual(calls, ['countPets']);
   });
 
-  it('passes the decision to the handler (filtered list ids) and applies query defaults', async () => {
+  it('passes the decision to the handler, filters the list by x-scope-filter, applies query defaults', async () => {
     const r = await call('GET', '/pets', { scopes: 'pets:rex:read pets:tom:read' });
     assert.equal(r.status, 200);
     assert.deepEqual(r.json, {
       data: [
-        { id: 'limit', name: '20' },
-        { id: 'ids', name: 'rex,tom' },
+        { id: 'rex', name: '20' },
+        { id: 'tom', name: 'rex,tom' },
       ],
-      total: 2,
+      total: 3,
     });
   });
 
   it('coerces query and path parameters to their schema types', async () => {
     assert.deepEqual((await call('GET', '/pets?limit=5')).json, {
       data: [
-        { id: 'limit', name: '5' },
-        { id: 'ids', name: '*' },
+        { id: 'rex', name: '5' },
+        { id: 'tom', name: '*' },
+        { id: 'zed', name: 'not granted' },
       ],
-      total: 2,
+      total: 3,
     });
     assert.deepEqual((await call('GET', '/pets/rex/photos/3')).json, {
       pet_id: 'rex',
@@ -281,10 +286,11 @@ describe('generated router', () => {
     assert.deepEqual((query.json as { detail: { loc: unknown }[] }).detail[0]!.loc, ['query', 'limit']);
     assert.deepEqual((await call('GET', '/%70ets?limit=5')).json, {
       data: [
-        { id: 'limit', name: '5' },
-        { id: 'ids', name: '*' },
+        { id: 'rex', name: '5' },
+        { id: 'tom', name: '*' },
+        { id: 'zed', name: 'not granted' },
       ],
-      total: 2,
+      total: 3,
     });
     const path = await call('GET', '/pets/r%65x/photo%73/first');
     assert.equal(path.status, 422);

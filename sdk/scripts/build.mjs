@@ -52,32 +52,59 @@ async function importTs(path) {
  * The route table as a compact module exporting what the SDK reads at runtime (`routes` with
  * operationId, method, path, scopes, filter, public): one text row per operation, sorted by path,
  * decoded at load. The generated object literals cost ~1.2 KB more gzipped, 15% of the budget.
- * Row: `/path METHOD operationId [=resource:action:id] scope…`.
+ * Row: `<n><rest of path> METHOD operationId [=resource:action:id] scope…`, where `<n>` is the
+ * number of `/`-segments shared with the previous row's path, and a scope `~action` stands for
+ * `<first segment>:<first {param}>:action` of the row's path (`agents:{agent_id}:run` under
+ * `/agents/{agent_id}/…`), the shape of most per-resource scopes, and `:action` for
+ * `<first segment>:action`.
  * sdk/test/package.test.ts checks that the decoded table matches the generated one.
  */
 export async function compactRoutesModule(path) {
   const mod = await importTs(path);
-  const rows = mod.routes.map((r) => {
-    const t = [r.path, r.method, r.operationId];
-    if (r.filter) t.push(`=${r.filter.resource}:${r.filter.action}:${r.filter.id}`);
+  const sorted = [...mod.routes].sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : a.method < b.method ? -1 : 1,
+  );
+  let prev = [];
+  const rows = sorted.map((r) => {
     const filterParts = r.filter ? [r.filter.resource, r.filter.action, r.filter.id] : [];
     for (const s of [r.path, r.method, r.operationId, ...r.scopes, ...filterParts]) {
-      if (!s || /[\s`$\\]/.test(s) || s.startsWith('=') || (filterParts.includes(s) && s.includes(':'))) {
+      if (!s || /[\s`$\\~]/.test(s) || /^[=:]/.test(s) || (filterParts.includes(s) && s.includes(':'))) {
         throw new Error(`build: cannot encode "${s}" of ${r.operationId} in the compact route table`);
       }
     }
-    t.push(...r.scopes);
+    const segs = r.path.split('/');
+    let shared = 0;
+    while (shared < Math.min(segs.length, prev.length, 9) && segs[shared] === prev[shared]) shared++;
+    prev = segs;
+    const family = `${segs[1]}:${segs.find((x) => x.startsWith('{'))}:`;
+    const global = `${segs[1]}:`;
+    const t = [shared + segs.slice(shared).join('/'), r.method, r.operationId];
+    if (r.filter) t.push(`=${r.filter.resource}:${r.filter.action}:${r.filter.id}`);
+    t.push(
+      ...r.scopes.map((s) =>
+        s.startsWith(family)
+          ? `~${s.slice(family.length)}`
+          : s.startsWith(global) && s.split(':').length === 2
+            ? `:${s.slice(global.length)}`
+            : s,
+      ),
+    );
     return t.join(' ');
   });
   return `// Compact form of ${relative(sdkDir, path)} (scripts/build.mjs): the fields the SDK reads.
-export const routes = \`${rows.sort().join('\n')}\`.split('\\n').map((row) => {
-  const [path, method, operationId, ...rest] = row.split(' ');
+let prev = [];
+export const routes = \`${rows.join('\n')}\`.split('\\n').map((row) => {
+  const [head, method, operationId, ...rest] = row.split(' ');
+  const segs = [...prev.slice(0, +head[0]), ...(head.length > 1 ? head.slice(1).split('/') : [])];
+  prev = segs;
+  const path = segs.join('/');
+  const family = \`\${segs[1]}:\${segs.find((x) => x[0] === '{')}:\`;
   const r = { operationId, method, path, scopes: [] };
   for (const t of rest) {
     if (t[0] === '=') {
       const [resource, action, id] = t.slice(1).split(':');
       r.filter = { resource, action, id };
-    } else r.scopes.push(t);
+    } else r.scopes.push(t[0] === '~' ? family + t.slice(1) : t[0] === ':' ? segs[1] + t : t);
   }
   r.public = r.scopes.length === 0;
   return r;

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
-import { compileRoutes, compileScopeMappings, type RouteIndex } from '@agentos/core';
+import { compileRoutes, compileScopeMappings, filterResponse, type RouteIndex } from '@agentos/core';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, Router } from 'express';
 import { HttpError } from './auth/errors.js';
@@ -124,7 +124,13 @@ function createDispatcher(handlers: Readonly<Record<string, OperationHandler>>):
     if (res.headersSent) return;
     if (result.headers) res.set(result.headers);
     if (result.body === undefined) res.status(result.status).end();
-    else res.status(result.status).json(result.body);
+    else {
+      const ok = result.status < 300;
+      const spec = match.route.spec;
+      res
+        .status(result.status)
+        .json(ok ? filterResponse(result.body, spec, req.auth.accessibleIds, req.auth.grants) : result.body);
+    }
   };
 }
 

@@ -54,7 +54,8 @@ const cases: Case[] = [
     {
       given: 'scope-malformed',
       want: {
-        errors: [0, 1, 2, 3].map((i) => `scope-malformed /paths/~1agents/get/x-required-scopes/${i}`),
+        errors: [1, 2, 3, 4].map((i) => `scope-malformed /paths/~1agents/get/x-required-scopes/${i}`),
+        warnings: ['scope-malformed /paths/~1agents/get/x-required-scopes/0'],
       },
     },
   ],
@@ -147,9 +148,16 @@ describe('lintSpec', () => {
   }
 
   it('quotes the faulty value and the grammar in scope-malformed messages', async () => {
-    const { errors } = await lintSpec(fixture('scope-malformed'));
-    assert.match(errors[0]!.message, /^Scope "Agents:Read" of GET \/agents \(listAgents\) is malformed: /);
+    const { errors, warnings } = await lintSpec(fixture('scope-malformed'));
+    assert.match(
+      errors[0]!.message,
+      /^Scope "agents:a:b:read" of GET \/agents \(listAgents\) is malformed: /,
+    );
     assert.match(errors[0]!.message, /"resource:\{param\}:action"/);
+    assert.match(
+      warnings[0]!.message,
+      /^Scope "Agents:Read" of GET \/agents \(listAgents\) has capitals: .*"agents:read"/,
+    );
   });
 
   it('lints a parsed document without modifying it (swagger-parser dereferences in place)', async () => {
@@ -178,6 +186,9 @@ describe('scope grammar', () => {
     ['digits, _ and -', { given: 'service_accounts:write-2', want: 'global' }],
     ['per-resource template', { given: 'agents:{agent_id}:run', want: 'param' }],
     ['wildcard', { given: 'agents:*:run', want: 'wildcard' }],
+    // core's grammar: case-sensitive names of letters, digits, _ . - (capitals are a lint warning)
+    ['capitals (a warning, not an error)', { given: 'Agents:read', want: 'global' }],
+    ['an identity provider scope', { given: 'Files.Read:all', want: 'global' }],
   ];
   for (const [name, { given, want }] of valid) {
     it(`accepts ${name}: ${given}`, () => assert.equal(parseScope(given, admin)?.kind, want));
@@ -185,9 +196,9 @@ describe('scope grammar', () => {
   const invalid = [
     '',
     'admin',
-    'Agents:read',
-    'agents:Read',
     'agents: read',
+    'agents:r$ad',
+    'agents:"read"',
     'agents:read ',
     'agents:a:b:read',
     'agents::read',

@@ -12,10 +12,14 @@ import {
   type ChallengeError,
   compileGrants,
   compileRoutes,
+  DEFAULT_SCOPES_CLAIM,
   decide,
+  filterResponse,
+  type Grants,
   insufficientScopeDetail,
   type RouteMatch,
   type RouteSpec,
+  readScopesClaim,
 } from '@agentos/core';
 import {
   type JWTVerifyGetKey,
@@ -118,32 +122,6 @@ function invalidTokenDetail(error: unknown): string {
   return `Invalid token: ${error instanceof Error ? error.message : String(error)}`;
 }
 
-function itemsAt(
-  body: unknown,
-  path: readonly string[],
-): { holder: Json | null; key: string | null; items: unknown[] } | null {
-  if (path.length === 0) return Array.isArray(body) ? { holder: null, key: null, items: body } : null;
-  let holder: unknown = body;
-  for (const k of path.slice(0, -1)) holder = isObject(holder) ? holder[k] : undefined;
-  const key = path[path.length - 1]!;
-  if (!isObject(holder) || !Array.isArray(holder[key])) return null;
-  return { holder, key, items: holder[key] as unknown[] };
-}
-
-/** Keeps the items whose id property is one of `ids` (contract.md §3, filterable lists). */
-function filterItems(
-  body: unknown,
-  path: readonly string[],
-  idProperty: string,
-  ids: ReadonlySet<string>,
-): unknown {
-  const found = itemsAt(body, path);
-  if (!found) return body;
-  const kept = found.items.filter((item) => isObject(item) && ids.has(String(item[idProperty])));
-  if (found.holder === null) return kept;
-  return { ...found.holder, [found.key!]: kept };
-}
-
 /**
  * Builds the msw handlers of a generated `mocks.ts`. Use the generated `createMockHandlers`.
  * @throws {TypeError} when `baseUrl` is not an absolute URL, or neither `keys` nor `verify` is given
@@ -167,7 +145,7 @@ export function createAgentosMockHandlers(table: MockTable, options: MockOptions
     isObject(table.examples) && isObject(table.examples.operations) ? table.examples.operations : {}
   ) as Json;
   const data = (isObject(options.data) ? options.data : {}) as Json;
-  const scopesClaim = options.scopesClaim ?? 'scopes';
+  const scopesClaim = options.scopesClaim ?? DEFAULT_SCOPES_CLAIM;
   const verifyOptions: JWTVerifyOptions = {
     requiredClaims: ['exp'],
     clockTolerance: CLOCK_TOLERANCE_S,
@@ -221,27 +199,25 @@ export function createAgentosMockHandlers(table: MockTable, options: MockOptions
     return claims;
   }
 
+  /** The caller, with the server's claim reader and grants (`@agentos/core`). */
   function callerOf(
     operationId: string,
     claims: Json | null,
+    grants: Grants,
     accessibleIds: CallerContext['accessibleIds'],
   ): CallerContext {
-    const raw = claims?.[scopesClaim];
-    const scopes = Array.isArray(raw)
-      ? raw.filter((s): s is string => typeof s === 'string')
-      : typeof raw === 'string'
-        ? [raw]
-        : [];
     return {
       operationId,
       authenticated: claims !== null,
       userId: typeof claims?.sub === 'string' ? claims.sub : null,
       sessionId: typeof claims?.session_id === 'string' ? claims.session_id : null,
-      scopes,
+      scopes: grants.scopes,
+      grants,
+      roles: grants.roles,
       claims: claims ?? {},
       dependencies: {},
       sessionState: {},
-      isAdmin: compileGrants(scopes, scopeOptions).admin,
+      isAdmin: grants.admin,
       accessibleIds,
       scopedUserId: null,
     };
@@ -266,8 +242,8 @@ export function createAgentosMockHandlers(table: MockTable, options: MockOptions
     }
     const spec = m.route.spec;
     let accessibleIds: CallerContext['accessibleIds'] = null;
+    const grants = compileGrants(spec.public ? [] : readScopesClaim(claims, scopesClaim), scopeOptions);
     if (!spec.public) {
-      const grants = compileGrants(callerOf(spec.operationId, claims, null).scopes, scopeOptions);
       const decision = decide(m.route, m.params, grants);
       if (decision.effect === 'deny') {
         return problem(403, insufficientScopeDetail(decision.required), {
@@ -277,7 +253,7 @@ export function createAgentosMockHandlers(table: MockTable, options: MockOptions
       }
       accessibleIds = decision.accessibleIds;
     }
-    const caller = callerOf(spec.operationId, claims, accessibleIds);
+    const caller = callerOf(spec.operationId, claims, grants, accessibleIds);
     return answer(request, spec, m.params, caller);
   }
 
@@ -315,9 +291,9 @@ export function createAgentosMockHandlers(table: MockTable, options: MockOptions
       body = structuredClone(example.body);
     }
 
-    if (spec.filter && caller.accessibleIds instanceof Set && op.items) {
-      body = filterItems(body, op.items, spec.filter.id, caller.accessibleIds);
-    }
+    // contract.md §3: the list and nested arrays cut down to what the caller may see, as the server does.
+    if (!spec.public)
+      body = filterResponse(body, spec, caller.accessibleIds, caller.grants, { path: op.items });
     if (op.kind === 'empty' || body === undefined) return new HttpResponse(null, { status: op.status });
     if (op.kind === 'text' || op.kind === 'sse') {
       return new HttpResponse(noBody ? null : String(body), {

@@ -22,7 +22,13 @@
  */
 
 import type { IncomingHttpHeaders } from 'node:http';
-import { type CallerContext, type CompiledRoute, compileRoutes, type RouteSpec } from '@agentos/core';
+import {
+  type CallerContext,
+  type CompiledRoute,
+  compileRoutes,
+  filterResponse,
+  type RouteSpec,
+} from '@agentos/core';
 import express, {
   type NextFunction,
   type Request,
@@ -575,11 +581,17 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
     if (result.headers) res.set(result.headers as Record<string, string | string[]>);
     if ('sse' in result) return streamSse(req, res, result.status, result.sse);
     if (result.body === undefined) return void res.status(result.status).end();
+    // contract.md §3, once for every operation from the table: `x-scope-filter` lists and
+    // `x-nested-filters` arrays keep only what the caller may see (handlers answer everything).
+    const body =
+      result.status < 300
+        ? filterResponse(result.body, route.spec, auth!.accessibleIds, auth!.grants)
+        : result.body;
     if (result.contentType && !/json/i.test(result.contentType)) {
-      return void res.status(result.status).type(result.contentType).send(result.body);
+      return void res.status(result.status).type(result.contentType).send(body);
     }
     if (result.contentType) res.type(result.contentType);
-    res.status(result.status).json(result.body);
+    res.status(result.status).json(body);
   });
 
   async function streamSse(req: Request, res: Response, status: number, events: AsyncIterable<SseEvent>) {

@@ -2,7 +2,7 @@
  * @module The auth layer of the reference server: token extraction, jose verification, the
  * scope decision middleware and its errors.
  */
-export { anonymousCallerContext, buildCallerContext, readScopes } from './claims.js';
+export { anonymousCallerContext, buildCallerContext } from './claims.js';
 export type { AgentOSRouteMatch, CallerContext } from './context.js';
 export {
   AuthError,

@@ -4,21 +4,26 @@
  * decision, the caller context on `req.auth`, and one structured log line per request.
  */
 import {
+  type CallerContext,
   type CompiledRoute,
-  compileGrants,
+  compileRoles,
   compileScopeMappings,
   decide,
+  type Grants,
   type Requirement,
   type RouteIndex,
+  readRolesClaim,
+  readScopesClaim,
+  resolveGrants,
   type ScopeFilter,
 } from '@agentos/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { JWTPayload } from 'jose';
 import type { Logger } from 'pino';
 import type { ResolvedAuthConfig } from '../config/options.js';
-import { anonymousCallerContext, buildCallerContext, readScopes } from './claims.js';
+import { anonymousCallerContext, buildCallerContext } from './claims.js';
 import './context.js';
-import { AuthError, insufficientScope } from './errors.js';
+import { AuthError, HttpError, insufficientScope } from './errors.js';
 import { createPathExcluder } from './excluded.js';
 import { extractToken } from './token.js';
 import type { TokenVerifier } from './verify.js';
@@ -30,6 +35,11 @@ export interface AuthMiddlewareOptions {
   readonly index: RouteIndex;
   readonly verifier: TokenVerifier;
   readonly logger: Logger;
+  /**
+   * The roles stored for a subject (agno's `/authz/subjects/{s}/roles`), asked only when roles
+   * are configured and the token names none. A failure answers 503 (fail closed).
+   */
+  readonly assignedRoles?: ((subject: string) => Promise<readonly string[]>) | undefined;
 }
 
 /** Outcome codes of the decision log line. */
@@ -63,6 +73,20 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
   const { config, index, verifier, logger } = options;
   const scopeOptions = { adminScope: config.adminScope };
   const overrides = compileScopeMappings(config.scopeMappings, scopeOptions);
+  // Roles are compiled once; every request resolves its grants against them (core/src/roles.ts).
+  const roles = compileRoles(config.roles, scopeOptions);
+  const grantOptions = { ...scopeOptions, roles, trustTokenScopes: config.trustTokenScopes };
+  const rolesClaim = config.rolesClaim ?? undefined;
+
+  async function grantsOf(claims: JWTPayload, sub: string | null): Promise<Grants> {
+    const scopes = readScopesClaim(claims, config.scopesClaim);
+    const named = readRolesClaim(claims, rolesClaim);
+    const assigned =
+      roles.size > 0 && named.length === 0 && sub !== null && options.assignedRoles
+        ? await options.assignedRoles(sub)
+        : [];
+    return resolveGrants({ scopes, roles: named, assigned }, grantOptions);
+  }
   const isExcluded = createPathExcluder(config.excludedRoutePaths);
   const tokenOptions = { tokenSource: config.tokenSource, cookieName: config.cookieName };
   const rbac = config.mode === 'rbac';
@@ -168,19 +192,28 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
       next(e);
       return;
     }
-    const grants = compileGrants(readScopes(claims, config.scopesClaim), scopeOptions);
     const userIdValue = claims[config.userIdClaim];
     const sub = typeof userIdValue === 'string' ? userIdValue : null;
+    let grants: Grants;
+    try {
+      grants = await grantsOf(claims, sub);
+    } catch (e) {
+      log('error', req, target, 'unavailable', 'role_assignments_unavailable', sub);
+      next(
+        new HttpError(503, 'Authorization is temporarily unavailable', { 'Retry-After': '5' }, { cause: e }),
+      );
+      return;
+    }
     // Authenticated answers vary by credential; keep them out of shared caches.
     res.vary(config.tokenSource === 'header' ? 'Authorization' : 'Authorization, Cookie');
     res.setHeader('Cache-Control', 'private, no-store');
 
-    const caller = (accessibleIds: '*' | ReadonlySet<string> | null) =>
+    const caller = (accessibleIds: CallerContext['accessibleIds']) =>
       buildCallerContext({
         operationId: target?.operationId ?? '',
         claims,
         grants,
-        userIdClaim: config.userIdClaim,
+        userId: sub,
         sessionIdClaim: config.sessionIdClaim,
         dependenciesClaims: config.dependenciesClaims,
         sessionStateClaims: config.sessionStateClaims,
