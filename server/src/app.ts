@@ -15,19 +15,21 @@ import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, Router } from 'express';
 import { HttpError } from './auth/errors.js';
 import { createAuthMiddleware } from './auth/middleware.js';
+import type { CredentialVerifier } from './auth/principal.js';
 import {
   bindClientAddress,
+  createCredentialVerifier,
   createInternalToken,
   createServiceAccountVerifier,
   type InternalToken,
-  withServiceAccounts,
 } from './auth/service-accounts.js';
-import { createTokenVerifier, type TokenVerifier } from './auth/verify.js';
+import { createTokenVerifier } from './auth/verify.js';
 import { loadConfigFile } from './config/file.js';
 import type { AgentOSConfig, AgentOSOptions, OperationHandler } from './config/options.js';
 import { resolveConfig } from './config/resolve.js';
 import type { ServerContext } from './context.js';
 import { type Database, DEFAULT_DATA_DIR, openDatabase } from './db/index.js';
+import { createServiceAccountStore } from './db/repos/service-accounts.js';
 import { routes as generatedRoutes } from './generated/routes.js';
 import { createRouter, type Handlers } from './generated/server.js';
 import { createDocsAssets } from './handlers/docs.js';
@@ -41,8 +43,8 @@ export interface AgentOS {
   readonly app: Express;
   readonly config: AgentOSConfig;
   readonly logger: Logger;
-  /** The token verifier (warm it up with `verifier.warmUp()`). */
-  readonly verifier: TokenVerifier;
+  /** The credential verifier (warm it up with `verifier.warmUp()`). */
+  readonly verifier: CredentialVerifier;
   /** The handlers' context: database, run engine, clock. */
   readonly context: ServerContext;
   /** Starts listening (default `config.port` / `config.host`); resolves once bound. */
@@ -241,16 +243,17 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
   };
 
   const serviceAccounts = createServiceAccountVerifier({
-    db: database.db,
+    // The auth layer reaches storage only through this port.
+    store: createServiceAccountStore(database.db),
     now: clock,
     cacheTtlMs: Number(env.SERVICE_ACCOUNT_CACHE_TTL_SECONDS ?? 30) * 1000,
   });
   // Several instances behind one load balancer share AGENTOS_INTERNAL_TOKEN; alone, it is random.
   const internal: InternalToken = createInternalToken({ token: env.AGENTOS_INTERNAL_TOKEN });
-  const verifier = withServiceAccounts(jwtVerifier, {
+  const verifier = createCredentialVerifier(jwtVerifier, {
     serviceAccounts,
     internal,
-    claims: config.auth,
+    userIdClaim: config.auth.userIdClaim,
   });
   for (const w of [...config.warnings, ...verifier.warnings]) logger.warn(w);
 

@@ -21,6 +21,14 @@ export {
 export { createPathExcluder } from './excluded.js';
 export { type ImportedKeys, importKeys, type LocalKey } from './keys.js';
 export { type AuthDecisionLog, type AuthMiddlewareOptions, createAuthMiddleware } from './middleware.js';
+export type { CredentialVerifier, Principal } from './principal.js';
+export {
+  bindClientAddress,
+  createCredentialVerifier,
+  createInternalToken,
+  createServiceAccountVerifier,
+  type ServiceAccountStore,
+} from './service-accounts.js';
 export { extractToken, type TokenSourceOptions } from './token.js';
 export {
   createTokenVerifier,

@@ -6,6 +6,7 @@
 import {
   type CallerContext,
   type CompiledRoute,
+  compileGrants,
   compileRoles,
   compileScopeMappings,
   decide,
@@ -25,15 +26,16 @@ import { anonymousCallerContext, buildCallerContext } from './claims.js';
 import './context.js';
 import { AuthError, HttpError, insufficientScope } from './errors.js';
 import { createPathExcluder } from './excluded.js';
+import type { CredentialVerifier, Principal } from './principal.js';
 import { extractToken } from './token.js';
-import type { TokenVerifier } from './verify.js';
 
 /** Options of `createAuthMiddleware`, validated once. */
 export interface AuthMiddlewareOptions {
   readonly config: ResolvedAuthConfig;
   /** The compiled route→scope table. */
   readonly index: RouteIndex;
-  readonly verifier: TokenVerifier;
+  /** Turns a credential into a principal (`createCredentialVerifier`). */
+  readonly verifier: CredentialVerifier;
   readonly logger: Logger;
   /**
    * The roles stored for a subject (agno's `/authz/subjects/{s}/roles`), asked only when roles
@@ -78,7 +80,13 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
   const grantOptions = { ...scopeOptions, roles, trustTokenScopes: config.trustTokenScopes };
   const rolesClaim = config.rolesClaim ?? undefined;
 
-  async function grantsOf(claims: JWTPayload, sub: string | null): Promise<Grants> {
+  /**
+   * A principal's grants: a JWT's from its scopes and roles claims (and stored assignments); a
+   * service account's or the scheduler's are the scopes stored for it, which roles never change.
+   */
+  async function grantsOf(principal: Principal): Promise<Grants> {
+    if (principal.kind !== 'jwt') return compileGrants(principal.scopes, scopeOptions);
+    const { claims, subject: sub } = principal;
     const scopes = readScopesClaim(claims, config.scopesClaim);
     const named = readRolesClaim(claims, rolesClaim);
     const assigned =
@@ -176,9 +184,9 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
       return;
     }
 
-    let claims: JWTPayload;
+    let principal: Principal;
     try {
-      claims = await verifier.verify(extractToken(req, tokenOptions));
+      principal = await verifier.authenticate(extractToken(req, tokenOptions));
     } catch (e) {
       if (e instanceof AuthError) {
         const decision: AuthDecisionLog =
@@ -192,11 +200,11 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
       next(e);
       return;
     }
-    const userIdValue = claims[config.userIdClaim];
-    const sub = typeof userIdValue === 'string' ? userIdValue : null;
+    const sub = principal.subject;
+    const claims: JWTPayload = principal.kind === 'jwt' ? principal.claims : {};
     let grants: Grants;
     try {
-      grants = await grantsOf(claims, sub);
+      grants = await grantsOf(principal);
     } catch (e) {
       log('error', req, target, 'unavailable', 'role_assignments_unavailable', sub);
       next(
