@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// @module Builds the publishable SDK into dist/: ESM bundles with esbuild (openapi-fetch and the parts of
-// @agentos/core in use inlined; msw and jose left to the consumer) and .d.ts files with tsc, with the
-// declarations of @agentos/core copied into dist/_core/ so the published types need no workspace package.
+// @module Builds the publishable SDK into dist/: ESM bundles with esbuild (openapi-fetch, the parts of
+// @agentos/core in use and the msw runtime @agentos/runtime/msw inlined; msw and jose left to the
+// consumer) and .d.ts files with tsc, with the declarations of @agentos/core and @agentos/runtime
+// copied into dist/_core/ and dist/_runtime/ so the published types need no workspace package.
 //
 // Usage: node scripts/build.mjs        (npm run build, and prepack)
 import { execFileSync } from 'node:child_process';
@@ -154,15 +155,21 @@ function walk(dir, out = []) {
   return out;
 }
 
-/** Rewrites `@agentos/core` in declarations to the copy in dist/_core, relative to each file. */
+/** Workspace packages whose declarations are copied into dist: specifier → file in dist. */
+const LINKED = { '@agentos/core': ['_core', 'index.js'], '@agentos/runtime/msw': ['_runtime', 'msw.js'] };
+
+/** Rewrites the workspace packages in declarations to their copies in dist, relative to each file. */
 function relinkDeclarations(dist) {
   const problems = [];
   for (const file of walk(dist).filter((f) => f.endsWith('.d.ts'))) {
     let text = readFileSync(file, 'utf8');
-    const target = relative(dirname(file), join(dist, '_core', 'index.js'))
-      .split(sep)
-      .join(posix.sep);
-    text = text.replace(/(["'])@agentos\/core\1/g, `'${target.startsWith('.') ? target : `./${target}`}'`);
+    for (const [spec, at] of Object.entries(LINKED)) {
+      const target = relative(dirname(file), join(dist, ...at))
+        .split(sep)
+        .join(posix.sep);
+      const quoted = new RegExp(`(["'])${spec.replace(/[/]/g, '\\/')}\\1`, 'g');
+      text = text.replace(quoted, `'${target.startsWith('.') ? target : `./${target}`}'`);
+    }
     writeFileSync(file, text);
     const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
     for (const m of code.matchAll(/(?:from|import\()\s*["']([^"']+)["']/g)) {
@@ -202,6 +209,8 @@ export async function build() {
   cpSync(join(tmp, 'sdk', 'src'), dist, { recursive: true });
   if (existsSync(join(tmp, 'core', 'src')))
     cpSync(join(tmp, 'core', 'src'), join(dist, '_core'), { recursive: true });
+  if (existsSync(join(tmp, 'runtime', 'src')))
+    cpSync(join(tmp, 'runtime', 'src'), join(dist, '_runtime'), { recursive: true });
   rmSync(tmp, { recursive: true, force: true });
 
   const problems = relinkDeclarations(dist);

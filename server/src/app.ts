@@ -30,13 +30,14 @@ import { resolveConfig } from './config/resolve.js';
 import type { ServerContext } from './context.js';
 import { type Database, DEFAULT_DATA_DIR, openDatabase } from './db/index.js';
 import { createServiceAccountStore } from './db/repos/service-accounts.js';
-import { routes as generatedRoutes } from './generated/routes.js';
+import { generated, routes as generatedRoutes } from './generated/routes.js';
 import { createRouter, type Handlers } from './generated/server.js';
 import { createDocsAssets } from './handlers/docs.js';
 import { createHandlers } from './handlers/index.js';
 import { createLogger, type Logger } from './log.js';
 import { createRunRuntime, modelProvidersFromEnv } from './runtime/index.js';
 import { type Scheduler, startScheduler } from './scheduler/index.js';
+import { checkGeneratedStamp, defaultSpecFile } from './stamp.js';
 
 /** A configured server, not yet listening. */
 export interface AgentOS {
@@ -217,6 +218,8 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
   // A route table given in the options (tests, embedders) is dispatched by operationId; the
   // generated table goes through the generated router (validation, typed handlers, SSE).
   const custom = options.routeTable !== undefined;
+  // The generated table must come from the spec this server ships with: refuse to start otherwise.
+  if (!custom) checkGeneratedStamp(generated, options.specFile ?? defaultSpecFile());
   const routeTable = options.routeTable ?? generatedRoutes;
   const index = compileRoutes(routeTable, { adminScope: config.auth.adminScope });
   // Everything that can refuse the configuration comes before the database is opened.

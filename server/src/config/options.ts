@@ -179,6 +179,11 @@ export interface AgentOSOptions extends AgentOSFileOptions {
   clock?: (() => Date) | undefined;
   /** The route→scope table; default the one generated from the spec. */
   routeTable?: readonly RouteSpec[] | undefined;
+  /**
+   * The spec the generated table must come from (checked at start; default `@agentos/spec`'s
+   * `agentos.openapi.yaml`). Not used with a `routeTable` of your own.
+   */
+  specFile?: string | undefined;
   /** Base directory for relative paths (`jwksFile`, `verificationKeyFiles`). Default the cwd. */
   baseDir?: string | undefined;
 }

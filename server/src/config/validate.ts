@@ -72,6 +72,7 @@ export const CODE_ONLY_KEYS: readonly string[] = [
   'env',
   'clock',
   'routeTable',
+  'specFile',
   'baseDir',
   'configFile',
   'database',

@@ -1,5 +1,6 @@
 /**
- * @module Runtime of the generated Express router, copied next to `server.ts` by agentos-gen.
+ * @module Runtime of the generated Express router (`@agentos/runtime/express`): the generated `server.ts` holds
+ * the tables and types and imports this versioned module; nothing is copied.
  *
  * Request path: `options.auth` (sets `req.auth` and `req.agentos`, or answers 401/403/404) →
  * body parsers → express-openapi-validator (validation and coercion only) → the handler of the
@@ -417,7 +418,7 @@ function writeFrame(res: Response, event: SseEvent): void {
 export function createAgentosRouter(handlers: object, table: RouterTable, options: RouterOptions): Router {
   if (typeof options?.auth !== 'function') {
     throw new TypeError(
-      'createRouter: options.auth must be an Express middleware that sets req.auth and req.agentos (see server-runtime.ts)',
+      'createRouter: options.auth must be an Express middleware that sets req.auth and req.agentos (see @agentos/runtime/express)',
     );
   }
   const byId = handlers as Readonly<Record<string, AnyHandler | undefined>>;

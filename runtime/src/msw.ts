@@ -1,5 +1,6 @@
 /**
- * @module Runtime of the generated msw handlers, copied next to `mocks.ts` by agentos-gen.
+ * @module Runtime of the generated msw handlers (`@agentos/runtime/msw`): the generated `mocks.ts` holds the
+ * tables and types and imports this versioned module; nothing is copied.
  *
  * Every handler answers like a conforming AgentOS server (contract.md §1–§3): no token → 401,
  * bad token → 401 `invalid_token`, missing scopes → 403 `insufficient_scope`, filterable lists
