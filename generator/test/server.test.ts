@@ -276,7 +276,7 @@ describe('generated router', () => {
     ]);
     const r = await call('PATCH', '/pets');
     assert.deepEqual([r.status, r.json], [405, { detail: 'Method Not Allowed' }]);
-    assert.equal(r.headers.get('allow'), 'GET, POST');
+    assert.equal(r.headers.get('allow'), 'GET, HEAD, POST');
   });
 
   it('validates the operation dispatch chose, whatever spelling of the path the client used', async () => {

@@ -30,6 +30,7 @@ import {
   type KeyInput,
 } from 'jose';
 import { type HttpHandler, HttpResponse, http } from 'msw';
+import { allowHeader } from './http.js';
 
 /** What a `data` function receives. */
 export interface MockRequestInfo {
@@ -238,7 +239,7 @@ export function createAgentosMockHandlers(table: MockTable, options: MockOptions
     if (m.kind === 'method-not-allowed') {
       return HttpResponse.json(
         { detail: 'Method Not Allowed' },
-        { status: 405, headers: { Allow: m.allowed.join(', ') } },
+        { status: 405, headers: { Allow: allowHeader(m.allowed) } },
       );
     }
     const spec = m.route.spec;

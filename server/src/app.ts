@@ -11,9 +11,9 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { compileRoutes, compileScopeMappings, filterResponse, type RouteIndex } from '@agentos/core';
+import { allowHeader, createErrorHandler, createNotFoundHandler, HttpError } from '@agentos/runtime/express';
 import cors from 'cors';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler, Router } from 'express';
-import { HttpError } from './auth/errors.js';
+import express, { type Express, type RequestHandler, Router } from 'express';
 import { createAuthMiddleware } from './auth/middleware.js';
 import type { CredentialVerifier } from './auth/principal.js';
 import {
@@ -89,17 +89,10 @@ function allowOnOptions(index: RouteIndex): RequestHandler {
   return function agentosOptionsAllow(req, res, next) {
     if (req.method === 'OPTIONS') {
       const m = index.match('OPTIONS', req.path);
-      if (m.kind === 'method-not-allowed') res.setHeader('Allow', allowHeader(m.allowed));
+      if (m.kind === 'method-not-allowed') res.setHeader('Allow', allowHeader(m.allowed, { options: true }));
     }
     next();
   };
-}
-
-function allowHeader(methods: readonly string[]): string {
-  const set = new Set(methods);
-  if (set.has('GET')) set.add('HEAD');
-  set.add('OPTIONS');
-  return [...set].sort().join(', ');
 }
 
 /**
@@ -141,57 +134,6 @@ function createDispatcher(handlers: Readonly<Record<string, OperationHandler>>):
 const authAlreadyDecided: RequestHandler = function agentosAuthDecided(_req, _res, next) {
   next();
 };
-
-function notFound(index: RouteIndex): RequestHandler {
-  return function agentosNotFound(req, _res, next) {
-    const m = index.match(req.method, req.path);
-    if (m.kind === 'method-not-allowed') {
-      next(new HttpError(405, 'Method Not Allowed', { Allow: allowHeader(m.allowed) }));
-      return;
-    }
-    next(new HttpError(404, 'Not Found'));
-  };
-}
-
-function errorHandler(logger: Logger): ErrorRequestHandler {
-  return function agentosErrorHandler(err, _req, res, next) {
-    if (res.headersSent) {
-      next(err);
-      return;
-    }
-    let status = 500;
-    let detail = 'Internal Server Error';
-    let headers: Readonly<Record<string, string>> = {};
-    if (err instanceof HttpError) {
-      ({ status, detail, headers } = err);
-    } else {
-      const e = err as {
-        status?: unknown;
-        statusCode?: unknown;
-        expose?: boolean;
-        type?: string;
-        message?: string;
-      };
-      const s =
-        typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
-      if (s >= 400 && s < 500) {
-        status = s;
-        detail =
-          e.type === 'entity.parse.failed'
-            ? 'Invalid request body: not valid JSON'
-            : e.type === 'entity.too.large'
-              ? 'Request body too large'
-              : e.expose !== false && typeof e.message === 'string'
-                ? e.message
-                : 'Bad Request';
-      } else {
-        logger.error({ err }, 'unhandled error');
-      }
-    }
-    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-    res.status(status).json({ detail });
-  };
-}
 
 /**
  * Creates an AgentOS server from options, an optional config file and the environment.
@@ -302,19 +244,24 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
     warnUnmappedCustomRoutes(router, config, logger);
     app.use(router);
   }
+  const onError = (error: unknown) => logger.error({ err: error }, 'unhandled error');
   if (!custom) {
     app.use(
       createRouter(handlers as unknown as Handlers, {
         auth: authAlreadyDecided,
-        onError: (error) => logger.error({ err: error }, 'unhandled error'),
+        // The index the auth middleware matched with: one per server (compiled with the admin scope).
+        index,
+        allowOptions: true,
+        onError,
       }),
     );
   } else {
     app.use(express.json({ limit: '1mb' }), express.urlencoded({ extended: false, limit: '1mb' }));
     app.use(createDispatcher(handlers));
   }
-  app.use(notFound(index));
-  app.use(errorHandler(logger));
+  // The one 404/405 and the one error handler, the router's own (`@agentos/runtime/express`).
+  app.use(createNotFoundHandler(index, { allowOptions: true }));
+  app.use(createErrorHandler({ onError }));
 
   const servers = new Set<Server>();
   let scheduler: Scheduler | undefined;

@@ -208,7 +208,10 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
     } catch (e) {
       log('error', req, target, 'unavailable', 'role_assignments_unavailable', sub);
       next(
-        new HttpError(503, 'Authorization is temporarily unavailable', { 'Retry-After': '5' }, { cause: e }),
+        new HttpError(503, 'Authorization is temporarily unavailable', {
+          headers: { 'Retry-After': '5' },
+          cause: e,
+        }),
       );
       return;
     }

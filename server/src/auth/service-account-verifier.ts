@@ -142,7 +142,7 @@ export function createServiceAccountVerifier(options: ServiceAccountVerifierOpti
       try {
         row = await store.findByTokenHash(sha256);
       } catch (cause) {
-        throw new HttpError(503, AUTHENTICATION_UNAVAILABLE, { 'Retry-After': '5' }, { cause });
+        throw new HttpError(503, AUTHENTICATION_UNAVAILABLE, { headers: { 'Retry-After': '5' }, cause });
       }
       const stored = Buffer.from(row?.token_sha256 ?? '', 'utf8');
       const computed = Buffer.from(sha256, 'utf8');
@@ -171,7 +171,7 @@ export function createServiceAccountVerifier(options: ServiceAccountVerifierOpti
     }
     if (limiter.isLimited(key, t)) {
       throw new HttpError(429, TOO_MANY_FAILED_ATTEMPTS, {
-        'Retry-After': String(Math.ceil(limiter.windowMs / 1000)),
+        headers: { 'Retry-After': String(Math.ceil(limiter.windowMs / 1000)) },
       });
     }
     limiter.record(key, t);
