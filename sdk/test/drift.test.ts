@@ -8,13 +8,14 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { ERR_SCOPE_INSUFFICIENT } from '@agentos/core';
 import { SignJWT } from 'jose';
 import { getResponse } from 'msw';
 import pino from 'pino';
 import { type AgentOS, createAgentOS } from '../../server/src/app.js';
 import { type Database, openDatabase } from '../../server/src/db/index.js';
 import { createMockHandlers } from '../src/generated/mocks.js';
-import { can, type OperationId } from '../src/index.js';
+import { can, createAgentOSClient, type OperationId } from '../src/index.js';
 
 const SECRET = new TextEncoder().encode('drift-test-secret-at-least-thirty-two-bytes');
 const NOW = Math.floor(Date.now() / 1000);
@@ -124,4 +125,14 @@ describe("the SDK's can() and the server agree on a table of cases", () => {
       assert.notEqual(r.status, 401);
     });
   }
+
+  test("one error code: the SDK's HttpError for the server's 403 is core's ERR_SCOPE_INSUFFICIENT", async () => {
+    const client = createAgentOSClient({
+      baseUrl: srv.base,
+      token: await token({ scopes: ['agents:a1:read'] }),
+    });
+    const { error } = await client.call('getAgent', { path: { agent_id: 'a2' } });
+    assert.equal(error?.code, ERR_SCOPE_INSUFFICIENT);
+    assert.deepEqual(error?.requiredScopes, ['agents:a2:read']);
+  });
 });

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_ADMIN_SCOPE as CORE_DEFAULT_ADMIN_SCOPE, compileRequirement } from '@agentos/core';
 import { parse } from 'yaml';
 import { type LintResult, lintSpec } from '../src/index.js';
-import { parseScope } from '../src/lib/scope.js';
+import { DEFAULT_ADMIN_SCOPE, parseScope } from '../src/lib/scope.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/lint/${name}.yaml`, import.meta.url));
 
@@ -213,4 +214,24 @@ describe('scope grammar', () => {
   for (const given of invalid) {
     it(`rejects ${JSON.stringify(given)}`, () => assert.equal(parseScope(given, admin), undefined));
   }
+  // The lint had its own grammar ([a-z0-9_-]) while the server compiled another ([A-Za-z0-9_.-]):
+  // what the lint accepts must be exactly what the server compiles.
+  it('accepts exactly what @agentos/core compiles', () => {
+    for (const given of [
+      ...valid.map(([, c]) => c.given),
+      ...invalid,
+      'a.b:c',
+      'x-y:z_1',
+      'agents:{a.b}:run',
+    ]) {
+      let compiles = true;
+      try {
+        compileRequirement(given, { adminScope: admin[0] });
+      } catch {
+        compiles = false;
+      }
+      assert.equal(parseScope(given, admin) !== undefined, compiles, given);
+    }
+    assert.equal(DEFAULT_ADMIN_SCOPE, CORE_DEFAULT_ADMIN_SCOPE);
+  });
 });
