@@ -78,8 +78,9 @@ export function toErrorResponse(error: unknown): ErrorResponse {
   const status =
     typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
   const headers = isObject(e.headers) ? (e.headers as ResponseHeaders) : undefined;
+  // A deliberate answer (its status chosen by the code that threw it), not a fault to log.
   if (error instanceof HttpError || (typeof e.status === 'number' && 'detail' in e)) {
-    return answer(status, e.detail, headers, status >= 500);
+    return answer(status, e.detail, headers);
   }
   // body-parser: a body that is not JSON, or too large.
   if (e.type === 'entity.parse.failed') return answer(400, 'Malformed request body: invalid JSON');
