@@ -35,15 +35,50 @@ if (kind === 'bench') {
     'conformance_rps',
     'generator_seconds',
     'sdk_gzip_bytes',
+    // issue 18: database workloads side by side (ours ÷ each Python variant), scale-out
+    ...['sessions', 'run', 'stream', 'agents'].flatMap((w) =>
+      ['python', 'python_plain', 'python_workers', 'python310', 'python310_workers'].map(
+        (v) => `vs_${v}_${w}`,
+      ),
+    ),
+    'scale_out_writes_2_vs_1',
+    'scale_out_sessions_2_vs_1',
+    'scale_out_lost_writes',
   ]) {
     if (!isNumber(data[key])) problems.push(`${key} is ${JSON.stringify(data[key])}`);
+  }
+  // issue 18: cost of ours (embedded PGlite, PostgreSQL) and of every Python variant
+  const targets = [
+    'reference',
+    'reference_postgres',
+    'python',
+    'python_plain',
+    'python_workers',
+    'python310',
+    'python310_workers',
+  ];
+  for (const key of ['start_seconds', 'rss_idle_mb', 'rss_load_mb']) {
+    for (const t of targets) {
+      if (!isNumber(data[key]?.[t])) problems.push(`${key}.${t} is ${JSON.stringify(data[key]?.[t])}`);
+    }
+  }
+  for (const t of ['reference', 'reference_postgres']) {
+    if (!isNumber(data.first_start_seconds?.[t]))
+      problems.push(`first_start_seconds.${t} is ${JSON.stringify(data.first_start_seconds?.[t])}`);
+  }
+  if (data.scale_out_lost_writes !== 0 && isNumber(data.scale_out_lost_writes))
+    problems.push(`scale_out_lost_writes is ${data.scale_out_lost_writes}: acknowledged writes were lost`);
+  for (const [id, t] of Object.entries(data.workloads?.targets ?? {})) {
+    if (t?.workloads?.seed?.lost) problems.push(`${id}: ${t.workloads.seed.lost} acknowledged sessions lost`);
   }
   const m = data.machine ?? {};
   if (!isNumber(m.cores) || typeof m.node !== 'string' || typeof m.date !== 'string')
     problems.push(`machine lacks cores/node/date: ${JSON.stringify(m)}`);
   if (!problems.length)
     console.log(
-      `check-results: bench complete: ${data.vs_python_agentos}× the Python AgentOS (uncached ${data.vs_python_agentos_nocache}×), decision ${data.decision_ns} ns vs scan ${data.glob_scan_ns} ns`,
+      `check-results: bench complete: ${data.vs_python_agentos}× the Python AgentOS (uncached ${data.vs_python_agentos_nocache}×), decision ${data.decision_ns} ns vs scan ${data.glob_scan_ns} ns; ` +
+        `GET /sessions ${data.vs_python_sessions}×, run ${data.vs_python_run}×, stream ${data.vs_python_stream}×, GET /agents ${data.vs_python_agents}×; ` +
+        `start ${data.start_seconds.reference} s, RSS ${data.rss_idle_mb.reference}/${data.rss_load_mb.reference} MB`,
     );
 } else {
   const need = {

@@ -7,12 +7,22 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// @ts-expect-error: a plain ES module without types (server/scripts/build.mjs)
+import { SERVER_NODE_OPTIONS } from '../server/scripts/build.mjs';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 /**
@@ -192,6 +202,38 @@ function tail(): { push(chunk: Buffer): void; text(): string } {
   };
 }
 
+/** Resident set size of a process and all its descendants (bytes; uvicorn workers are children), or null. */
+export function treeRss(pid: number): number | null {
+  const own = procRss(pid);
+  if (own === null) return null;
+  const children = new Map<number, number[]>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return own;
+  }
+  for (const e of entries) {
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(e));
+      children.set(ppid, list);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let total = 0;
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop()!;
+    total += procRss(p) ?? 0;
+    stack.push(...(children.get(p) ?? []));
+  }
+  return total;
+}
+
 function procRss(pid: number): number | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -227,7 +269,7 @@ function wrapChild(child: ChildProcess, port: number, log: ReturnType<typeof tai
     child,
     output: () => log.text(),
     alive: () => !exited,
-    rss: () => (child.pid ? procRss(child.pid) : null),
+    rss: () => (child.pid ? treeRss(child.pid) : null),
     memory() {
       if (!child.send) return Promise.reject(new Error('the server was started without memoryProbe'));
       const seq = ++memSeq;
@@ -291,7 +333,11 @@ export async function startReferenceServer(options: ReferenceServerOptions = {})
     AGENTOS_DEV: '0',
   };
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
-  const nodeArgs = options.memoryProbe ? ['--expose-gc', '--import', MEM_PROBE] : [];
+  // Started as `npm start` starts it (its Node options).
+  const nodeArgs = [
+    ...SERVER_NODE_OPTIONS,
+    ...(options.memoryProbe ? ['--expose-gc', '--import', MEM_PROBE] : []),
+  ];
   const child = spawn(
     process.execPath,
     [...nodeArgs, SERVER_BIN, '--config', configPath, '--port', String(port), '--host', HOST],
@@ -346,13 +392,26 @@ export async function startPythonAgentOS(options: {
   dbFile: string;
   port?: number;
   startTimeoutMs?: number;
+  /** The venv to run uvicorn from (default the conformance target's, agno 2.9.0). */
+  venv?: string;
+  /** More uvicorn options, e.g. `['--loop', 'uvloop', '--http', 'httptools', '--workers', '2']`. */
+  uvicornArgs?: string[];
 }): Promise<ServerProcess> {
-  const problem = pythonTargetProblem();
-  if (problem) throw new Error(problem);
+  const venv = options.venv ?? join(AGNO_TARGET, '.venv');
+  if (!existsSync(join(venv, 'bin/uvicorn'))) throw new Error(`no ${join(venv, 'bin/uvicorn')}`);
   const port = options.port ?? (await freePort());
   const child = spawn(
-    join(AGNO_TARGET, '.venv/bin/uvicorn'),
-    ['app:app', '--host', HOST, '--port', String(port), '--log-level', 'warning'],
+    join(venv, 'bin/uvicorn'),
+    [
+      'app:app',
+      '--host',
+      HOST,
+      '--port',
+      String(port),
+      '--log-level',
+      'warning',
+      ...(options.uvicornArgs ?? []),
+    ],
     {
       cwd: AGNO_TARGET,
       env: {

@@ -19,6 +19,10 @@ export interface LoadOptions {
   durationSeconds: number;
   /** Per-request timeout (default 5 s). */
   timeoutSeconds?: number;
+  /** Request method (default GET) and body (sent with `contentType`) of every request. */
+  method?: string;
+  body?: string;
+  contentType?: string;
 }
 
 export interface LoadResult {
@@ -68,16 +72,30 @@ init = function(args)
 end
 request = function()
   idx = idx % #tokens + 1
-  return wrk.format(nil, nil, { ["Authorization"] = "Bearer " .. tokens[idx] })
+  local headers = {}
+  for k, v in pairs(wrk.headers) do headers[k] = v end
+  headers["Authorization"] = "Bearer " .. tokens[idx]
+  return wrk.format(nil, nil, headers, nil)
 end
 `;
 
+/** Lua that sets the method, body and content type of every request. */
+const luaString = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
+function wrkRequestLua(options: LoadOptions): string {
+  const lines: string[] = [];
+  if (options.method) lines.push(`wrk.method = ${luaString(options.method)}`);
+  if (options.body !== undefined) lines.push(`wrk.body = ${luaString(options.body)}`);
+  if (options.contentType) lines.push(`wrk.headers["Content-Type"] = ${luaString(options.contentType)}`);
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+let scripts = 0;
 const ms = (us: number) => Math.round(us / 10) / 100;
 
 /** Runs wrk once; `scriptDir` receives the Lua script. */
 export function runWrk(bin: string, options: LoadOptions, scriptDir: string): Promise<LoadResult> {
-  const script = join(scriptDir, options.tokensFile ? 'rotate.lua' : 'done.lua');
-  writeFileSync(script, (options.tokensFile ? WRK_ROTATE : '') + WRK_DONE);
+  const script = join(scriptDir, `wrk-${process.pid}-${++scripts}.lua`);
+  writeFileSync(script, wrkRequestLua(options) + (options.tokensFile ? WRK_ROTATE : '') + WRK_DONE);
   const args = [
     '-t1',
     `-c${options.connections}`,
@@ -181,7 +199,9 @@ async function nodeLoadMain(options: LoadOptions): Promise<LoadResult> {
   const deadline = started + options.durationSeconds * 1000;
   const one = () =>
     new Promise<void>((resolve) => {
-      const headers = { ...options.headers };
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.contentType) headers['content-type'] = options.contentType;
+      if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
       if (tokens) headers.authorization = `Bearer ${tokens[next++ % tokens.length]}`;
       const t0 = performance.now();
       const req = http.request(
@@ -189,6 +209,7 @@ async function nodeLoadMain(options: LoadOptions): Promise<LoadResult> {
           host: url.hostname,
           port: url.port,
           path: url.pathname + url.search,
+          method: options.method ?? 'GET',
           headers,
           agent,
           timeout: (options.timeoutSeconds ?? 5) * 1000,
@@ -207,7 +228,7 @@ async function nodeLoadMain(options: LoadOptions): Promise<LoadResult> {
         errors++;
         resolve();
       });
-      req.end();
+      req.end(options.body);
     });
   await Promise.all(
     Array.from({ length: options.connections }, async () => {

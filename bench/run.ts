@@ -20,10 +20,12 @@
  * (default 32), BENCH_ROUNDS (default 2), BENCH_SKIP_PYTHON=1, BENCH_OUT (directory, default bench/).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createTokenFactory } from '@agentos/conformance';
+// @ts-expect-error: a plain ES module without types (server/scripts/build.mjs)
+import { build as buildServer } from '../server/scripts/build.mjs';
 import { TOKEN_CACHE_ENTRIES } from '../server/src/auth/token-cache.js';
 import {
   AGNO_TARGET,
@@ -38,6 +40,17 @@ import {
   tempDir,
 } from './harness.js';
 import { type LoadResult, runLoad, wrkPath, wrkVersion } from './load.js';
+import { privatePostgresProblem, startPrivatePostgres } from './pg.js';
+import {
+  idleRss,
+  lostWrites,
+  runWorkloads,
+  seedSessions,
+  startRoundRobin,
+  timedStart,
+  WORKLOAD_SCOPES,
+  type WorkloadResults,
+} from './workloads.js';
 
 const env = process.env;
 const DURATION = Number(env.BENCH_DURATION ?? 10);
@@ -47,6 +60,12 @@ const ROUNDS = Math.max(1, Math.min(5, Number(env.BENCH_ROUNDS ?? 2)));
 const DEFAULT_OUT = join(ROOT, 'bench');
 const OUT = env.BENCH_OUT ?? DEFAULT_OUT;
 const AUDIENCE = 'agentos-conformance';
+/** Sessions seeded through the API before the database workloads (10 users). */
+const SESSIONS = Number(env.BENCH_SESSIONS ?? 1000);
+const USERS = 10;
+/** Python AgentOS variants to measure (comma-separated ids of PYTHON_VARIANTS; default all). */
+const PYTHON_ONLY = env.BENCH_PYTHON_VARIANTS?.split(',').map((v) => v.trim());
+const PYTHON_DIR = join(ROOT, 'bench/python');
 const ROTATING_TOKENS = 2048;
 
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
@@ -241,6 +260,314 @@ async function httpSection(tmp: string) {
   return result;
 }
 
+// ------------------------------------------------------------------------- database workloads
+
+interface PythonVariant {
+  id: string;
+  label: string;
+  agno: string;
+  /** uvicorn's event loop and HTTP parser. */
+  fast: boolean;
+  workers: number;
+}
+
+const CORES = cpus().length;
+/** The Python AgentOS as measured: plain uvicorn (as the conformance target runs it) and as deployed (uvloop + httptools, one worker per core). */
+const PYTHON_VARIANTS: PythonVariant[] = [
+  {
+    id: 'python',
+    label: 'agno 2.9.0, uvicorn uvloop + httptools, 1 worker',
+    agno: '2.9.0',
+    fast: true,
+    workers: 1,
+  },
+  {
+    id: 'python_plain',
+    label: 'agno 2.9.0, plain uvicorn (asyncio + h11), 1 worker',
+    agno: '2.9.0',
+    fast: false,
+    workers: 1,
+  },
+  {
+    id: 'python_workers',
+    label: `agno 2.9.0, uvicorn uvloop + httptools, ${CORES} workers`,
+    agno: '2.9.0',
+    fast: true,
+    workers: CORES,
+  },
+  {
+    id: 'python310',
+    label: 'agno 3.1.10, uvicorn uvloop + httptools, 1 worker',
+    agno: '3.1.10',
+    fast: true,
+    workers: 1,
+  },
+  {
+    id: 'python310_workers',
+    label: `agno 3.1.10, uvicorn uvloop + httptools, ${CORES} workers`,
+    agno: '3.1.10',
+    fast: true,
+    workers: CORES,
+  },
+];
+
+/** The venv of a Python variant, or why there is none. */
+function pythonVenv(v: PythonVariant): { venv: string } | { reason: string } {
+  const venv = join(PYTHON_DIR, `.venv-${v.agno}`);
+  if (existsSync(join(venv, 'bin/uvicorn'))) return { venv };
+  // The conformance target's venv runs agno 2.9.0 on plain uvicorn.
+  if (v.agno === '2.9.0' && !v.fast && !pythonTargetProblem()) return { venv: join(AGNO_TARGET, '.venv') };
+  return { reason: `no ${venv}: run bash bench/python/setup.sh (needs PyPI)` };
+}
+
+interface TargetFigures {
+  label: string;
+  first_start_seconds?: number | null;
+  start_seconds: number | null;
+  rss_idle_mb: number | null;
+  rss_load_mb: number | null;
+  workloads: WorkloadResults | null;
+  error?: string;
+}
+
+const WORKLOAD_KEYS = ['sessions', 'run', 'stream', 'agents'] as const;
+type WorkloadKey = (typeof WORKLOAD_KEYS)[number];
+/** The figure compared for each workload: req/s, or events/s for the streamed run. */
+function workloadFigure(w: WorkloadResults | null | undefined, key: WorkloadKey): number | null {
+  if (!w) return null;
+  if (key === 'stream') return w.stream && w.stream.errors === 0 ? w.stream.events_per_s : null;
+  const r = w[key];
+  return r && r.non_2xx === 0 && r.socket_errors === 0 ? r.rps : null;
+}
+
+async function workloadSection(tmp: string) {
+  const keys = rsaKeyPair();
+  const publicPath = join(tmp, 'workloads-public.pem');
+  writeFileSync(publicPath, keys.publicPem);
+  const factory = await createTokenFactory({
+    alg: 'RS256',
+    signingKey: keys.privatePem,
+    audience: AUDIENCE,
+    scopesClaim: 'scopes',
+    userIdClaim: 'sub',
+    lifetime: 6 * 3600,
+  });
+  const userTokens: string[] = [];
+  for (let i = 0; i < USERS; i++)
+    userTokens.push(await factory.mint({ sub: `user_${i}`, scopes: WORKLOAD_SCOPES }));
+  const serverEnv = {
+    AUTHORIZATION_ENABLED: 'true',
+    JWT_VERIFICATION_KEY: keys.publicPem,
+    JWT_ALGORITHM: 'RS256',
+    JWT_VERIFY_AUDIENCE: 'true',
+    JWT_AUDIENCE: AUDIENCE,
+    AGENTOS_USER_ISOLATION: 'true',
+    AGENTOS_SCHEDULER: 'off',
+  };
+  const common = {
+    userTokens,
+    tmp,
+    connections: CONNECTIONS,
+    durationSeconds: DURATION,
+    warmupSeconds: WARMUP,
+    sessions: SESSIONS,
+    log,
+  };
+  const targets: Record<string, TargetFigures> = {};
+
+  /** Ours: a first start (creates and migrates the database), stopped, then the start measured. */
+  async function reference(id: string, label: string, env: Record<string, string>, cwd: string) {
+    log(`${label}: first start (creates the database), then a restart`);
+    const first = await timedStart(() => startReferenceServer({ env, cwd }));
+    await first.proc.stop();
+    const { proc, seconds } = await timedStart(() => startReferenceServer({ env, cwd }));
+    procs.push(proc);
+    try {
+      const idle = await idleRss(proc);
+      log(`  start ${seconds} s (first start ${first.seconds} s), idle RSS ${idle} MB`);
+      const workloads = await runWorkloads({ ...common, base: proc.url, proc });
+      targets[id] = {
+        label,
+        first_start_seconds: first.seconds,
+        start_seconds: seconds,
+        rss_idle_mb: idle,
+        rss_load_mb: workloads.rss_load_mb,
+        workloads,
+      };
+    } finally {
+      await proc.stop();
+    }
+  }
+
+  await reference(
+    'reference',
+    'reference server, embedded PGlite (./.agentos/data)',
+    serverEnv,
+    join(tmp, 'wl-pglite'),
+  );
+
+  let pg: Awaited<ReturnType<typeof startPrivatePostgres>> | null = null;
+  let pgReason = privatePostgresProblem();
+  if (!pgReason) {
+    try {
+      pg = await startPrivatePostgres();
+    } catch (e) {
+      pgReason = (e as Error).message.split('\n')[0] ?? 'start failed';
+    }
+  }
+  let scaleOut: Record<string, unknown> = { error: pgReason ?? 'not run' };
+  if (pg) {
+    try {
+      pg.createDatabase('bench');
+      await reference(
+        'reference_postgres',
+        'reference server, PostgreSQL (DATABASE_URL)',
+        { ...serverEnv, DATABASE_URL: pg.url('bench') },
+        join(tmp, 'wl-postgres'),
+      );
+      pg.createDatabase('scale');
+      scaleOut = await scaleOutSection({ ...serverEnv, DATABASE_URL: pg.url('scale') }, userTokens, tmp);
+    } catch (e) {
+      log(`PostgreSQL workloads failed: ${(e as Error).message}`);
+      targets.reference_postgres ??= {
+        label: 'reference server, PostgreSQL',
+        start_seconds: null,
+        rss_idle_mb: null,
+        rss_load_mb: null,
+        workloads: null,
+        error: (e as Error).message.split('\n')[0],
+      };
+    } finally {
+      pg.destroy();
+    }
+  }
+
+  const skipPython = env.BENCH_SKIP_PYTHON === '1';
+  for (const v of PYTHON_VARIANTS) {
+    if (PYTHON_ONLY && !PYTHON_ONLY.includes(v.id)) continue;
+    const venv = skipPython ? { reason: 'skipped (BENCH_SKIP_PYTHON=1)' } : pythonVenv(v);
+    const figures: TargetFigures = {
+      label: `Python AgentOS, ${v.label}`,
+      start_seconds: null,
+      rss_idle_mb: null,
+      rss_load_mb: null,
+      workloads: null,
+    };
+    targets[v.id] = figures;
+    if ('reason' in venv) {
+      figures.error = venv.reason;
+      continue;
+    }
+    log(`Python AgentOS, ${v.label}`);
+    let proc: ServerProcess | null = null;
+    try {
+      const started = await timedStart(() =>
+        startPythonAgentOS({
+          publicPemPath: publicPath,
+          audience: AUDIENCE,
+          dbFile: join(tmp, `wl-${v.id}.db`),
+          venv: venv.venv,
+          uvicornArgs: [
+            ...(v.fast
+              ? ['--loop', 'uvloop', '--http', 'httptools']
+              : ['--loop', 'asyncio', '--http', 'h11']),
+            ...(v.workers > 1 ? ['--workers', String(v.workers)] : []),
+          ],
+        }),
+      );
+      proc = started.proc;
+      procs.push(proc);
+      await preflight(figures.label, proc.url, userTokens[0]!);
+      figures.start_seconds = started.seconds;
+      figures.rss_idle_mb = await idleRss(proc);
+      log(`  start ${started.seconds} s, idle RSS ${figures.rss_idle_mb} MB`);
+      figures.workloads = await runWorkloads({ ...common, base: proc.url, proc });
+      figures.rss_load_mb = figures.workloads.rss_load_mb;
+    } catch (e) {
+      figures.error = (e as Error).message.split('\n')[0];
+      log(`  failed: ${figures.error}`);
+    } finally {
+      await proc?.stop();
+    }
+  }
+
+  // Ratios: ours (one process, embedded default) ÷ each Python variant, per workload.
+  const ratios: Record<string, Record<WorkloadKey, number | null>> = {};
+  const ours = targets.reference?.workloads;
+  for (const v of PYTHON_VARIANTS) {
+    const theirs = targets[v.id]?.workloads;
+    ratios[v.id] = Object.fromEntries(
+      WORKLOAD_KEYS.map((k) => {
+        const a = workloadFigure(ours, k);
+        const b = workloadFigure(theirs, k);
+        return [k, a !== null && b !== null && b > 0 ? r2(a / b) : null];
+      }),
+    ) as Record<WorkloadKey, number | null>;
+  }
+  return { targets, ratios, scale_out: scaleOut, users: USERS, sessions: SESSIONS };
+}
+
+/**
+ * Two reference servers on one PostgreSQL behind a loopback round-robin: writes (sessions created
+ * through the API, each acknowledged id then looked up through the other instance) and
+ * `GET /sessions`, through the round-robin with one backend, then with two.
+ */
+async function scaleOutSection(serverEnv: Record<string, string>, userTokens: string[], tmp: string) {
+  log('scale-out: two reference servers on one PostgreSQL behind a loopback round-robin');
+  const a = await startReferenceServer({ env: serverEnv, cwd: join(tmp, 'scale-a') });
+  procs.push(a);
+  const b = await startReferenceServer({ env: serverEnv, cwd: join(tmp, 'scale-b') });
+  procs.push(b);
+  const tokensFile = join(tmp, 'scale-users.txt');
+  writeFileSync(tokensFile, `${userTokens.join('\n')}\n`);
+  const result: Record<string, unknown> = { instances_cores: CORES };
+  try {
+    for (const backends of [[a], [a, b]]) {
+      const n = backends.length;
+      const rr = await startRoundRobin(backends.map((p) => p.url));
+      try {
+        const seeded = await seedSessions(rr.url, userTokens, SESSIONS, CONNECTIONS);
+        // Every acknowledged write, read back through an instance (the other one, with two).
+        const check = await lostWrites((n === 2 ? b : a).url, userTokens, seeded.acked);
+        const load = { url: `${rr.url}/sessions?type=agent`, tokensFile, connections: CONNECTIONS };
+        if (WARMUP > 0) await runLoad({ ...load, durationSeconds: WARMUP }, tmp);
+        const list = await runLoad({ ...load, durationSeconds: DURATION }, tmp);
+        log(
+          `  ${n} instance(s): ${seeded.writes_per_s} writes/s (${seeded.acknowledged} acknowledged, ${seeded.failed} failed, ${check.lost} lost); GET /sessions ${list.rps} req/s`,
+        );
+        result[`instances_${n}`] = {
+          writes_per_s: seeded.writes_per_s,
+          acknowledged: seeded.acknowledged,
+          failed: seeded.failed,
+          lost_writes: check.lost,
+          sessions_rps: list.non_2xx + list.socket_errors === 0 ? list.rps : null,
+          sessions: list,
+        };
+      } finally {
+        await rr.stop();
+      }
+    }
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+  const one = result.instances_1 as {
+    writes_per_s: number;
+    sessions_rps: number | null;
+    lost_writes: number;
+  };
+  const two = result.instances_2 as {
+    writes_per_s: number;
+    sessions_rps: number | null;
+    lost_writes: number;
+  };
+  result.writes_2_vs_1 = one.writes_per_s > 0 ? r2(two.writes_per_s / one.writes_per_s) : null;
+  result.sessions_2_vs_1 =
+    one.sessions_rps && two.sessions_rps ? r2(two.sessions_rps / one.sessions_rps) : null;
+  result.lost_writes = one.lost_writes + two.lost_writes;
+  return result;
+}
+
 async function decisionSection() {
   const r = await run(process.execPath, ['--import', 'tsx', 'bench/decision.ts'], { timeoutMs: 120_000 });
   if (r.code !== 0) throw new Error(`bench/decision.ts exited ${r.code}: ${r.stderr.slice(-500)}`);
@@ -349,10 +676,16 @@ async function sdkSection() {
   return sizes;
 }
 
+/** Sections to run (BENCH_ONLY=http,workloads,decision,conformance,generator,sdk; default all), for development. */
+const ONLY = env.BENCH_ONLY?.split(',').map((x) => x.trim());
+
 async function section<T>(
   name: string,
   fn: () => Promise<T>,
+  id?: string,
 ): Promise<{ value: T | null; error: string | null }> {
+  if (ONLY && id && !ONLY.includes(id))
+    return { value: null, error: `skipped (BENCH_ONLY=${ONLY.join(',')})` };
   log(`--- ${name}`);
   try {
     return { value: await fn(), error: null };
@@ -387,11 +720,18 @@ async function main(): Promise<void> {
     `load generator: ${wrk ? wrkVersion(wrk) : 'node:http (wrk not installed: bash scripts/ci-bench-deps.sh)'}`,
   );
 
-  const http = await section('HTTP: GET /agents', () => httpSection(tmp.dir));
-  const decision = await section('route+scope decision', decisionSection);
-  const conformance = await section('conformance suite', () => conformanceSection(tmp.dir));
-  const generator = await section('generator', generatorSection);
-  const sdk = await section('SDK size', sdkSection);
+  // Every reference server of the run starts from the compiled bundle (server/dist), as `npm start` does.
+  const built = await section('build server/dist', () => buildServer());
+  const http = await section('HTTP: GET /agents', () => httpSection(tmp.dir), 'http');
+  const workloads = await section(
+    'database workloads, cost, scale-out',
+    () => workloadSection(tmp.dir),
+    'workloads',
+  );
+  const decision = await section('route+scope decision', decisionSection, 'decision');
+  const conformance = await section('conformance suite', () => conformanceSection(tmp.dir), 'conformance');
+  const generator = await section('generator', generatorSection, 'generator');
+  const sdk = await section('SDK size', sdkSection, 'sdk');
   tmp.cleanup();
 
   const h = http.value;
@@ -409,6 +749,7 @@ async function main(): Promise<void> {
       present: true,
       note: `server/src/auth/token-cache.ts: verified tokens reused for tokenCacheSeconds (default 60 s, exp checked on every hit), at most ${TOKEN_CACHE_ENTRIES} entries. rs256 sends one token (cache hits); rs256_nocache runs a server with JWT_CACHE_SECONDS=0 and ${ROTATING_TOKENS} distinct tokens round-robin (a signature check per request).`,
     },
+    ...costAndWorkloadKeys(workloads.value),
     decision_ns: decision.value?.decision_ns ?? null,
     glob_scan_ns: decision.value?.glob_scan_ns ?? null,
     conformance_seconds: conformance.value?.seconds ?? null,
@@ -431,6 +772,8 @@ async function main(): Promise<void> {
           rss_after_mb: h.rss_after_mb,
         }
       : { error: http.error },
+    workloads: workloads.value ?? { error: workloads.error },
+    build: built.value ?? { error: built.error },
     decision: decision.value ?? { error: decision.error },
     conformance: conformance.value ?? { error: conformance.error },
     generator: generator.value ?? { error: generator.error },
@@ -460,6 +803,37 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * The flat keys of the cost and workload figures: `start_seconds`, `rss_idle_mb`, `rss_load_mb` by
+ * target; `vs_python_<workload>` (ours ÷ the Python AgentOS 2.9.0 on uvloop + httptools, one
+ * process each), `vs_<variant>_<workload>` for the other Python variants; the scale-out figures.
+ */
+function costAndWorkloadKeys(w: Awaited<ReturnType<typeof workloadSection>> | null) {
+  if (!w) return {};
+  const by = (f: (t: TargetFigures) => number | null | undefined) =>
+    Object.fromEntries(Object.entries(w.targets).map(([id, t]) => [id, f(t) ?? null]));
+  const keys: Record<string, unknown> = {
+    start_seconds: by((t) => t.start_seconds),
+    first_start_seconds: Object.fromEntries(
+      Object.entries(w.targets)
+        .filter(([, t]) => t.first_start_seconds !== undefined)
+        .map(([id, t]) => [id, t.first_start_seconds ?? null]),
+    ),
+    rss_idle_mb: by((t) => t.rss_idle_mb),
+    rss_load_mb: by((t) => t.rss_load_mb),
+  };
+  for (const [variant, ratios] of Object.entries(w.ratios)) {
+    for (const [workload, ratio] of Object.entries(ratios)) {
+      keys[`vs_${variant}_${workload}`] = ratio;
+    }
+  }
+  const s = w.scale_out as Record<string, unknown>;
+  keys.scale_out_writes_2_vs_1 = s.writes_2_vs_1 ?? null;
+  keys.scale_out_sessions_2_vs_1 = s.sessions_2_vs_1 ?? null;
+  keys.scale_out_lost_writes = s.lost_writes ?? null;
+  return keys;
+}
+
 type Results = Record<string, unknown> & {
   http: Record<string, unknown>;
   machine: Record<string, unknown> & { python_target: Record<string, string | null> };
@@ -484,6 +858,7 @@ function summaryTable(r: Results): string {
     `| authorized \`GET /agents\` (RS256), reference server ÷ Python AgentOS | **${v(r.vs_python_agentos, '×')}** (${rps(h.rs256)} vs ${rps(h.python_agentos)} req/s) |`,
     `| … uncached (token cache off, distinct tokens) | ${v(r.vs_python_agentos_nocache, '×')} (${rps(h.rs256_nocache)} req/s) |`,
     `| RS256 ÷ auth off (cached / uncached) | ${v(r.rs256_vs_auth_off)} / ${v(r.rs256_nocache_vs_auth_off)} |`,
+    ...workloadSummaryRows(r),
     `| route + scope decision vs a linear fnmatch scan | ${v(r.decision_ns, ' ns')} vs ${v(r.glob_scan_ns, ' ns')} |`,
     `| conformance suite against the reference server | ${v(r.conformance_seconds, ' s')}, ${v(r.conformance_rps)} req/s |`,
     `| generator, whole spec | ${v(r.generator_seconds, ' s')} |`,
@@ -491,6 +866,38 @@ function summaryTable(r: Results): string {
     '',
     `${v(m.cores)} cores, Node ${v(m.node)}, ${String(m.date ?? '').slice(0, 10)}; details and method in [bench/RESULTS.md](bench/RESULTS.md).`,
   ].join('\n');
+}
+
+/** The README rows of the cost and database workload figures. */
+function workloadSummaryRows(r: Results): string[] {
+  const w = r.workloads as { targets?: Record<string, TargetFigures> } | undefined;
+  const t = w?.targets;
+  if (!t) return [];
+  const v = (x: unknown, unit = '') => (x === null || x === undefined ? '—' : `${x}${unit}`);
+  const ours = t.reference;
+  const pg = t.reference_postgres;
+  const py = t.python;
+  const rows = [
+    `| start to first \`/health\` 200: reference server (PGlite / PostgreSQL) vs Python AgentOS 2.9.0 | ${v(ours?.start_seconds, ' s')} / ${v(pg?.start_seconds, ' s')} vs ${v(py?.start_seconds, ' s')} (first start, creating the PGlite database: ${v(ours?.first_start_seconds, ' s')}) |`,
+    `| RSS idle / under load: reference server, PGlite | ${v(ours?.rss_idle_mb, ' MB')} / ${v(ours?.rss_load_mb, ' MB')} |`,
+    `| … reference server, PostgreSQL | ${v(pg?.rss_idle_mb, ' MB')} / ${v(pg?.rss_load_mb, ' MB')} |`,
+    `| … Python AgentOS 2.9.0 (1 worker) | ${v(py?.rss_idle_mb, ' MB')} / ${v(py?.rss_load_mb, ' MB')} |`,
+  ];
+  const names: Record<string, string> = {
+    sessions: '`GET /sessions` (user isolation, 1,000 sessions of 10 users)',
+    run: '`POST /agents/{id}/runs`, `stream=false`, offline model',
+    stream: 'streamed run, events/s',
+    agents: '`GET /agents`',
+  };
+  for (const [k, name] of Object.entries(names)) {
+    rows.push(
+      `| ${name}: reference server (PGlite, 1 process) ÷ Python AgentOS 2.9.0 uvloop+httptools 1 worker / plain uvicorn / ${String((r.machine as Record<string, unknown>).cores)} workers / 3.1.10 | **${v(r[`vs_python_${k}`], '×')}** / ${v(r[`vs_python_plain_${k}`], '×')} / ${v(r[`vs_python_workers_${k}`], '×')} / ${v(r[`vs_python310_${k}`], '×')} |`,
+    );
+  }
+  rows.push(
+    `| two instances on one PostgreSQL ÷ one (writes / \`GET /sessions\`), lost writes | ${v(r.scale_out_writes_2_vs_1, '×')} / ${v(r.scale_out_sessions_2_vs_1, '×')}, ${v(r.scale_out_lost_writes)} lost |`,
+  );
+  return rows;
 }
 
 /** Replaces the table between the README's markers (left alone when the markers are missing). */
@@ -504,6 +911,61 @@ function updateReadme(table: string): void {
     return;
   }
   writeFileSync(path, `${text.slice(0, start + README_START.length)}\n${table}\n${text.slice(end)}`);
+}
+
+/** RESULTS.md: cost, database workloads and scale-out. */
+function workloadMarkdown(r: Results): string[] {
+  const w = r.workloads as
+    | { targets?: Record<string, TargetFigures>; scale_out?: Record<string, unknown>; error?: string }
+    | undefined;
+  if (!w?.targets)
+    return ['## Cost and database workloads', '', `Not measured: ${w?.error ?? 'no result'}.`, ''];
+  const fmt = (x: unknown) => (x === null || x === undefined ? '—' : String(x));
+  const lr = (x: LoadResult | null | undefined) =>
+    x
+      ? `${x.rps.toLocaleString('en-US')}${x.non_2xx + x.socket_errors ? ` (${x.non_2xx + x.socket_errors} errors)` : ''}`
+      : '—';
+  const lines = [
+    `## Cost and database workloads (${fmt((r.workloads as Record<string, unknown>).sessions)} sessions of ${fmt((r.workloads as Record<string, unknown>).users)} users seeded through the API; RS256 tokens, user isolation on)`,
+    '',
+    '| target | start s | first start s | RSS idle MB | RSS load MB | seed writes/s | `GET /sessions` req/s | run req/s | streamed: runs/s, events/s, first event p50 ms | `GET /agents` req/s |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+  ];
+  for (const t of Object.values(w.targets)) {
+    const x = t.workloads;
+    const s = x?.stream;
+    lines.push(
+      `| ${t.label}${t.error ? ` (${t.error})` : ''} | ${fmt(t.start_seconds)} | ${fmt(t.first_start_seconds)} | ${fmt(t.rss_idle_mb)} | ${fmt(t.rss_load_mb)} | ${fmt(x?.seed.writes_per_s)}${x?.seed.lost ? ` (${x.seed.lost} lost)` : ''} | ${lr(x?.sessions)} | ${lr(x?.run)} | ${s ? `${s.runs_per_s}, ${s.events_per_s}, ${s.first_event_ms.p50}${s.errors ? ` (${s.errors} errors)` : ''}` : '—'} | ${lr(x?.agents)} |`,
+    );
+  }
+  lines.push(
+    '',
+    '| ours ÷ Python | `GET /sessions` | run | streamed (events/s) | `GET /agents` |',
+    '|---|---:|---:|---:|---:|',
+  );
+  for (const [id, label] of [
+    ['python', 'agno 2.9.0, uvloop + httptools, 1 worker (like for like: one process each)'],
+    ['python_plain', 'agno 2.9.0, plain uvicorn, 1 worker'],
+    ['python_workers', `agno 2.9.0, uvloop + httptools, one worker per core (ours: one process)`],
+    ['python310', 'agno 3.1.10, uvloop + httptools, 1 worker'],
+    ['python310_workers', 'agno 3.1.10, uvloop + httptools, one worker per core'],
+  ] as const) {
+    const k = (x: string) => fmt(r[`vs_${id}_${x}`]);
+    lines.push(`| ${label} | ${k('sessions')} | ${k('run')} | ${k('stream')} | ${k('agents')} |`);
+  }
+  const so = w.scale_out ?? {};
+  const one = so.instances_1 as Record<string, unknown> | undefined;
+  const two = so.instances_2 as Record<string, unknown> | undefined;
+  lines.push(
+    '',
+    `Scale-out (two reference servers on one PostgreSQL behind a loopback TCP round-robin, \`bench/rr-proxy.mjs\`): writes ${fmt(one?.writes_per_s)} → ${fmt(two?.writes_per_s)}/s (${fmt(so.writes_2_vs_1)}×), \`GET /sessions\` ${fmt(one?.sessions_rps)} → ${fmt(two?.sessions_rps)} req/s (${fmt(so.sessions_2_vs_1)}×), ${fmt(so.lost_writes)} acknowledged writes lost (each read back through the other instance)${so.error ? ` — ${fmt(so.error)}` : ''}.`,
+    '',
+    '- Start: from spawning the process to the first `/health` 200. The reference server restarts on a database it created in a first start (reported beside it); the Python AgentOS creates its SQLite file. RSS: the process and its children (uvicorn workers), 2 s after start and the peak sampled every 200 ms under the workloads.',
+    "- Workloads: seeding (`POST /sessions`, 8 at a time, every acknowledged id read back), then `GET /sessions?type=agent` with the 10 users' tokens round-robin (wrk), `POST /agents/research-agent/runs` form `message=hello&stream=false` (wrk, at most 8 connections), the same with `stream=true` read as SSE by a node:http client (at most 8 connections), `GET /agents` (wrk); each after a warm-up.",
+    '- The reference server runs as one process (one event loop; PGlite is single-process, several instances need PostgreSQL): its ratios against one uvicorn worker are like for like; against one worker per core they are not (see scale-out for two instances).',
+    '',
+  );
+  return lines;
 }
 
 function renderMarkdown(r: Results): string {
@@ -554,6 +1016,7 @@ function renderMarkdown(r: Results): string {
     `- RS256 ÷ auth off: **${fmt(r.rs256_vs_auth_off)}** (uncached: **${fmt(r.rs256_nocache_vs_auth_off)}**). Cached: one token, its verification reused (\`auth/token-cache.ts\`, exp checked on every hit); uncached: the cache off and a different token on each request, so every request checks an RS256 signature.`,
     `- Reference server ÷ Python AgentOS: **${fmt(r.vs_python_agentos)}×** (target ≥ 6×; uncached ${fmt(r.vs_python_agentos_nocache)}×)${r.vs_python_agentos_reason ? ` — ${fmt(r.vs_python_agentos_reason)}` : ''}.`,
     '',
+    ...workloadMarkdown(r),
     '## Route + scope decision (ns per decision, median of interleaved samples)',
     '',
     '| algorithm | ns |',

@@ -4,6 +4,8 @@
 #     back to its node:http generator, whose figures are not comparable with wrk's);
 #   - the Python AgentOS target (conformance/targets/agno/setup.sh: venv + pinned requirements),
 #     for the side-by-side comparison; skipped with BENCH_SKIP_PYTHON=1 or when it cannot be set up;
+#   - the benchmark's Python AgentOS venvs (bench/python/setup.sh: agno 2.9.0 and 3.1.10 with uvloop +
+#     httptools), for the database workloads;
 #   - PostgreSQL server binaries for the reliability tests (scripts/ci-postgres.sh installs them;
 #     the tests run their own private instance, so the cluster it starts may be stopped again).
 # Idempotent. Progress goes to stderr.
@@ -30,6 +32,10 @@ elif [ -x "$root/conformance/targets/agno/.venv/bin/uvicorn" ]; then
 else
   log "setting up the Python AgentOS (conformance/targets/agno/setup.sh)"
   bash "$root/conformance/targets/agno/setup.sh" >&2 || log "Python AgentOS setup failed: the benchmark will record null for it"
+fi
+
+if [ "${BENCH_SKIP_PYTHON:-}" != 1 ]; then
+  bash "$root/bench/python/setup.sh" || log "bench/python setup failed: the benchmark will record null for those variants"
 fi
 
 if [ -z "$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null)" ] && ! command -v initdb >/dev/null 2>&1; then

@@ -7,9 +7,8 @@
 // package that wants them.
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
 
-register();
+await import('./dev-source.mjs');
 const { checkOutput, generateDetailed, writeOutput, GenerationError, GENERATOR_VERSION } = await import(
   '../generator/src/index.ts'
 );

@@ -9,11 +9,15 @@
  *   - { operation: "POST /databases/*", reason: "migrations are slow" }
  * users: { a: user_123, b: user_456 }
  * policy: { leeway: 10, tokenProbes: representative, origin: "http://localhost:3000", ownerField: user_id }
+ * objects: { approval: { agent_id: support-agent, message: "use tool issue_refund {…}" } }
+ * roles:                                   # with --roles-claim (AgentOS 3.1)
+ *   - { role: reader, allow: ["GET /agents/research-agent"], deny: ["GET /agents/support-agent"] }
+ * directory: { disabled: conformance-disabled }   # a subject the target's user directory disabled
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import type { RoleFixture, SkipRule } from './context.js';
 import { HarnessError } from './errors.js';
-import type { SkipRule } from './plan.js';
 
 export interface ConfigFile {
   fixtures?: Record<string, string>;
@@ -21,9 +25,13 @@ export interface ConfigFile {
   skip?: SkipRule[];
   users?: { a: string; b: string };
   policy?: { leeway?: number; tokenProbes?: 'representative' | 'all'; origin?: string; ownerField?: string };
+  /** Object-level probes: a run that pauses on a required approval (`agent_id`/`team_id` + message). */
+  objects?: { approval?: Record<string, string> };
+  roles?: RoleFixture[];
+  directory?: { disabled?: string };
 }
 
-const KNOWN = new Set(['fixtures', 'headers', 'skip', 'users', 'policy']);
+const KNOWN = new Set(['fixtures', 'headers', 'skip', 'users', 'policy', 'objects', 'roles', 'directory']);
 
 export async function loadConfig(file: string): Promise<ConfigFile> {
   let raw: unknown;
@@ -66,5 +74,31 @@ export async function loadConfig(file: string): Promise<ConfigFile> {
         );
     });
   }
+  if (cfg.roles !== undefined) {
+    if (!Array.isArray(cfg.roles))
+      throw new HarnessError('ERR_CONFIG', `${file}: "roles" must be a list of {role, allow?, deny?}`);
+    cfg.roles.forEach((r: unknown, i) => {
+      const f = r as RoleFixture;
+      const rules = [...(f?.allow ?? []), ...(f?.deny ?? [])];
+      if (
+        !f ||
+        (typeof f.role !== 'string' && !Array.isArray(f.role)) ||
+        rules.some((x) => typeof x !== 'string')
+      )
+        throw new HarnessError(
+          'ERR_CONFIG',
+          `${file}: roles[${i}] needs "role" and "allow"/"deny" lists of "METHOD /path" strings`,
+        );
+    });
+  }
+  const approval = (cfg.objects as ConfigFile['objects'])?.approval;
+  if (
+    approval &&
+    (typeof approval.message !== 'string' || !Object.keys(approval).some((k) => k.endsWith('_id')))
+  )
+    throw new HarnessError(
+      'ERR_CONFIG',
+      `${file}: objects.approval needs an entity id (agent_id, team_id …) and "message"`,
+    );
   return cfg as ConfigFile;
 }

@@ -9,7 +9,8 @@ export type HarnessErrorCode =
   | 'ERR_CONFIG'
   | 'ERR_TARGET_UNREACHABLE'
   | 'ERR_TARGET_REJECTS_TOKENS'
-  | 'ERR_EXPECT_FILE';
+  | 'ERR_EXPECT_FILE'
+  | 'ERR_TARGET_SPEC';
 
 export class HarnessError extends Error {
   override name = 'HarnessError';

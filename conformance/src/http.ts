@@ -40,64 +40,81 @@ export function createHttpClient(
     send(req) {
       const started = performance.now();
       const fullPath = basePath + req.path;
-      return new Promise<HttpResponse>((resolve) => {
-        let done = false;
-        const finish = (r: Omit<HttpResponse, 'elapsedMs'>) => {
-          if (done) return;
-          done = true;
-          resolve({ ...r, elapsedMs: performance.now() - started });
-        };
-        let r: http.ClientRequest;
-        try {
-          r = mod.request({
-            protocol: url.protocol,
-            hostname: url.hostname,
-            port: url.port || (isHttps ? 443 : 80),
-            method: req.method,
-            path: req.absoluteForm ? `${url.origin}${fullPath}` : fullPath,
-            headers: {
-              ...req.headers,
-              ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}),
-            },
-            agent,
-            insecureHTTPParser: true,
+      // A keep-alive socket the server closed while idle (uvicorn: 5 s) resets the next request sent on it
+      // before the server reads a byte: Node's documented remedy is to send it again
+      // (https://nodejs.org/api/http.html#requestreusedsocket). Only that case is retried: the retry may
+      // draw another idle socket the server closed too, each such socket is destroyed, so the retries end
+      // at the latest on a fresh socket, whose reset is reported.
+      const attempt = (): Promise<HttpResponse> =>
+        new Promise<HttpResponse>((resolve) => {
+          let done = false;
+          const finish = (r: Omit<HttpResponse, 'elapsedMs'>) => {
+            if (done) return;
+            done = true;
+            resolve({ ...r, elapsedMs: performance.now() - started });
+          };
+          let r: http.ClientRequest;
+          try {
+            r = mod.request({
+              protocol: url.protocol,
+              hostname: url.hostname,
+              port: url.port || (isHttps ? 443 : 80),
+              method: req.method,
+              path: req.absoluteForm ? `${url.origin}${fullPath}` : fullPath,
+              headers: {
+                ...req.headers,
+                ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}),
+              },
+              agent,
+              insecureHTTPParser: true,
+            });
+          } catch (e) {
+            finish({ status: 0, headers: {}, body: '', error: `request not sent: ${(e as Error).message}` });
+            return;
+          }
+          r.setTimeout(options.timeoutMs, () => {
+            r.destroy(new Error(`timeout after ${options.timeoutMs} ms`));
           });
-        } catch (e) {
-          finish({ status: 0, headers: {}, body: '', error: `request not sent: ${(e as Error).message}` });
-          return;
-        }
-        r.setTimeout(options.timeoutMs, () => {
-          r.destroy(new Error(`timeout after ${options.timeoutMs} ms`));
-        });
-        r.on('error', (e: NodeJS.ErrnoException) =>
-          finish({ status: 0, headers: {}, body: '', error: e.code ? `${e.code}: ${e.message}` : e.message }),
-        );
-        r.on('response', (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size <= MAX_BODY) chunks.push(c);
+          r.on('error', (e: NodeJS.ErrnoException) => {
+            if (!done && r.reusedSocket && e.code === 'ECONNRESET') {
+              done = true;
+              resolve(attempt());
+              return;
+            }
+            finish({
+              status: 0,
+              headers: {},
+              body: '',
+              error: e.code ? `${e.code}: ${e.message}` : e.message,
+            });
           });
-          res.on('end', () =>
-            finish({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-          res.on('error', (e) =>
-            finish({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-              error: e.message,
-            }),
-          );
+          r.on('response', (res) => {
+            const chunks: Buffer[] = [];
+            let size = 0;
+            res.on('data', (c: Buffer) => {
+              size += c.length;
+              if (size <= MAX_BODY) chunks.push(c);
+            });
+            res.on('end', () =>
+              finish({
+                status: res.statusCode ?? 0,
+                headers: res.headers,
+                body: Buffer.concat(chunks).toString('utf8'),
+              }),
+            );
+            res.on('error', (e) =>
+              finish({
+                status: res.statusCode ?? 0,
+                headers: res.headers,
+                body: Buffer.concat(chunks).toString('utf8'),
+                error: e.message,
+              }),
+            );
+          });
+          if (req.body !== undefined) r.write(req.body);
+          r.end();
         });
-        if (req.body !== undefined) r.write(req.body);
-        r.end();
-      });
+      return attempt();
     },
   };
 }

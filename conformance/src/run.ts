@@ -5,10 +5,10 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { globMatch } from './context.js';
 import { HarnessError } from './errors.js';
 import { createHttpClient, type RawRequest } from './http.js';
 import type { Plan } from './plan.js';
-import { globMatch } from './plan.js';
 import { runPool } from './pool.js';
 import { evaluateHygiene, finishCors } from './probes/hygiene.js';
 import type { TokenFactory, TokenSpec } from './tokens.js';
@@ -16,6 +16,7 @@ import type {
   Case,
   CaseResult,
   CaseStatus,
+  CheckContext,
   HttpResponse,
   PlannedRequest,
   RunState,
@@ -37,6 +38,10 @@ export interface Target {
   onProgress?: (done: number, total: number, result: CaseResult) => void;
   /** Known failures (e.g. the (differs) points of another implementation). */
   expected?: ExpectedFailure[];
+  /** Probes that are not (operation × probe) cases (security key, WebSocket); run after the plan. */
+  extra?: () => Promise<CaseResult[]>;
+  /** Judge every response by the AgentOS hygiene rules after the run (default true; off for --profile generic). */
+  hygiene?: boolean;
 }
 
 export interface ExpectedFailure {
@@ -58,6 +63,8 @@ export interface Summary {
   mustFailures: number;
   shouldFailures: number;
   requests: number;
+  /** Checks answered by an identical request already sent (not counted in `requests`). */
+  deduplicated: number;
   wallMs: number;
   requestsPerSecond: number;
   /** Probe id → failing operations. */
@@ -74,7 +81,13 @@ export interface SuiteResult {
   summary: Summary;
   /** Why the run is not complete (exit 3), if it is not. */
   incomplete?: string;
+  /** The target's own operations against the spec's (when its /openapi.json was read). */
+  surface?: import('./context.js').Surface;
 }
+
+class ScriptSkip extends Error {}
+
+const DEDUPE_FAMILIES = new Set(['SCOPE', 'PATH', 'FILTER', 'PUB', 'SURFACE', 'DIFF']);
 
 const SECRET_HEADERS = new Set(['authorization', 'cookie']);
 
@@ -101,9 +114,33 @@ export function curlFor(
         '-H',
         shellQuote(`Authorization: ${scheme && v.split(' ').length > 1 ? `${scheme} ` : ''}${authLabel}`),
       );
-    } else parts.push('-H', shellQuote(`${k}: ${v.replace(/[\t\n]/g, (c) => (c === '\t' ? '\\t' : '\\n'))}`));
+    } else if (k.toLowerCase() === 'cookie')
+      // A cookie carrying the token: keep the names, never the values.
+      parts.push('-H', shellQuote(`Cookie: ${v.replace(/=([^;]*)/g, `=${authLabel ?? '<redacted>'}`)}`));
+    else parts.push('-H', shellQuote(`${k}: ${v.replace(/[\t\n]/g, (c) => (c === '\t' ? '\\t' : '\\n'))}`));
   }
   if (req.body !== undefined) parts.push('--data-raw', shellQuote(req.body));
+  return parts.join(' ');
+}
+
+/** The `agentos-token` command that mints a token equivalent to `spec` (or why none can). */
+export function mintCommand(spec: TokenSpec, tokens: TokenFactory): string {
+  if (spec.attack) return `(a crafted token, attack ${spec.attack.kind}: not mintable with agentos-token)`;
+  const o = tokens.options;
+  const parts = ['npx agentos-token', '--key <signing-key>'];
+  if (o.alg !== 'RS256') parts.push('--alg', o.alg);
+  const sub = spec.sub === undefined ? 'conformance-user' : spec.sub;
+  if (sub !== null) parts.push('--sub', shellQuote(sub));
+  if (Array.isArray(spec.scopes)) parts.push('--scopes', shellQuote(spec.scopes.join(',')));
+  else if (spec.scopes !== undefined)
+    parts.push('--claim', shellQuote(`${o.scopesClaim}=${JSON.stringify(spec.scopes)}`));
+  if (o.scopesClaim !== 'scopes') parts.push('--scopes-claim', o.scopesClaim);
+  if (o.audience) parts.push('--aud', shellQuote(o.audience));
+  if (o.issuer) parts.push('--iss', shellQuote(o.issuer));
+  if (o.kid) parts.push('--kid', shellQuote(o.kid));
+  for (const [k, v] of Object.entries(spec.claims ?? {}))
+    parts.push('--claim', shellQuote(`${k}=${v === undefined ? '' : JSON.stringify(v)}`));
+  if (spec.header) parts.push(`# header ${JSON.stringify(spec.header)}`);
   return parts.join(' ');
 }
 
@@ -165,6 +202,8 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
   const tokensSent = new Map<StepResult, string | undefined>();
   const byOpProbe = new Map<string, CaseStatus>();
   let requests = 0;
+  let deduplicated = 0;
+  const sent = new Map<string, Promise<HttpResponse>>();
   let refused = 0;
   let done = 0;
   const results: CaseResult[] = [];
@@ -177,15 +216,37 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
     let path = r.path;
     const auth = r.auth ?? 'bearer';
     if (auth === 'query' && token) path += `${path.includes('?') ? '&' : '?'}access_token=${token}`;
+    else if (typeof auth === 'object' && 'cookie' in auth) headers.cookie = `${auth.cookie}=${token ?? ''}`;
     else if (typeof auth === 'object') headers.authorization = auth.template.replace('{token}', token ?? '');
     else if (token !== undefined) headers.authorization = `Bearer ${token}`;
     const raw: RawRequest = { method: r.method, path, headers };
     if (r.body !== undefined) raw.body = r.body;
     if (r.absoluteForm) raw.absoluteForm = true;
-    requests++;
-    const res = await client.send(raw);
+    // Identical requests of stateless probes (same method, target, headers, body and token) are sent
+    // once: many scope and path variants coincide. Scripted cases and writes that change state never share.
+    const shareable = !c.script && DEDUPE_FAMILIES.has(c.probe.family) && c.phase <= 1;
+    const key = shareable
+      ? // Keyed on the token's spec: two mints of one spec in different seconds differ only in iat/exp.
+        `${raw.method} ${raw.path}\n${JSON.stringify({ ...raw.headers, authorization: undefined })}\n${raw.body ?? ''}\n${JSON.stringify(spec ?? null)}\n${JSON.stringify(r.auth ?? 'bearer')}`
+      : '';
+    let pending = shareable ? sent.get(key) : undefined;
+    if (!pending) {
+      requests++;
+      pending = client.send(raw);
+      if (shareable) sent.set(key, pending);
+    } else deduplicated++;
+    const res = await pending;
     if (res.error?.startsWith('ECONNREFUSED')) refused++;
-    const failure = s.expect.check(res, { token });
+    let failure = s.expect.check(res, { token });
+    // SURFACE-NOT-SERVED: an operation the target declares answered an authorized call as unrouted.
+    if (
+      !failure &&
+      plan.context.surface &&
+      s.oracle === 'allow' &&
+      c.method === r.method &&
+      (res.status === 405 || (res.status === 404 && !c.path.includes('{')))
+    )
+      failure = `${res.status} to an authorized call on an operation the target declares: not served is not "authorized" (SURFACE-NOT-SERVED)`;
     const label = spec ? target.tokens.describe(spec) : undefined;
     const result: StepResult = {
       label: s.label,
@@ -211,6 +272,7 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
       ),
     };
     if (r.body !== undefined) result.requestBody = r.body.slice(0, 2000);
+    if (spec) result.mint = mintCommand(spec, target.tokens);
     if (s.oracle) result.oracle = s.oracle;
     if (res.error) result.error = res.error;
     if (s.hyg) result.hyg = s.hyg;
@@ -243,7 +305,42 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
         message: `blocked: ${c.gate} failed on this operation (it enforces no scope at all), so near-miss scope variants say nothing more`,
       };
     }
-    for (const s of c.steps) base.steps.push(await sendStep(c, s));
+    if (c.script) {
+      try {
+        await c.script({
+          async send(label, request, expect, oracle) {
+            let res: HttpResponse | undefined;
+            const step = {
+              label,
+              request,
+              expect: {
+                describe: expect?.describe ?? 'recorded',
+                check(r: HttpResponse, cx: CheckContext) {
+                  res = r;
+                  return expect?.check(r, cx);
+                },
+              },
+              ...(oracle ? { oracle } : {}),
+            };
+            base.steps.push(await sendStep(c, step));
+            const got = res as HttpResponse;
+            let json: unknown;
+            try {
+              json = JSON.parse(got.body);
+            } catch {
+              json = undefined;
+            }
+            return { ...got, json };
+          },
+          skip(reason: string): never {
+            throw new ScriptSkip(reason);
+          },
+        });
+      } catch (e) {
+        if (!(e instanceof ScriptSkip)) throw e;
+        if (!base.steps.some((s) => !s.pass)) return { ...base, status: 'skip', message: e.message };
+      }
+    } else for (const s of c.steps) base.steps.push(await sendStep(c, s));
     const failed = base.steps.filter((s) => !s.pass);
     if (failed.length) {
       base.status = 'fail';
@@ -282,7 +379,18 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
     client.close();
     await listener.close();
   }
-  results.push(...evaluateHygiene(results, tokensSent));
+  // An operation whose only documented answer is a 5xx (e.g. agno's `/queue` without a durable
+  // queue: 503 naming the switch) answers it by contract; HYG-NO-5XX does not count those.
+  const fiveOnly = new Set(
+    plan.operations
+      .filter((o) => {
+        const answers = o.responses.filter((c) => c !== '401' && c !== '403');
+        return answers.length > 0 && answers.every((c) => c.startsWith('5'));
+      })
+      .map((o) => o.operationId),
+  );
+  if (target.hygiene !== false) results.push(...evaluateHygiene(results, tokensSent, fiveOnly));
+  if (target.extra) results.push(...(await target.extra()));
 
   const unused = applyExpectations(results, target.expected ?? []);
   const wallMs = Math.round(performance.now() - started);
@@ -304,6 +412,7 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
     mustFailures: sev('MUST'),
     shouldFailures: sev('SHOULD'),
     requests,
+    deduplicated,
     wallMs,
     requestsPerSecond: Math.round((requests / Math.max(wallMs, 1)) * 1000),
     failuresByProbe,
@@ -324,6 +433,7 @@ export async function runSuite(plan: Plan, target: Target): Promise<SuiteResult>
     summary,
   };
   if (incomplete) result.incomplete = incomplete;
+  if (plan.context.surface) result.surface = plan.context.surface;
   return result;
 }
 

@@ -50,6 +50,8 @@ export interface Operation {
   responses: string[];
   /** First JSON example of the first 2xx response, used to learn item shapes. */
   responseExample: unknown;
+  /** Every `x-*` key of the operation as written (x-contains, x-body-scopes, x-scope-target …). */
+  extensions: Record<string, unknown>;
 }
 
 export interface ApiSpec {
@@ -173,6 +175,7 @@ export function readSpec(document: unknown): ApiSpec {
         requestBody,
         responses,
         responseExample,
+        extensions: Object.fromEntries(Object.entries(op).filter(([k]) => k.startsWith('x-'))),
       });
     }
   }

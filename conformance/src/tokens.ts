@@ -52,6 +52,10 @@ export interface TokenOptions {
   issuer?: string | undefined;
   scopesClaim: string;
   userIdClaim: string;
+  /** The target's public key exactly as it was configured (for HS256-with-public-key probes). */
+  publicKeyText?: string | undefined;
+  /** `array` (default) or `string`: RFC 9068 space-separated scopes in one string. */
+  scopeFormat?: 'array' | 'string';
   /** Seconds a normal token lives. Default 3600. */
   lifetime?: number;
   /** Clock for iat/exp, seconds. Default: now. */
@@ -68,6 +72,8 @@ export interface TokenSpec {
   /** Extra or overriding header parameters (`undefined` deletes). */
   header?: Record<string, unknown>;
   attack?: TokenAttack;
+  /** Put `scopes` in the claim as given, whatever --scope-format says (claim-shape probes). */
+  raw?: boolean;
   /** Label shown instead of the token in reports (the token itself is never written). */
   label?: string;
 }
@@ -81,11 +87,21 @@ export type TokenAttack =
   | {
       kind: 'hmac';
       alg: 'HS256' | 'HS384' | 'HS512';
-      key: 'public-pem' | 'public-pem-no-newline' | 'public-der' | 'public-jwk' | { secret: string };
+      key:
+        | 'public-pem'
+        | 'public-pem-no-newline'
+        | 'public-der'
+        | 'public-jwk'
+        | 'public-bare'
+        | 'public-bare-wrapped'
+        | 'public-given'
+        | { secret: string };
     }
   | { kind: 'foreign-key' }
   | { kind: 'embedded-jwk' }
   | { kind: 'other-alg'; alg: SigningAlg }
+  /** A valid signature re-encoded: `=` padding appended, or the last character's unused bits changed. */
+  | { kind: 'noncanonical-signature'; variant: 'padding' | 'last-char' }
   | { kind: 'raw'; token: string };
 
 /** A claim value `{ $now: -30 }` becomes the mint time plus 30 s (exp/nbf/iat probes). */
@@ -192,7 +208,11 @@ export async function createTokenFactory(options: TokenOptions): Promise<TokenFa
       claims.iat = t;
       claims.exp = t + lifetime;
     }
-    if (spec.scopes !== undefined) claims[options.scopesClaim] = spec.scopes;
+    if (spec.scopes !== undefined)
+      claims[options.scopesClaim] =
+        options.scopeFormat === 'string' && Array.isArray(spec.scopes) && !spec.raw
+          ? spec.scopes.join(' ')
+          : spec.scopes;
     for (const [k, v] of Object.entries(spec.claims ?? {})) {
       if (v === undefined) delete claims[k];
       else claims[k] = relativeTime(v);
@@ -271,9 +291,31 @@ export async function createTokenFactory(options: TokenOptions): Promise<TokenFa
           else if (a.key === 'public-pem-no-newline')
             key = Buffer.from(publicKey.export({ type: 'spki', format: 'pem' }).toString().trimEnd());
           else if (a.key === 'public-der') key = publicKey.export({ type: 'spki', format: 'der' });
+          else if (a.key === 'public-bare')
+            key = Buffer.from(publicKey.export({ type: 'spki', format: 'der' }).toString('base64'));
+          else if (a.key === 'public-bare-wrapped')
+            key = Buffer.from(
+              (
+                publicKey
+                  .export({ type: 'spki', format: 'der' })
+                  .toString('base64')
+                  .match(/.{1,64}/g) ?? []
+              ).join('\n'),
+            );
+          else if (a.key === 'public-given') key = Buffer.from(options.publicKeyText ?? '');
           else key = Buffer.from(JSON.stringify(publicKey.export({ format: 'jwk' })));
         }
         return signRaw({ ...header, alg: a.alg }, claims, a.alg, key);
+      }
+      case 'noncanonical-signature': {
+        const [h, p, s] = (await signValid(header, claims)).split('.') as [string, string, string];
+        if (a.variant === 'padding') return `${h}.${p}.${s}${'='.repeat((4 - (s.length % 4)) % 4 || 2)}`;
+        // The last base64url character carries unused low bits when the length is not a multiple of 3.
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+        const unused = [0, 0, 4, 2][Buffer.from(s, 'base64url').length % 3] ?? 0;
+        const last = alphabet.indexOf(s.slice(-1));
+        const alt = unused ? alphabet[last ^ 1] : undefined;
+        return alt ? `${h}.${p}.${s.slice(0, -1)}${alt}` : `${h}.${p}.${s}=`;
       }
       case 'foreign-key':
         return signRaw({ ...header, alg: 'RS256' }, claims, 'RS256', attacker.privateKey);
@@ -303,6 +345,8 @@ export async function createTokenFactory(options: TokenOptions): Promise<TokenFa
     },
     mint(spec) {
       const key = JSON.stringify(spec, (_k, v: unknown) => (v === undefined ? '\u0000undefined' : v));
+      // Times relative to now ($now) are taken when the token is minted: never reuse those.
+      if (key.includes('"$now"')) return build(spec);
       let t = cache.get(key);
       if (!t) {
         t = build(spec);

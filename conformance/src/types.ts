@@ -5,7 +5,20 @@
 import type { TokenSpec } from './tokens.js';
 
 export type Severity = 'MUST' | 'SHOULD';
-export type Family = 'TOK' | 'SCOPE' | 'PUB' | 'PATH' | 'FILTER' | 'ISO' | 'HYG' | 'DIFF';
+export type Family =
+  | 'TOK'
+  | 'SCOPE'
+  | 'PUB'
+  | 'PATH'
+  | 'FILTER'
+  | 'ISO'
+  | 'HYG'
+  | 'DIFF'
+  | 'SURFACE'
+  | 'OBJ'
+  | 'ROLE'
+  | 'KEY'
+  | 'WS';
 
 /** A probe of the catalog: stable id, severity and the clause it enforces. */
 export interface ProbeInfo {
@@ -32,7 +45,7 @@ export interface PlannedRequest {
    * How the token is sent: `bearer` (default) `Authorization: Bearer <t>`; a template such as
    * `bearer {token}` or `Basic {token}` for scheme probes; `query` as `?access_token=`.
    */
-  auth?: 'bearer' | 'query' | { template: string };
+  auth?: 'bearer' | 'query' | { template: string } | { cookie: string };
   /** Send the request target in absolute form (`GET http://host/path`). */
   absoluteForm?: boolean;
 }
@@ -74,6 +87,28 @@ export interface Case {
   finalCheck?: (run: RunState) => string | undefined;
   /** Free-form note carried into the report. */
   note?: string;
+  /**
+   * A scripted case: requests that depend on earlier answers (a run created, then attacked). Runs
+   * instead of `steps`; each `io.send` is recorded as a step.
+   */
+  script?: (io: ScriptIO) => Promise<void>;
+}
+
+/** What a scripted case can do: send (recorded, checked when an expectation is given), skip. */
+export interface ScriptIO {
+  send(
+    label: string,
+    request: PlannedRequest,
+    expect?: Expectation,
+    oracle?: string,
+  ): Promise<ScriptResponse>;
+  /** Ends the case as skipped with this reason (a precondition the target did not meet). */
+  skip(reason: string): never;
+}
+
+export interface ScriptResponse extends HttpResponse {
+  /** The body parsed as JSON, or undefined. */
+  json: unknown;
 }
 
 export interface HttpResponse {
@@ -109,6 +144,8 @@ export interface StepResult {
   message?: string;
   /** curl reproduction with the token redacted. */
   curl: string;
+  /** The `agentos-token` command minting an equivalent token (when the step sent one). */
+  mint?: string;
 }
 
 export interface CaseResult {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { discoverFixtures } from '../src/discover.js';
 import { createHttpClient } from '../src/http.js';
 import { planSuite, type SuiteOptions } from '../src/plan.js';
+import { compareSurface, fetchTargetDocument } from '../src/probes/surface.js';
 import { runSuite, type SuiteResult } from '../src/run.js';
 import { type ApiSpec, loadSpec } from '../src/spec.js';
 import { createTokenFactory } from '../src/tokens.js';
@@ -37,8 +38,11 @@ export async function runAgainst(
       adminScope: 'agent_os:admin',
       concurrency: 8,
     });
+    const doc = await fetchTargetDocument(client);
     client.close();
     const plan = planSuite(spec, {
+      ...(doc ? { surface: compareSurface(doc, spec.operations, `${server.url}/openapi.json`) } : {}),
+      fixtures: { team_id: 'research-team' },
       alg: 'RS256',
       audience: AUDIENCE,
       userIsolation: true,

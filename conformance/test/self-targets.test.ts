@@ -14,6 +14,23 @@ describe('self-test targets', () => {
     assert.equal(r.summary.exitCode, 0);
     assert.ok(r.summary.requests > 500);
   });
+  test('with --seed the object-level probes run (none skipped) and the correct implementation passes', async () => {
+    const r = await runAgainst({}, { seed: true });
+    assert.deepEqual(failing(r), []);
+    const obj = r.results.filter((x) => x.family === 'OBJ');
+    for (const id of [
+      'OBJ-CONTAIN-RUN',
+      'OBJ-CANCEL-UNKNOWN',
+      'OBJ-BODY-TARGET',
+      'OBJ-NESTED-FILTER',
+      'OBJ-DEEP-JSON',
+    ])
+      assert.ok(
+        obj.some((x) => x.probeId === id && x.status === 'pass'),
+        `${id} ran and passed: ${JSON.stringify(obj.filter((x) => x.probeId === id).map((x) => [x.status, x.message]))}`,
+      );
+    assert.ok(r.results.some((x) => x.probeId === 'SURFACE-UNMAPPED' && x.status === 'pass'));
+  });
   test('full mode (real ids, example bodies) passes on the correct implementation too', async () => {
     const r = await runAgainst({}, { mode: 'full' });
     assert.deepEqual(failing(r), []);
@@ -30,10 +47,19 @@ describe('self-test targets', () => {
     ],
     ['trailingSlashBypass', ['PATH-TRAILING-SLASH']],
     ['leakyErrors', ['HYG-NO-LEAK', 'HYG-WWW-AUTH-401', 'HYG-WWW-AUTH-403', 'DIFF-WWW-AUTHENTICATE']],
+    // v2 families: review findings 12, path variants on every operation, the target's own surface,
+    // and the object-level probes (which create what they attack: --seed).
+    ['lenientSignature', ['TOK-SIG-NONCANONICAL']],
+    ['newlineBypass', ['PATH-EVERY-OP', 'PATH-CONTROL-CHARS']],
+    ['unmappedFailOpen', ['SURFACE-UNMAPPED']],
+    ['noContainment', ['OBJ-CONTAIN-RUN', 'OBJ-CANCEL-UNKNOWN']],
+    ['bodyTargetUnchecked', ['OBJ-BODY-TARGET']],
+    ['nestedLeak', ['OBJ-NESTED-FILTER']],
+    ['deepJsonCrash', ['OBJ-DEEP-JSON', 'HYG-NO-5XX']],
   ];
   for (const [defect, probes] of table) {
     test(`${defect} is caught by ${probes.join(', ')}`, async () => {
-      const r = await runAgainst({ [defect]: true });
+      const r = await runAgainst({ [defect]: true }, probes[0]?.startsWith('OBJ-') ? { seed: true } : {});
       const f = failing(r);
       for (const p of probes) assert.ok(f.includes(p), `${p} should fail; failing: ${f.join(', ')}`);
       // Only the family of the defect fails (plus the challenge/exp checks the defect implies).

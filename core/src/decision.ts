@@ -27,6 +27,8 @@ export type Decision =
 export interface DecisionInput {
   readonly requirements: readonly Requirement[];
   readonly filter?: ScopeFilter | undefined;
+  /** Alternative exact scope sets (`RouteSpec.anyOf`); when present they decide alone. */
+  readonly anyOf?: readonly (readonly string[])[] | undefined;
 }
 
 /**
@@ -44,6 +46,7 @@ export function decide(
   params: Readonly<Record<string, string>>,
   grants: Grants,
 ): Decision {
+  if (route.anyOf) return decideAnyOf(route.anyOf, grants, route.filter ? '*' : null);
   const reqs = route.requirements;
   const { filter } = route;
   const filters = (r: Requirement) =>
@@ -66,6 +69,22 @@ export function decide(
   const missing = reqs.filter((r) => !satisfies(grants, r, params));
   // One plane may meet some requirements and another the rest: then every one is "missing".
   return { effect: 'deny', required: render(reqs), missing: render(missing.length > 0 ? missing : reqs) };
+}
+
+/**
+ * OpenAPI Security Requirement semantics (OpenAPI 3.1 §4.8.30): allowed when every scope of one set
+ * is held, compared exactly. A set with no scopes only needs a verified token. The 403 names the
+ * first set, as `scopes` does.
+ */
+function decideAnyOf(
+  anyOf: readonly (readonly string[])[],
+  grants: Grants,
+  accessibleIds: '*' | null,
+): Decision {
+  const held = new Set(grants.scopes);
+  for (const set of anyOf) if (set.every((s) => held.has(s))) return { effect: 'allow', accessibleIds };
+  const first = anyOf[0] ?? [];
+  return { effect: 'deny', required: [...first], missing: first.filter((s) => !held.has(s)) };
 }
 
 /** `Insufficient permissions. Required scope(s): a, b` (the Python AgentOS wording). */

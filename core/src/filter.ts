@@ -3,8 +3,10 @@
  * `x-scope-filter` and the arrays named by `x-nested-filters`, generic over the item's id field.
  * The server, the mocks and any embedder filter with these, from the route table.
  */
-import { type AccessibleIds, accessibleIds, type Grants, isAccessible } from './scopes.js';
-import type { NestedFilter, RouteSpec } from './types.js';
+
+import { filterNested } from './object-scopes.js';
+import { type AccessibleIds, type Grants, isAccessible } from './scopes.js';
+import type { RouteSpec } from './types.js';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -52,40 +54,11 @@ export function filterList(
   return list ? list.put(filterItems(list.items, ids, idField)) : body;
 }
 
-/** `/members` → `['members']` (RFC 6901 unescaping). */
-const tokens = (pointer: string) =>
-  pointer === ''
-    ? []
-    : pointer
-        .replace(/^\//, '')
-        .split('/')
-        .map((t) => t.replaceAll('~1', '/').replaceAll('~0', '~'));
-
-function filterAt(value: unknown, keys: readonly string[], keep: (item: unknown) => boolean): unknown {
-  // An array met before the pointer ends (a list of teams, each with members): apply to each item.
-  if (Array.isArray(value)) {
-    return keys.length === 0 ? value.filter(keep) : value.map((v) => filterAt(v, keys, keep));
-  }
-  if (keys.length === 0 || !isObject(value) || !Object.hasOwn(value, keys[0]!)) return value;
-  return { ...value, [keys[0]!]: filterAt(value[keys[0]!], keys.slice(1), keep) };
-}
-
 /**
- * Filters the arrays named by `x-nested-filters`: each `at` is a JSON pointer into the body; when
- * the pointer passes an array (a list answer), it applies to each item. An item that is a bare id
- * string is kept or dropped by that id.
+ * Filters the arrays named by `x-nested-filters`: one implementation, `object-scopes.ts`
+ * (`*` segments for every item of an array, mixed arrays checked by kind when `kindOf` is given).
  */
-export function filterNested(body: unknown, nested: readonly NestedFilter[], grants: Grants): unknown {
-  let out = body;
-  for (const n of nested) {
-    const ids = accessibleIds(grants, n.resource, n.action);
-    if (ids === '*') continue;
-    out = filterAt(out, tokens(n.at), (item) =>
-      typeof item === 'string' ? isAccessible(ids, item) : isObject(item) && isAccessible(ids, item[n.id]),
-    );
-  }
-  return out;
-}
+export { filterNested };
 
 /**
  * Applies every filter of an operation to its answer: `x-scope-filter` with the decision's ids,
@@ -97,10 +70,14 @@ export function filterResponse(
   spec: Pick<RouteSpec, 'filter' | 'nestedFilters'>,
   ids: AccessibleIds | null,
   grants: Grants,
-  options: { readonly path?: readonly string[] | undefined } = {},
+  options: {
+    readonly path?: readonly string[] | undefined;
+    /** The resource family of an item of a mixed array (the server knows what it built). */
+    readonly kindOf?: ((item: unknown) => string | undefined) | undefined;
+  } = {},
 ): unknown {
   let out = body;
   if (spec.filter && ids !== null) out = filterList(out, spec.filter.id, ids, options.path);
-  if (spec.nestedFilters?.length) out = filterNested(out, spec.nestedFilters, grants);
+  if (spec.nestedFilters?.length) out = filterNested(out, spec.nestedFilters, grants, options.kindOf);
   return out;
 }

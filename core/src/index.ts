@@ -8,6 +8,7 @@
  * independent oracle on purpose.)
  */
 export { DEFAULT_SCOPES_CLAIM, readRolesClaim, readScopesClaim } from './claims.js';
+export { closest, EXIT_USAGE, stripAnsi, unknownOption, useColor } from './cli-args.js';
 export {
   bearerChallenge,
   type ChallengeError,
@@ -17,8 +18,19 @@ export {
   insufficientScopeDetail,
 } from './decision.js';
 export { type ContractErrorCode, ERR_SCOPE_INSUFFICIENT } from './errors.js';
-export { filterItems, filterList, filterNested, filterResponse } from './filter.js';
+export { filterItems, filterList, filterResponse } from './filter.js';
 export { compileScopeMappings, type ScopeOverride, type ScopeOverrides } from './mappings.js';
+export {
+  type BodyScope,
+  compileBodyScope,
+  decideBodyScopes,
+  decideMembers,
+  decideTarget,
+  filterNested,
+  isRunOperation,
+  type Member,
+  type ObjectDecision,
+} from './object-scopes.js';
 export {
   type CompiledRole,
   type CompiledRoles,

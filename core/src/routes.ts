@@ -15,6 +15,8 @@ export interface CompiledRoute {
   readonly requirements: readonly Requirement[];
   /** `spec.filter`, so that a compiled route is a `decide` input as it is. */
   readonly filter: RouteSpec['filter'];
+  /** `spec.anyOf`: alternative exact scope sets; when present `requirements` is empty. */
+  readonly anyOf?: readonly (readonly string[])[] | undefined;
 }
 
 export type RouteMatch =
@@ -82,11 +84,10 @@ export function compileRoutes(routes: readonly RouteSpec[], options: ScopeOption
   const compiled: CompiledRoute[] = [];
   const byId = new Map<string, CompiledRoute>();
   for (const spec of routes) {
-    const route: CompiledRoute = {
-      spec,
-      requirements: spec.scopes.map((s) => compileRequirement(s, options)),
-      filter: spec.filter,
-    };
+    // A standard `security` list holds opaque scope strings: they are compared exactly, not compiled.
+    const route: CompiledRoute = spec.anyOf
+      ? { spec, requirements: [], filter: spec.filter, anyOf: spec.anyOf }
+      : { spec, requirements: spec.scopes.map((s) => compileRequirement(s, options)), filter: spec.filter };
     compiled.push(route);
     byId.set(spec.operationId, route);
     let node = root;

@@ -24,6 +24,15 @@ export interface RouteSpec {
   readonly path: string;
   /** `x-required-scopes`: scope templates, all required. Empty means public. */
   readonly scopes: readonly string[];
+  /**
+   * Alternative scope sets, from a standard OpenAPI `security` list (OpenAPI 3.1 §4.8.30: the
+   * requirement objects are alternatives, the scopes inside one are all required). When present it
+   * replaces `scopes` in the decision: the caller must hold every scope of at least one set, compared
+   * exactly (no admin, wildcard or per-resource reading). `scopes` then holds the first set, so a
+   * consumer that ignores `anyOf` stays stricter, never looser. Emitted by `agentos-gen` for
+   * documents without `x-required-scopes`.
+   */
+  readonly anyOf?: readonly (readonly string[])[] | undefined;
   /** `x-scope-filter`, when the operation lists filterable items. */
   readonly filter?: ScopeFilter | undefined;
   /** `x-user-owned`: the operation reads or writes per-user rows. */

@@ -1,5 +1,11 @@
 #!/usr/bin/env node
-import { register } from 'tsx/esm/api';
+// Installed from npm: the compiled CLI in dist/. In the repository (src/ beside this file): the
+// TypeScript sources through tsx, so the workspace runs without a build step.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli.ts');
+if (existsSync(new URL('../src/cli.ts', import.meta.url))) {
+  await import('../../scripts/dev-source.mjs');
+  await import('../src/cli.ts');
+} else {
+  await import('../dist/cli.js');
+}

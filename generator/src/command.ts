@@ -3,6 +3,7 @@
  * Exit codes: 0 ok; 1 stale output (`--check`) or a generation error; 2 usage.
  */
 import { relative, resolve } from 'node:path';
+import { unknownOption } from '@agentos/core';
 import { defineCommand, parseArgs, renderUsage } from 'citty';
 import { GENERATOR_VERSION, TARGETS, type TargetName } from './context.js';
 import { GenerationError } from './errors.js';
@@ -79,10 +80,8 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     io.out(GENERATOR_VERSION);
     return 0;
   }
-  for (const a of argv) {
-    const name = /^--?([^=]+)/.exec(a)?.[1];
-    if (name !== undefined && !KNOWN.has(name)) return usageError(`unknown option "${a}"`);
-  }
+  const bad = unknownOption(argv, [...KNOWN]);
+  if (bad) return usageError(bad);
   const parsed = parseArgs<typeof args>([...argv], args);
   if (parsed._.length > 0) return usageError(`unexpected argument "${parsed._[0]}"`);
   if (!parsed.spec || typeof parsed.spec !== 'string') return usageError('--spec <file> is required');

@@ -2,7 +2,14 @@
  * @module The generator's view of an OpenAPI document: operations with what every target needs,
  * `$ref`s resolved where a target needs a value, JSON Pointers kept for messages.
  */
-import type { HttpMethod, ScopeFilter } from '@agentos/core';
+import type {
+  ApprovalGate,
+  Containment,
+  HttpMethod,
+  NestedFilter,
+  ScopeFilter,
+  ScopeTarget,
+} from '@agentos/core';
 
 /** A parsed JSON/YAML object. */
 export type JsonObject = { [key: string]: unknown };
@@ -55,14 +62,32 @@ export interface OperationModel {
   readonly path: string;
   readonly pointer: string;
   readonly summary: string | undefined;
-  /** `x-required-scopes`. */
+  /** `x-required-scopes`, or the first alternative of `security` when the document has no extension. */
   readonly scopes: readonly string[];
+  /** Alternatives read from a standard `security` list (no `x-required-scopes`); see `RouteSpec.anyOf`. */
+  readonly anyOf?: readonly (readonly string[])[] | undefined;
   /** `x-scope-filter`. */
   readonly filter: ScopeFilter | undefined;
   /** `x-user-owned`. */
   readonly userOwned: boolean;
-  /** `x-required-scopes: []`. */
+  /** `x-required-scopes: []`, or no `security` (or an empty alternative `{}`). */
   readonly public: boolean;
+  /** `x-body-scopes`: `resource:{body.field}:action` templates. */
+  readonly bodyScopes: readonly string[] | undefined;
+  /** `x-scope-target`. */
+  readonly target: ScopeTarget | undefined;
+  /** `x-contains`. */
+  readonly contains: readonly Containment[] | undefined;
+  /** `x-approval-gate`. */
+  readonly approvalGate: ApprovalGate | undefined;
+  /** `x-nested-filters`. */
+  readonly nestedFilters: readonly NestedFilter[] | undefined;
+  /** `x-agentos-feature`. */
+  readonly feature: string | undefined;
+  /** `x-agentos-since`. */
+  readonly since: string | undefined;
+  /** `x-agentos-until`. */
+  readonly until: string | undefined;
   /** Path Item and operation parameters merged (operation wins), document order. */
   readonly parameters: readonly ParameterModel[];
   readonly requestBody: RequestBodyModel | undefined;

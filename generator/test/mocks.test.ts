@@ -38,6 +38,15 @@ const server = setupServer(
   ...createLibraryMocks({
     baseUrl: LIBRARY,
     adminScope: 'library:admin',
+    data: {
+      getShelf: {
+        shelf_id: 's1',
+        books: [
+          { isbn: 'a', title: 'A' },
+          { isbn: 'b', title: 'B' },
+        ],
+      },
+    },
     verify: async (t) => {
       if (t === 'expired')
         throw Object.assign(new Error('"exp" claim timestamp check failed'), { code: 'ERR_JWT_EXPIRED' });
@@ -251,6 +260,140 @@ describe('generated msw handlers: a non-AgentOS document', () => {
   it('does not answer for paths outside the base', async () => {
     await assert.rejects(fetch('https://library.test/v3/books'));
     assert.deepEqual(unhandled, ['https://library.test/v3/books']);
+  });
+});
+
+describe('generated msw handlers: object-level checks (contract.md §8)', () => {
+  it('x-nested-filters: a nested array keeps the items the caller may read', async () => {
+    const shelf = (scopes: string) =>
+      call(`${LIBRARY}/shelves/s1`, { token: `scopes=${scopes}` }).then((r) => [
+        r.status,
+        r.json?.books?.map((b: { isbn: string }) => b.isbn),
+      ]);
+    assert.deepEqual(await shelf('shelves:read,books:read'), [200, ['a', 'b']]);
+    assert.deepEqual(await shelf('shelves:read,books:*:read'), [200, ['a', 'b']]);
+    assert.deepEqual(await shelf('shelves:read,books:b:read'), [200, ['b']]);
+    assert.deepEqual(await shelf('shelves:read,books:b:write'), [200, []]);
+    assert.deepEqual(await shelf('library:admin'), [200, ['a', 'b']]);
+  });
+
+  const post = async (body: unknown, scopes: string) => {
+    const res = await fetch(`${LIBRARY}/reminders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer scopes=${scopes}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    return [res.status, text ? JSON.parse(text).detail : undefined, res.headers.get('www-authenticate')];
+  };
+  const cases: [string, { body: unknown; scopes: string; want: unknown[] }][] = [
+    [
+      'x-body-scopes: the body names a book the caller cannot read → 403 naming the bound scope',
+      {
+        body: { book_id: 'b', endpoint: '/status', method: 'GET' },
+        scopes: 'reminders:write,books:a:read',
+        want: [
+          403,
+          'Insufficient permissions. Required scope(s): books:b:read, library:admin',
+          'Bearer realm="agentos", error="insufficient_scope", scope="books:b:read library:admin"',
+        ],
+      },
+    ],
+    [
+      'x-body-scopes: a null field adds nothing; x-scope-target: a non-run endpoint needs the admin scope',
+      {
+        body: { book_id: null, endpoint: '/books/x', method: 'PUT' },
+        scopes: 'reminders:write,books:x:write',
+        want: [
+          403,
+          'Insufficient permissions. Required scope(s): library:admin',
+          'Bearer realm="agentos", error="insufficient_scope", scope="library:admin"',
+        ],
+      },
+    ],
+    [
+      'x-scope-target: an endpoint no operation serves needs the admin scope',
+      {
+        body: { endpoint: '/nowhere' },
+        scopes: 'reminders:write',
+        want: [
+          403,
+          'Insufficient permissions. Required scope(s): library:admin',
+          'Bearer realm="agentos", error="insufficient_scope", scope="library:admin"',
+        ],
+      },
+    ],
+    [
+      'x-scope-target: a run endpoint needs the run scope of the id it names (percent-decoded)',
+      {
+        body: { endpoint: '/agents/a%201/runs', method: 'post' },
+        scopes: 'reminders:write,agents:a2:run',
+        want: [
+          403,
+          'Insufficient permissions. Required scope(s): agents:a 1:run',
+          'Bearer realm="agentos", error="insufficient_scope", scope="agents:a 1:run"',
+        ],
+      },
+    ],
+    [
+      'x-scope-target: the run scope of the named agent is enough (method defaults to POST)',
+      {
+        body: { endpoint: '/agents/a1/runs/' },
+        scopes: 'reminders:write,agents:a1:run',
+        want: [201, undefined, null],
+      },
+    ],
+    [
+      'x-scope-target: a run endpoint with a query string is not a run endpoint',
+      {
+        body: { endpoint: '/agents/a1/runs?x=1' },
+        scopes: 'reminders:write,agents:a1:run',
+        want: [
+          403,
+          'Insufficient permissions. Required scope(s): library:admin',
+          'Bearer realm="agentos", error="insufficient_scope", scope="library:admin"',
+        ],
+      },
+    ],
+    [
+      'x-scope-target: another method on a run endpoint needs the admin scope',
+      {
+        body: { endpoint: '/teams/t1/runs', method: 'GET' },
+        scopes: 'reminders:write,teams:t1:run',
+        want: [
+          403,
+          'Insufficient permissions. Required scope(s): library:admin',
+          'Bearer realm="agentos", error="insufficient_scope", scope="library:admin"',
+        ],
+      },
+    ],
+    [
+      'a non-string body id is satisfied only by a global grant',
+      {
+        body: { book_id: 7, endpoint: '/status' },
+        scopes: 'reminders:write,books:7:read,library:admin',
+        want: [201, undefined, null],
+      },
+    ],
+    [
+      'all satisfied → the handler answers',
+      {
+        body: { book_id: 'b', endpoint: '/books/b', method: 'PUT' },
+        scopes: 'reminders:write,library:admin',
+        want: [201, undefined, null],
+      },
+    ],
+  ];
+  for (const [name, { body, scopes, want }] of cases) {
+    it(name, async () => assert.deepEqual(await post(body, scopes), want));
+  }
+
+  it('a non-string body id without a global grant → 403 with the unbound template', async () => {
+    assert.deepEqual(await post({ book_id: 7, endpoint: '/status' }, 'reminders:write,books:7:read'), [
+      403,
+      'Insufficient permissions. Required scope(s): books:{body.book_id}:read, library:admin',
+      'Bearer realm="agentos", error="insufficient_scope", scope="books:{body.book_id}:read library:admin"',
+    ]);
   });
 });
 

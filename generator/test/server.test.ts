@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type CallerContext, compileGrants, compileRoutes, decide } from '@agentos/core';
+import { createAgentosRouter } from '@agentos/runtime/express';
 import express, { type RequestHandler } from 'express';
+import apiSpec from './fixtures/petstore/out/openapi.json' with { type: 'json' };
 import { routes } from './fixtures/petstore/out/routes.js';
 import { createRouter, type Handlers, HttpError } from './fixtures/petstore/out/server.js';
 
@@ -237,6 +239,21 @@ describe('generated router', () => {
     assert.equal(typeof (xml.json as { detail: unknown }).detail, 'string');
   });
 
+  it('answers 422 (body missing), as FastAPI does, for a write without a body where one is required', async () => {
+    const none = await call('POST', '/pets');
+    assert.deepEqual(
+      [none.status, none.json],
+      [422, { detail: [{ loc: ['body'], msg: 'Field required', type: 'missing' }] }],
+    );
+    // A body sent without a media type is still refused as an undocumented media type.
+    const res = await fetch(`${base}/pets`, {
+      method: 'POST',
+      headers: { 'x-test-scopes': 'agent_os:admin', 'content-type': '' },
+      body: new Uint8Array([123, 125]),
+    });
+    assert.notEqual(res.status, 422);
+  });
+
   it('writes thrown {status, detail} errors as {detail}', async () => {
     assert.deepEqual(await call('GET', '/pets/missing').then((r) => [r.status, r.json]), [
       404,
@@ -323,6 +340,39 @@ describe('createRouter misuse', () => {
     assert.throws(() => createRouter(rest, { auth: testAuth }), /no handler for getPet/);
   });
 
+  it('leaves out a feature operation without a handler: 404 after the auth decision, handler not run', async () => {
+    // The petstore has no x-agentos-feature; the table marks getPet optional as a generated one would.
+    const { getPet: _, ...rest } = handlers;
+    const table = { routes, pathParamTypes: { getPetPhoto: { index: 'integer' as const } }, apiSpec };
+    assert.throws(() => createAgentosRouter(rest, table, { auth: testAuth }), /no handler for getPet/);
+    const app = express();
+    app.use(createAgentosRouter(rest, { ...table, optionalOperations: ['getPet'] }, { auth: testAuth }));
+    const server = app.listen(0);
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      calls.length = 0;
+      // Decided by the auth middleware, then not found (the path's DELETE is still served).
+      const r = await fetch(`${url}/pets/rex`, { headers: { 'x-test-scopes': 'agent_os:admin' } });
+      assert.equal(r.status, 404);
+      assert.deepEqual(await r.json(), { detail: 'Not Found' });
+      const del = await fetch(`${url}/pets/rex`, {
+        method: 'DELETE',
+        headers: { 'x-test-scopes': 'agent_os:admin' },
+      });
+      assert.equal(del.status, 204);
+      // The auth middleware still decides first: without the scope, 403 (no existence leak beyond it).
+      const denied = await fetch(`${url}/pets/rex`, { headers: { 'x-test-scopes': 'nothing:read' } });
+      assert.equal(denied.status, 403);
+      // The operations that have a handler are served as before.
+      const count = await fetch(`${url}/pets/count`, { headers: { 'x-test-scopes': 'agent_os:admin' } });
+      assert.equal(count.status, 200);
+      assert.deepEqual(calls, ['countPets']);
+    } finally {
+      server.close();
+    }
+  });
+
   it('throws without an auth middleware', () => {
     // @ts-expect-error — auth is required.
     assert.throws(() => createRouter(handlers, {}), /options\.auth must be an Express middleware/);
@@ -374,6 +424,12 @@ describe('generated router: a non-AgentOS document (library)', async () => {
           body: { loan_id: 'l1', isbn: path.book_id, user_id: caller.operationId, days: query.days },
         }),
         purgeBook: () => ({ status: 204 }),
+        getShelf: ({ path }) => ({ status: 200, body: { shelf_id: path.shelf_id, books: [] } }),
+        renewLoan: ({ path }) => ({
+          status: 200,
+          body: { loan_id: path.loan_id, isbn: 'x', user_id: 'u1' },
+        }),
+        scheduleReminder: () => ({ status: 201 }),
       },
       { auth, validateResponses: true },
     ),

@@ -39,9 +39,9 @@ import express, {
   Router,
 } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
-import { allowHeader, HttpError, type ResponseHeaders, toErrorResponse } from './http.js';
+import { allowHeader, HttpError, hasNoBody, type ResponseHeaders, toErrorResponse } from './http.js';
 
-export { allowHeader, HttpError, type ResponseHeaders, toErrorResponse } from './http.js';
+export { allowHeader, HttpError, hasNoBody, type ResponseHeaders, toErrorResponse } from './http.js';
 
 /**
  * What the auth middleware sets on the request before the router dispatches. The server declares
@@ -125,6 +125,11 @@ export interface RouterTable {
   >;
   /** The OpenAPI document (bundled; only local `$ref`s). Not modified. */
   readonly apiSpec: unknown;
+  /**
+   * operationIds mounted only with a feature (`x-agentos-feature`). Their handlers are optional: an
+   * operation without one is left out of the router, which then answers it like an unknown path (404).
+   */
+  readonly optionalOperations?: readonly string[];
 }
 
 type Json = Record<string, unknown>;
@@ -392,9 +397,17 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
     );
   }
   const byId = handlers as Readonly<Record<string, AnyHandler | undefined>>;
-  const missing = table.routes.map((r) => r.operationId).filter((id) => typeof byId[id] !== 'function');
+  const optional = new Set(table.optionalOperations ?? []);
+  const served = (id: string) => typeof byId[id] === 'function';
+  const missing = table.routes.map((r) => r.operationId).filter((id) => !served(id) && !optional.has(id));
   if (missing.length > 0) throw new TypeError(`createRouter: no handler for ${missing.join(', ')}`);
+  // A feature operation without a handler is not mounted: it is matched like any unknown path (404),
+  // as an AgentOS without that feature answers. The auth middleware still runs first on it.
+  const mounted = table.routes.filter((r) => served(r.operationId));
+  const unmounted = new Set(table.routes.filter((r) => !served(r.operationId)).map((r) => r.operationId));
 
+  // The shared index holds every operation of the table (the auth middleware matched with it);
+  // only the mounted ones get a slot, a validator plan and a handler.
   const index = options.index ?? compileRoutes(table.routes, { adminScope: options.adminScope });
   for (const r of table.routes) {
     if (index.byOperationId(r.operationId)?.spec.path !== r.path) {
@@ -403,8 +416,8 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
       );
     }
   }
-  const slot = new Map(table.routes.map((r, n) => [r.operationId, n]));
-  const plans = planOperations(table.apiSpec, table.routes);
+  const slot = new Map(mounted.map((r, n) => [r.operationId, n]));
+  const plans = planOperations(table.apiSpec, mounted);
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   const limit = options.bodyLimit ?? '1mb';
 
@@ -453,8 +466,15 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
   router.use(function agentosResolve(req: Request, res: Response, next: NextFunction) {
     const { auth, agentos } = stateOf(req);
     if (auth && agentos && slot.has(agentos.route.spec.operationId)) return next();
+    // The auth middleware decided on a feature operation this router does not serve (no handler):
+    // after that decision (401/403 stay the middleware's), it is not found, whatever else the path
+    // could match here.
+    if (auth && agentos && unmounted.has(agentos.route.spec.operationId)) {
+      return next(new HttpError(404, 'Not Found'));
+    }
     const match = index.match(req.method, req.path);
     if (match.kind !== 'found') return next(notFoundError(match, options));
+    if (unmounted.has(match.route.spec.operationId)) return next(new HttpError(404, 'Not Found'));
     // A documented operation reached dispatch without a decision: fail closed.
     next(
       new Error(
@@ -637,8 +657,11 @@ export function createErrorHandler(
 ) {
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   return function agentosErrors(error: unknown, req: Request, res: Response, next: NextFunction): void {
-    if (res.headersSent) return next(error);
-    const r = toErrorResponse(error);
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const r = toErrorResponse(error, { bodyless: hasNoBody(req.headers) });
     if (r.log) onError(error, req);
     sendJson(res, r.status, r.body, r.headers);
   };

@@ -73,7 +73,13 @@ const answer = (status: number, detail: unknown, headers?: ResponseHeaders, log 
  * faults they are (400/413/422, FastAPI's `loc`/`msg`/`type`); anything else 500 without details.
  * @example const { status, body, headers } = toErrorResponse(new HttpError(404, 'Not Found'))
  */
-export function toErrorResponse(error: unknown): ErrorResponse {
+export function toErrorResponse(
+  error: unknown,
+  request: {
+    /** The request came without a body and without a media type (`hasNoBody`). */
+    readonly bodyless?: boolean | undefined;
+  } = {},
+): ErrorResponse {
   const e = (isObject(error) || error instanceof Error ? error : {}) as Json;
   const status =
     typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
@@ -110,6 +116,11 @@ export function toErrorResponse(error: unknown): ErrorResponse {
       })),
     );
   }
+  // express-openapi-validator: no body (and no media type) where the document requires one. FastAPI
+  // answers that 422 (the body is a missing field), not 415 "unsupported media type undefined".
+  if (status === 415 && request.bodyless) {
+    return answer(422, [{ loc: ['body'], msg: 'Field required', type: 'missing' }]);
+  }
   if (status >= 400 && status < 500) {
     return answer(status, e.expose !== false && message ? message : 'Bad Request', headers);
   }
@@ -118,6 +129,19 @@ export function toErrorResponse(error: unknown): ErrorResponse {
     return answer(500, `Response validation failed: ${message}`, undefined, true);
   }
   return answer(500, 'Internal server error', undefined, true);
+}
+
+/**
+ * True when a request carries no body and names no media type (RFC 9112 §6.3: a body is announced
+ * by a non-zero Content-Length or a Transfer-Encoding).
+ */
+export function hasNoBody(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
+  const length = headers['content-length'];
+  return (
+    headers['content-type'] === undefined &&
+    headers['transfer-encoding'] === undefined &&
+    (length === undefined || length === '0')
+  );
 }
 
 /**

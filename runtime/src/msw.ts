@@ -4,14 +4,17 @@
  *
  * Every handler answers like a conforming AgentOS server (contract.md §1–§3): no token → 401,
  * bad token → 401 `invalid_token`, missing scopes → 403 `insufficient_scope`, filterable lists
- * cut down to the caller's ids. The route match and the decision are `compileRoutes` and
+ * cut down to the caller's ids; and the object-level checks a mock can take without stored state
+ * (contract.md §8): `x-body-scopes`, a body-named `x-scope-target`, `x-nested-filters`. The route match and the decision are `compileRoutes` and
  * `decide` from `@agentos/core`, exactly what the reference server runs.
  */
 import {
+  accessibleIds as accessibleIdsOf,
   bearerChallenge,
   type CallerContext,
   type ChallengeError,
   compileGrants,
+  compileRequirement,
   compileRoutes,
   DEFAULT_SCOPES_CLAIM,
   decide,
@@ -21,6 +24,8 @@ import {
   type RouteMatch,
   type RouteSpec,
   readScopesClaim,
+  renderRequirement,
+  satisfies,
 } from '@agentos/core';
 import {
   type JWTVerifyGetKey,
@@ -85,6 +90,8 @@ export interface MockTable {
 }
 
 const RESERVED_SUBJECT = /^(sa:|__oauth__:)|^__scheduler__$/;
+/** contract.md §8.2: the run endpoints a scheduled target may name without the admin scope. */
+const RUN_ENDPOINT = /^\/(agents|teams|workflows)\/([^/?#]+)\/runs\/?$/;
 const CLOCK_TOLERANCE_S = 10;
 
 type Json = Record<string, unknown>;
@@ -254,9 +261,71 @@ export function createAgentosMockHandlers(table: MockTable, options: MockOptions
         });
       }
       accessibleIds = decision.accessibleIds;
+      if (spec.bodyScopes || spec.target?.source === 'body') {
+        const missing = await bodyRequirements(request, spec, grants);
+        if (missing.length > 0) {
+          return problem(403, insufficientScopeDetail(missing), {
+            error: 'insufficient_scope',
+            scope: missing,
+          });
+        }
+      }
     }
     const caller = callerOf(spec.operationId, claims, grants, accessibleIds);
     return answer(request, spec, m.params, caller);
+  }
+
+  /**
+   * contract.md §8: the scopes the JSON body adds (`x-body-scopes`, a `source: body` target) that
+   * the caller lacks, rendered with the body's values. A body that is not a JSON object adds none
+   * (the server's validator answers it).
+   */
+  async function bodyRequirements(request: Request, spec: RouteSpec, grants: Grants): Promise<string[]> {
+    let body: unknown;
+    try {
+      body = await request.clone().json();
+    } catch {
+      return [];
+    }
+    if (!isObject(body)) return [];
+    const missing: string[] = [];
+    for (const template of spec.bodyScopes ?? []) {
+      const req = compileRequirement(template, scopeOptions);
+      if (req.kind !== 'param') continue;
+      const value = body[req.param.slice('body.'.length)];
+      if (value === undefined || value === null) continue;
+      // A non-string value names no resource: only a global, wildcard or admin grant satisfies it.
+      const params: Record<string, string> = typeof value === 'string' ? { [req.param]: value } : {};
+      if (!satisfies(grants, req, params)) missing.push(renderRequirement(req, params));
+    }
+    const target = spec.target;
+    if (target?.source === 'body') {
+      const endpoint = body[target.endpoint];
+      const method = body[target.method] ?? 'POST';
+      if (typeof endpoint === 'string' && typeof method === 'string') {
+        missing.push(...targetRequirements(endpoint, method, grants));
+      }
+    }
+    return missing;
+  }
+
+  /**
+   * contract.md §8.2 "Scheduled targets": `POST /(agents|teams|workflows)/<id>/runs` needs
+   * `<family>:<id>:run` (the id percent-decoded once); any other method or endpoint needs the
+   * admin scope.
+   */
+  function targetRequirements(endpoint: string, method: string, grants: Grants): string[] {
+    const admin = options.adminScope ?? 'agent_os:admin';
+    const m = method.toUpperCase() === 'POST' ? RUN_ENDPOINT.exec(endpoint) : null;
+    let id: string | undefined;
+    try {
+      id = m ? decodeURIComponent(m[2]!) : undefined;
+    } catch {
+      id = undefined;
+    }
+    if (!m || id === undefined || id.includes('/')) return grants.admin ? [] : [admin];
+    const req = compileRequirement(`${m[1]}:{id}:run`, scopeOptions);
+    return satisfies(grants, req, { id }) ? [] : [renderRequirement(req, { id })];
   }
 
   async function answer(

@@ -23,8 +23,8 @@ import { fileURLToPath } from 'node:url';
 export const sdkDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
-/** The package entry points: `.` and `./mocks`. */
-export const entries = { index: 'src/index.ts', mocks: 'src/mocks.ts' };
+/** The package entry points: `.`, `./mocks` and `./socket`. */
+export const entries = { index: 'src/index.ts', mocks: 'src/mocks.ts', socket: 'src/socket.ts' };
 
 /** Left to the consumer (peer dependencies of the mocks entry). */
 export const external = ['msw', 'msw/*', 'jose'];
@@ -135,7 +135,7 @@ export function esbuildOptions(entry, { minify = false } = {}) {
     format: 'esm',
     platform: 'neutral',
     mainFields: ['module', 'main'],
-    conditions: ['import', 'default'],
+    conditions: ['@agentos/source', 'import', 'default'],
     target: 'es2022',
     external,
     minify,

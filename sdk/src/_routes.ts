@@ -33,7 +33,7 @@ export const _formEncodings: { readonly [K in FormOperationId]: EncodingOf<K> } 
   continueTeamRun: 'form',
   continueWorkflowRun: 'form',
   createAgentRun: 'form',
-  createKnowledgeContent: 'multipart',
+  createKnowledgeContent: 'form',
   createRemoteKnowledgeContent: 'form',
   createTeamRun: 'form',
   createWorkflowRun: 'form',

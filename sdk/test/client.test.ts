@@ -383,15 +383,28 @@ describe('request encoding', () => {
     ]);
   });
 
-  it('multipart-only operations go multipart; a FormData body is sent as is', async () => {
+  it('form-or-multipart operations: fields alone as a form, a Blob or a FormData as multipart', async () => {
+    // POST /knowledge/content takes both media types, as FastAPI's Form does (agno's client sends text
+    // content urlencoded).
     const got = echo('post', '/knowledge/content');
     const c = client({ token: 't' });
     await c.call('createKnowledgeContent', { body: { name: 'doc' } as never });
+    await c.call('createKnowledgeContent', {
+      body: { name: 'doc', file: new File(['abc'], 'a.txt') } as never,
+    });
     const fd = new FormData();
     fd.append('name', 'x');
     await c.POST('/knowledge/content', { body: fd as never });
     assert.deepEqual(got, [
-      { type: 'multipart', body: '', form: [['name', 'doc']] },
+      { type: 'application/x-www-form-urlencoded', body: 'name=doc' },
+      {
+        type: 'multipart',
+        body: '',
+        form: [
+          ['name', 'doc'],
+          ['file', 'file:a.txt:3'],
+        ],
+      },
       { type: 'multipart', body: '', form: [['name', 'x']] },
     ]);
   });

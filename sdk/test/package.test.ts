@@ -83,6 +83,8 @@ describe('npm pack → fresh project → tsc → run', { timeout: 240_000 }, () 
       'dist/index.d.ts',
       'dist/mocks.js',
       'dist/mocks.d.ts',
+      'dist/socket.js',
+      'dist/socket.d.ts',
       'dist/_core/index.d.ts',
     ]) {
       assert.ok(files.includes(f), `${f} is packed`);
@@ -103,6 +105,7 @@ describe('npm pack → fresh project → tsc → run', { timeout: 240_000 }, () 
       'dist/index.js imports nothing (openapi-fetch and core are inlined)',
     );
     assert.deepEqual([...new Set(imports('dist/mocks.js'))].sort(), ['jose', 'msw']);
+    assert.deepEqual(imports('dist/socket.js'), [], 'dist/socket.js imports nothing');
     for (const f of files.filter((x) => x.endsWith('.d.ts'))) {
       assert.doesNotMatch(
         readFileSync(join(sdkDir, f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, ''),

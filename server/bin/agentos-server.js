@@ -1,5 +1,24 @@
 #!/usr/bin/env node
-import { register } from 'tsx/esm/api';
+// The server's CLI. Installed from npm: the esbuild bundle dist/cli.mjs. In the repository (src/
+// beside this file): that bundle while it is up to date with the sources (`npm run build`, `npm
+// start`), else the TypeScript sources through tsx.
+import { existsSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 
-register();
-await import('../src/cli.ts');
+// PGlite's WebAssembly runs on V8's baseline compiler only: optimising it (TurboFan tier-up) costs
+// ~40 MB of code memory and most of PGlite's start time, for no measurable gain on this server's
+// queries (bench/run.ts measures both). AGENTOS_WASM_TIER_UP=1 restores V8's default.
+if (process.env.AGENTOS_WASM_TIER_UP !== '1') setFlagsFromString('--liftoff-only');
+
+if (existsSync(new URL('../src/cli.ts', import.meta.url))) {
+  const { distEntry } = await import('../scripts/build.mjs');
+  const dist = distEntry('cli');
+  if (dist) {
+    await import(dist);
+  } else {
+    await import('../../scripts/dev-source.mjs');
+    await import('../src/cli.ts');
+  }
+} else {
+  await import('../dist/cli.mjs');
+}

@@ -14,8 +14,10 @@ import { compileRoutes, compileScopeMappings, filterResponse, type RouteIndex } 
 import { allowHeader, createErrorHandler, createNotFoundHandler, HttpError } from '@agentos/runtime/express';
 import cors from 'cors';
 import express, { type Express, type RequestHandler, Router } from 'express';
+import { createCsrfGuard } from './auth/csrf.js';
 import { createAuthMiddleware } from './auth/middleware.js';
 import type { CredentialVerifier } from './auth/principal.js';
+import { createSecurityKey, withSecurityKey } from './auth/security-key.js';
 import {
   bindClientAddress,
   createCredentialVerifier,
@@ -24,11 +26,14 @@ import {
   type InternalToken,
 } from './auth/service-accounts.js';
 import { createTokenVerifier } from './auth/verify.js';
+import { createDecisionAudit } from './authority/audit.js';
+import { createBodyLimits } from './authority/body-limits.js';
+import { createAuthority, createDatabaseAuthorityStore } from './authority/index.js';
 import { loadConfigFile } from './config/file.js';
 import type { AgentOSConfig, AgentOSOptions, OperationHandler } from './config/options.js';
 import { resolveConfig } from './config/resolve.js';
 import type { ServerContext } from './context.js';
-import { type Database, DEFAULT_DATA_DIR, openDatabase } from './db/index.js';
+import { type Database, DEFAULT_DATA_DIR, decisions, openDatabase } from './db/index.js';
 import { createServiceAccountStore } from './db/repos/service-accounts.js';
 import { generated, routes as generatedRoutes } from './generated/routes.js';
 import { createRouter, type Handlers } from './generated/server.js';
@@ -38,6 +43,11 @@ import { createLogger, type Logger } from './log.js';
 import { createRunRuntime, modelProvidersFromEnv } from './runtime/index.js';
 import { type Scheduler, startScheduler } from './scheduler/index.js';
 import { checkGeneratedStamp, defaultSpecFile } from './stamp.js';
+import {
+  createWorkflowSocket,
+  type WorkflowSocket,
+  type WorkflowSocketOptions,
+} from './ws/workflow-socket.js';
 
 /** A configured server, not yet listening. */
 export interface AgentOS {
@@ -65,8 +75,20 @@ export interface CreateAgentOSOptions extends AgentOSOptions {
    */
   database?: Database | undefined;
   storage?: { url?: string; dataDir?: string; memory?: boolean } | undefined;
+  /**
+   * Record every allow and deny of requests with a token (contract.md §9.6) in the database,
+   * kept `retentionDays` (default 30) and at most `maxRecords` (default 100 000). Default off.
+   */
+  decisionAudit?: { retentionDays?: number; maxRecords?: number } | undefined;
   /** Run the scheduler once listening (default false; the CLI turns it on unless `AGENTOS_SCHEDULER=false`). */
   scheduler?: boolean | undefined;
+  /**
+   * Validate every JSON answer against the spec (a mismatch answers 500 and is logged). Default
+   * `AGENTOS_VALIDATE_RESPONSES=true` in the environment, else false; the test harnesses turn it on.
+   */
+  validateResponses?: boolean | undefined;
+  /** Limits of the workflow WebSocket `GET /workflows/ws` (frame size, message rate, auth deadline). */
+  workflowSocket?: WorkflowSocketOptions | undefined;
 }
 
 /** Where the database lives, from the options, then the environment (memory by default). */
@@ -195,19 +217,58 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
   });
   // Several instances behind one load balancer share AGENTOS_INTERNAL_TOKEN; alone, it is random.
   const internal: InternalToken = createInternalToken({ token: env.AGENTOS_INTERNAL_TOKEN });
-  const verifier = createCredentialVerifier(jwtVerifier, {
+  const withAccounts = createCredentialVerifier(jwtVerifier, {
     serviceAccounts,
     internal,
     userIdClaim: config.auth.userIdClaim,
   });
+  const verifier =
+    config.auth.securityKey === null
+      ? withAccounts
+      : withSecurityKey(withAccounts, {
+          key: createSecurityKey(config.auth.securityKey),
+          adminScope: config.auth.adminScope,
+          isInternalToken: (t) => internal.matches(t),
+        });
   for (const w of [...config.warnings, ...verifier.warnings]) logger.warn(w);
 
+  // Decision audit (contract.md §9.6), when configured: records through the database port.
+  const audit = options.decisionAudit
+    ? createDecisionAudit({
+        store: {
+          insertMany: (rows) => decisions.insertMany(database.db, rows),
+          prune: (o) => decisions.prune(database.db, o),
+        },
+        logger,
+        now: clock,
+        retentionDays: options.decisionAudit.retentionDays,
+        maxRecords: options.decisionAudit.maxRecords,
+      })
+    : undefined;
+  // Object-level rules of the route table (containment, approval gate, body scopes, targets,
+  // member runs, nested filters) wrap every handler, custom ones included (contract.md §8).
+  const authority = createAuthority({
+    index,
+    store: createDatabaseAuthorityStore(() => database.db, config),
+    logger,
+    rbac: config.auth.mode === 'rbac',
+    userIsolation: config.auth.userIsolation,
+    adminScope: config.auth.adminScope,
+    now: clock,
+    audit,
+  });
   const handlers: Record<string, OperationHandler> = {
-    ...(createHandlers(context, {
-      serviceAccounts,
-      docsEnabled: env.DOCS_ENABLED !== 'false',
-    }) as unknown as Record<string, OperationHandler>),
-    ...options.handlers,
+    ...authority.wrap(
+      createHandlers(context, {
+        serviceAccounts,
+        docsEnabled: env.DOCS_ENABLED !== 'false',
+        // Read per request, once every handler (the options' included) is known.
+        served: (id: string) => typeof handlers[id] === 'function',
+      }) as unknown as Record<string, OperationHandler>,
+    ),
+    // Handlers given in the options keep their objects elsewhere: the rules that read this
+    // server's store do not apply to them; the others do.
+    ...authority.wrap(options.handlers ?? {}, { storage: false }),
   };
 
   const app = express();
@@ -229,7 +290,27 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
   app.use('/docs/assets', createDocsAssets());
   // The client address, for the service-account failure limiter.
   app.use(bindClientAddress());
-  app.use(createAuthMiddleware({ config: config.auth, index, verifier, logger }));
+  // Before the token is even read: a cross-site request carrying the cookie never reaches a handler.
+  app.use(
+    createCsrfGuard({
+      tokenSource: config.auth.tokenSource,
+      cookieName: config.auth.cookieName,
+      enabled: config.auth.csrfProtection,
+      trustedOrigins: config.cors.origins,
+    }),
+  );
+  app.use(
+    createAuthMiddleware({
+      config: config.auth,
+      index,
+      verifier,
+      logger,
+      onDecision: audit ? (event) => audit.record(event) : undefined,
+    }),
+  );
+  // Every JSON and form body is parsed here, bounded in size (413) and depth (422), before any
+  // validator or handler; the parsers downstream find it parsed.
+  app.use(createBodyLimits({ limit: '1mb' }));
   if (options.routes) {
     // Custom routes come before the operation router, which answers 404/405 for everything else.
     const router = Router({ caseSensitive: true });
@@ -253,6 +334,7 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
         index,
         allowOptions: true,
         onError,
+        validateResponses: options.validateResponses ?? env.AGENTOS_VALIDATE_RESPONSES === 'true',
       }),
     );
   } else {
@@ -265,6 +347,7 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
 
   const servers = new Set<Server>();
   let scheduler: Scheduler | undefined;
+  let sockets: WorkflowSocket | undefined;
   return {
     app,
     config,
@@ -286,17 +369,29 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
               ctx: context,
               baseUrl: `http://127.0.0.1:${boundPort}`,
               internalToken: internal,
+              // Each firing re-checks the schedule's owner with the route decision (contract.md §8.5).
+              authorize: (schedule) => authority.authorizeDeferred(schedule),
             });
           }
           resolveListen(server);
         });
         servers.add(server);
         server.on('close', () => servers.delete(server));
+        // The workflow WebSocket (GET /workflows/ws); any other upgrade is answered 404.
+        sockets ??= createWorkflowSocket({ ctx: context, index, verifier, options: options.workflowSocket });
+        const ws = sockets;
+        server.on('upgrade', (req, socket, head) => {
+          if (!ws.handleUpgrade(req, socket, head)) {
+            socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          }
+        });
       });
     },
     async close() {
       await scheduler?.stop();
       scheduler = undefined;
+      sockets?.close();
+      sockets = undefined;
       await Promise.all(
         [...servers].map(
           (s) =>
@@ -306,6 +401,7 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
             }),
         ),
       );
+      await audit?.close();
       await runtime.close();
       if (ownDatabase) await database.close();
     },

@@ -4,12 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defineCommand, renderUsage, runMain } from 'citty';
+import { defineCommand } from 'citty';
 import { createAgentOS, DEFAULT_DATA_DIR, storageFrom } from './app.js';
+import { runStrict, usageFor } from './cli-strict.js';
 import { ConfigError } from './config/errors.js';
 import { findConfigFile, loadConfigFile } from './config/file.js';
 import { resolveConfig } from './config/resolve.js';
 import { DEMO_AGENTS, DEMO_TEAMS, DEMO_WORKFLOWS } from './demo.js';
+import type { AgentOS } from './index.js';
 import {
   createEphemeralKeys,
   ephemeralAuthOptions,
@@ -17,6 +19,7 @@ import {
   mintNewcomerTokens,
   newcomerPlan,
 } from './newcomer.js';
+import { assertPortAvailable, describeStartupFailure } from './startup-errors.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -64,6 +67,8 @@ export const main = defineCommand({
     },
   },
   async run({ args }) {
+    let opened: AgentOS | undefined;
+    let target = { port: 0, host: '' };
     try {
       const port = parsePort(args.port);
       const env = process.env;
@@ -76,6 +81,9 @@ export const main = defineCommand({
       const plan = newcomerPlan({ env, config: probe });
       const keys = plan ? await createEphemeralKeys() : null;
       const demo = probe.agents.length + probe.teams.length + probe.workflows.length === 0;
+      target = { port: port ?? probe.port, host: args.host ?? probe.host };
+      // Before the database opens (seconds for an embedded one): a taken port fails at once.
+      await assertPortAvailable(target.port, target.host);
       const os = await createAgentOS({
         configFile,
         env,
@@ -84,6 +92,7 @@ export const main = defineCommand({
         ...(keys ? newcomerAuth(ephemeralAuthOptions(keys), probe.id) : {}),
         ...(demo ? { agents: DEMO_AGENTS, teams: DEMO_TEAMS, workflows: DEMO_WORKFLOWS } : {}),
       });
+      opened = os;
       const server = await os.listen(port ?? os.config.port, args.host ?? os.config.host);
       const address = server.address();
       const where =
@@ -118,8 +127,16 @@ export const main = defineCommand({
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     } catch (e) {
+      // Release the database, timers and sockets, so a failed start exits at once.
+      await opened?.close().catch(() => undefined);
+      const expected = describeStartupFailure(e, target);
+      if (expected) {
+        process.stderr.write(`agentos-server: ${expected.message}\n`);
+        process.exitCode = 1;
+        return;
+      }
       if (e instanceof UsageError) {
-        process.stderr.write(`${await renderUsage(main)}\n\nerror: ${e.message}\n`);
+        process.stderr.write(`${await usageFor(main, process.stderr)}\n\nerror: ${e.message}\n`);
         process.exitCode = 1;
         return;
       }
@@ -134,4 +151,4 @@ export const main = defineCommand({
   },
 });
 
-await runMain(main);
+await runStrict(main, process.argv.slice(2), { name: 'agentos-server', options: ['config', 'port', 'host'] });

@@ -8,8 +8,9 @@
 
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { defineCommand, renderUsage, runMain } from 'citty';
+import { defineCommand } from 'citty';
 import { SignJWT } from 'jose';
+import { PACKAGE_VERSION, runStrict, usageFor } from './cli-strict.js';
 import { SUPPORTED_ALGORITHMS } from './config/options.js';
 
 class UsageError extends Error {
@@ -120,6 +121,7 @@ function parseClaims(values: readonly string[]): Record<string, unknown> {
 export const tokenCommand = defineCommand({
   meta: {
     name: 'agentos-token',
+    version: PACKAGE_VERSION,
     description:
       'Mint a JWT for an AgentOS: signs the claims with a private key (or an HS secret) and prints only the token.',
   },
@@ -169,7 +171,7 @@ export const tokenCommand = defineCommand({
     try {
       // Checked here rather than by citty, which prints usage on stdout: stdout carries only the token.
       if (!args.key || !args.sub) {
-        process.stderr.write(`${await renderUsage(tokenCommand)}\n`);
+        process.stderr.write(`${await usageFor(tokenCommand, process.stderr)}\n`);
         throw new UsageError(`missing ${!args.key ? '--key FILE' : '--sub S'}`);
       }
       const key = args.key;
@@ -241,4 +243,7 @@ export const tokenCommand = defineCommand({
   },
 });
 
-await runMain(tokenCommand);
+await runStrict(tokenCommand, process.argv.slice(2), {
+  name: 'agentos-token',
+  options: ['key', 'scopes', 'sub', 'aud', 'alg', 'kid', 'exp', 'iss', 'scopes-claim', 'claim'],
+});

@@ -164,6 +164,8 @@ export async function startServer(options: CreateAgentOSOptions = {}, spy = true
     clock,
     // One in-memory database per test process: opening PGlite costs about a second.
     ...(options.storage ? {} : { database: await sharedDatabase() }),
+    // The real handlers' answers are checked against the spec (spy answers are not spec-shaped).
+    validateResponses: !spy,
     ...options,
     handlers: { ...(spy ? spyHandlers(routes, calls) : {}), ...options.handlers },
   });

@@ -423,11 +423,14 @@ describe('caller context (req.auth)', () => {
     assert.equal(res.body.caller.scopedUserId, null);
   });
 
-  test('with user isolation on, a token without the user id claim is refused', async () => {
+  test('with user isolation on, a token without the user id claim is refused on user-owned operations', async () => {
+    // AgentOS 3.1 (contract.md §8.1): 403 where it would see per-user data, not 401 for the token.
     const t = await sign({ exp: NOW + 60, scopes: ['sessions:read'] }, key.privateKey, { alg: 'RS256' });
     const res = await request(srv.port, 'GET', '/sessions', bearer(t));
-    assert.equal(res.status, 401);
-    assert.deepEqual(res.body, { detail: 'Invalid token: missing "uid" claim' });
+    assert.equal(res.status, 403);
+    assert.deepEqual(res.body, {
+      detail: 'Authenticated request is missing a user identity',
+    });
   });
 
   test('without user isolation the scoped user is null', async () => {

@@ -440,22 +440,22 @@ describe('§7A token validity (RS256, verifyAudience, issuer)', () => {
     [
       'A24 iss wrong',
       async () => bearer(await good({ iss: 'https://evil.example.com' })),
-      invalid('issuer not accepted'),
+      invalid('Invalid issuer'),
     ],
     [
       'A24 iss missing',
       async () => bearer(await sign(without('iss'), trusted.privateKey, { alg: 'RS256' })),
-      invalid('missing "iss" claim'),
+      invalid('Token is missing the "iss" claim'),
     ],
     [
       'A24 iss differing in case',
       async () => bearer(await good({ iss: ISSUER.toUpperCase() })),
-      invalid('issuer not accepted'),
+      invalid('Invalid issuer'),
     ],
     [
       'A24 iss with a trailing slash',
       async () => bearer(await good({ iss: `${ISSUER}/` })),
-      invalid('issuer not accepted'),
+      invalid('Invalid issuer'),
     ],
     // A25: audience.
     ['A25 aud wrong', async () => bearer(await good({ aud: 'other-os' })), AUDIENCE],

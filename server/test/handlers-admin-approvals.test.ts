@@ -271,7 +271,16 @@ describe('approvals with user isolation on', () => {
     assert.equal((await h.call('GET', '/approvals/apr-expired', { token: admin })).body.status, 'expired');
   });
 
-  it('the admin deletes (204); deleting again is 404', async () => {
+  it('the admin deletes a resolved approval (204); deleting again is 404; a pending one is 409', async () => {
+    // contract.md §8.3: a pending approval is never deleted (it would unblock its run).
+    const pending = await h.call('DELETE', '/approvals/apr-bob-1', { token: admin });
+    assert.equal(pending.status, 409);
+    assert.equal((await h.call('GET', '/approvals/apr-bob-1', { token: admin })).body.status, 'pending');
+    const resolved = await h.call('POST', '/approvals/apr-bob-1/resolve', {
+      token: admin,
+      json: { status: 'rejected' },
+    });
+    assert.equal(resolved.status, 200);
     assert.equal((await h.call('DELETE', '/approvals/apr-bob-1', { token: admin })).status, 204);
     assert.equal((await h.call('DELETE', '/approvals/apr-bob-1', { token: admin })).status, 404);
   });

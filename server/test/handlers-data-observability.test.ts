@@ -569,7 +569,8 @@ describe('traces', () => {
     assert.equal(one.body.spans, undefined);
     const otherTrace = await s.request('GET', '/traces/t1?span_id=sp-root2', { as: ALICE });
     assert.equal(otherTrace.status, 404);
-    assert.equal(otherTrace.body.detail, 'Span sp-root2 does not belong to trace t1');
+    // contract.md §8.2: a span of another trace answers exactly like a missing one.
+    assert.equal(otherTrace.body.detail, 'Span not found');
     assert.equal(
       (await s.request('GET', '/traces/t1?span_id=nope', { as: ALICE })).body.detail,
       'Span not found',

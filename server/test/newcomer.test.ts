@@ -96,6 +96,7 @@ describe('newcomer mode', () => {
       id: 'newcomer-os',
       agents: [{ id: 'research-agent', name: 'Research Agent' }, { id: 'other' }],
       logger: silentLogger(),
+      validateResponses: true,
       ...ephemeralAuthOptions(keys),
     });
     const server = await os.listen(0, '127.0.0.1');

@@ -92,6 +92,17 @@ export async function bundleSpec({ root }: BundleOptions): Promise<BundleResult>
   };
 }
 
+/**
+ * The source files of a sources folder in bundle order: `index.yaml`, then `paths/*.yaml` by name.
+ * @param root the sources folder, e.g. {@link specSourcesPath}
+ */
+export async function listSpecSources(root: string): Promise<string[]> {
+  return [
+    join(root, 'index.yaml'),
+    ...(await listFragments(join(root, 'paths'))).map((n) => join(root, 'paths', n)),
+  ];
+}
+
 async function listFragments(dir: string): Promise<string[]> {
   try {
     // Plain code-unit order, so the result does not depend on the locale.

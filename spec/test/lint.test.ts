@@ -5,7 +5,15 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_ADMIN_SCOPE as CORE_DEFAULT_ADMIN_SCOPE, compileRequirement } from '@agentos/core';
 import { parse } from 'yaml';
-import { type LintResult, lintSpec } from '../src/index.js';
+import {
+  bundleSpec,
+  createPositionIndex,
+  type LintResult,
+  lintSpec,
+  listSpecSources,
+  specPath,
+  specSourcesPath,
+} from '../src/index.js';
 import { DEFAULT_ADMIN_SCOPE, parseScope } from '../src/lib/scope.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/lint/${name}.yaml`, import.meta.url));
@@ -138,6 +146,103 @@ const cases: Case[] = [
       },
     },
   ],
+  [
+    'x-body-scopes: not a list, bound to a path parameter, a field one media type lacks, no body',
+    {
+      given: 'body-scopes-invalid',
+      want: {
+        errors: [
+          'body-scopes-invalid /paths/~1eval-runs/post/x-body-scopes/1',
+          'body-scopes-invalid /paths/~1eval-runs/post/x-body-scopes/2',
+          'body-scopes-invalid /paths/~1schedules/post/x-body-scopes',
+          'body-scopes-invalid /paths/~1health/post/x-body-scopes',
+        ],
+      },
+    },
+  ],
+  [
+    'x-scope-target: undeclared body field, stored without a path parameter, body with one, unknown key and source',
+    {
+      given: 'scope-target-invalid',
+      want: {
+        errors: [
+          'scope-target-invalid /paths/~1schedules/post/x-scope-target/method',
+          'scope-target-invalid /paths/~1schedules/post/x-scope-target/param',
+          'scope-target-invalid /paths/~1schedules~1{schedule_id}/patch/x-scope-target/param',
+          'scope-target-invalid /paths/~1schedules~1{schedule_id}~1trigger/post/x-scope-target/when',
+          'scope-target-invalid /paths/~1schedules~1{schedule_id}~1trigger/post/x-scope-target/source',
+        ],
+      },
+    },
+  ],
+  [
+    'x-contains: not a path parameter, unknown object kind, self parent, duplicate, checks nothing, owned without x-user-owned',
+    {
+      given: 'contains-invalid',
+      want: {
+        errors: [
+          'contains-invalid /paths/~1agents~1{agent_id}~1runs~1{run_id}/get/x-contains/1/param',
+          'contains-invalid /paths/~1agents~1{agent_id}~1runs~1{run_id}/get/x-contains/2/object',
+          'contains-invalid /paths/~1agents~1{agent_id}~1runs~1{run_id}/get/x-contains/2/parent/param',
+          'contains-invalid /paths/~1agents~1{agent_id}~1runs~1{run_id}/get/x-contains/3/param',
+          'contains-invalid /paths/~1agents~1{agent_id}~1runs~1{run_id}/delete/x-contains/0',
+          'contains-invalid /paths/~1agents~1{agent_id}~1runs~1{run_id}/delete/x-contains/1/owned',
+        ],
+      },
+    },
+  ],
+  [
+    'x-approval-gate: a parameter the path lacks, a gate on a GET',
+    {
+      given: 'approval-gate-invalid',
+      want: {
+        errors: [
+          'approval-gate-invalid /paths/~1agents~1{agent_id}~1runs~1{run_id}~1continue/get/x-approval-gate',
+          'approval-gate-invalid /paths/~1agents~1{agent_id}~1runs~1{run_id}~1continue/post/x-approval-gate/param',
+        ],
+      },
+    },
+  ],
+  [
+    'x-nested-filters: missing property, not an array, relative pointer, items without the id, no JSON success',
+    {
+      given: 'nested-filters-invalid',
+      want: {
+        errors: [
+          'nested-filters-invalid /paths/~1config/get/x-nested-filters/1/at',
+          'nested-filters-invalid /paths/~1config/get/x-nested-filters/2/at',
+          'nested-filters-invalid /paths/~1config/get/x-nested-filters/3/at',
+          'nested-filters-invalid /paths/~1config/get/x-nested-filters/4/id',
+          'nested-filters-invalid /paths/~1health/get/x-nested-filters/0/at',
+        ],
+      },
+    },
+  ],
+  [
+    'x-agentos-feature: capitalised, a list',
+    {
+      given: 'agentos-feature-invalid',
+      want: {
+        errors: [
+          'agentos-feature-invalid /paths/~1authz~1roles/get/x-agentos-feature',
+          'agentos-feature-invalid /paths/~1users/get/x-agentos-feature',
+        ],
+      },
+    },
+  ],
+  [
+    'x-agentos-since/until: an unquoted number, a "v" prefix, an empty range (3.10 after 2.9 is fine)',
+    {
+      given: 'agentos-version-invalid',
+      want: {
+        errors: [
+          'agentos-version-invalid /paths/~1models/get/x-agentos-until',
+          'agentos-version-invalid /paths/~1queue/get/x-agentos-since',
+          'agentos-version-invalid /paths/~1old/get/x-agentos-until',
+        ],
+      },
+    },
+  ],
 ];
 
 describe('lintSpec', () => {
@@ -161,6 +266,21 @@ describe('lintSpec', () => {
     );
   });
 
+  it('explains object-level findings: the field, the media type, the known kinds, the YAML pitfall', async () => {
+    const body = (await lintSpec(fixture('body-scopes-invalid'))).errors[1]!.message;
+    assert.match(
+      body,
+      /reads the body field "team_id", but the "application\/x-www-form-urlencoded" request schema/,
+    );
+    const kind = (await lintSpec(fixture('contains-invalid'))).errors[1]!.message;
+    assert.match(
+      kind,
+      /"object" "robot", which is not a known object kind; known: "run", "session", "approval"/,
+    );
+    const version = (await lintSpec(fixture('agentos-version-invalid'))).errors[0]!.message;
+    assert.match(version, /is 3, not a version string .*\(quote it in YAML/);
+  });
+
   it('lints a parsed document without modifying it (swagger-parser dereferences in place)', async () => {
     const document = parse(await readFile(fixture('clean'), 'utf8'));
     const before = structuredClone(document);
@@ -176,6 +296,87 @@ describe('lintSpec', () => {
 
   it('throws SpecError ERR_SPEC_READ for a missing file', async () => {
     await assert.rejects(lintSpec(fixture('does-not-exist')), { name: 'SpecError', code: 'ERR_SPEC_READ' });
+  });
+});
+
+describe('source positions (file:line:column)', () => {
+  it('locates findings in the linted file, 1-based, at the key or item of the pointer', async () => {
+    const { errors } = await lintSpec(fixture('contains-invalid'));
+    assert.deepEqual(
+      errors.slice(0, 2).map((m) => [m.file, m.line, m.column]),
+      [
+        [fixture('contains-invalid'), 16, 13],
+        [fixture('contains-invalid'), 17, 30],
+      ],
+    );
+  });
+
+  it('locates findings of a bundled document in the fragment that wrote them, or the nearest written ancestor', async () => {
+    const root = fileURLToPath(new URL('./fixtures/positions', import.meta.url));
+    const { document } = await bundleSpec({ root });
+    const { errors } = await lintSpec(document, { sources: await listSpecSources(root) });
+    const fragment = `${root}/paths/10-agents.yaml`;
+    assert.deepEqual(
+      errors.map((m) => [m.rule, m.pointer, m.file, m.line, m.column]),
+      [
+        // `security` is derived by the bundler: the finding lands on the operation that caused it.
+        ['scope-undeclared', '/paths/~1agents/post/security/1/oauth2/0', fragment, 9, 5],
+        ['agentos-version-invalid', '/paths/~1agents/get/x-agentos-until', fragment, 6, 7],
+      ],
+    );
+  });
+
+  it('without sources, a parsed document keeps pointers only', async () => {
+    const document = parse(await readFile(fixture('user-owned-invalid'), 'utf8'));
+    const [m] = (await lintSpec(document)).errors;
+    assert.deepEqual(
+      [m!.pointer, m!.file, m!.line],
+      ['/paths/~1sessions/get/x-user-owned', undefined, undefined],
+    );
+  });
+
+  const index = createPositionIndex([
+    {
+      file: 'index.yaml',
+      text: 'openapi: 3.1.0\ncomponents:\n  schemas:\n    A: { type: object }\npaths: {}\n',
+    },
+    {
+      file: 'paths/a.yaml',
+      text: 'paths:\n  /a:\n    get:\n      responses:\n        200: { description: ok }\n',
+    },
+  ]);
+  const located: [string, { given: string; want: unknown }][] = [
+    ['a path entry comes from its fragment', { given: '/paths/~1a/get', want: ['paths/a.yaml', 3, 5] }],
+    [
+      'an unquoted numeric key matches its token',
+      { given: '/paths/~1a/get/responses/200', want: ['paths/a.yaml', 5, 9] },
+    ],
+    ['a component comes from the root', { given: '/components/schemas/A/type', want: ['index.yaml', 4, 10] }],
+    [
+      'a missing tail lands on the last written node',
+      { given: '/paths/~1a/get/security/0', want: ['paths/a.yaml', 3, 5] },
+    ],
+    ['the document root', { given: '', want: ['index.yaml', 1, 1] }],
+  ];
+  for (const [name, { given, want }] of located) {
+    it(name, () => {
+      const p = index.locate(given);
+      assert.deepEqual(p && [p.file, p.line, p.column], want);
+    });
+  }
+
+  it('the bundled AgentOS spec is located in spec/src/openapi', async () => {
+    const sources = await listSpecSources(specSourcesPath);
+    assert.equal(sources[0], `${specSourcesPath}/index.yaml`);
+    assert.ok(sources.length > 1 && sources.slice(1).every((f) => f.startsWith(`${specSourcesPath}/paths/`)));
+    // The default for the bundled file: a finding there would name a source file (the spec is clean,
+    // so probe the index the lint builds through a real pointer instead).
+    const real = createPositionIndex(
+      await Promise.all(sources.map(async (file) => ({ file, text: await readFile(file, 'utf8') }))),
+    );
+    const p = real.locate('/paths/~1eval-runs/post/x-body-scopes/1');
+    assert.match(p?.file ?? '', /paths\/30-metrics-evals-traces-admin\.yaml$/);
+    assert.ok(specPath.endsWith('agentos.openapi.yaml'));
   });
 });
 

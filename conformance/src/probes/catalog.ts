@@ -572,6 +572,185 @@ const list: ProbeInfo[] = [
     title: 'Global and wildcard read scopes list everything the admin sees',
     reference: `${C} §2, §3`,
   },
+  // G. Surface, object-level authority, roles (v2)
+  {
+    id: 'SURFACE-UNMAPPED',
+    family: 'SURFACE',
+    severity: 'MUST',
+    title:
+      'An operation the target serves and the spec lacks refuses no token, a garbage token and a token without any relevant scope (no unmapped fail-open)',
+    reference: `${C} §4; OWASP API9`,
+  },
+  {
+    id: 'SURFACE-NOT-SERVED',
+    family: 'SURFACE',
+    severity: 'MUST',
+    title:
+      'An operation the target declares answers, never 404/405 to an authorized call (a removed or unrouted operation is not "authorized")',
+    reference: `${C} §4`,
+  },
+  {
+    id: 'PATH-EVERY-OP',
+    family: 'PATH',
+    severity: 'MUST',
+    title:
+      'Control characters (appended and inside segments), encoded and double-encoded slashes, dots and dashes, trailing slash and dot, case, overlong UTF-8 and fullwidth forms of every secured operation are never served to a token without its scope',
+    reference: `${C} §3; security-anchors §7C`,
+  },
+  {
+    id: 'TOK-SIG-NONCANONICAL',
+    family: 'TOK',
+    severity: 'MUST',
+    title:
+      'A valid signature in a non-canonical encoding (= padding, alternate last base64url character) \u2192 401',
+    reference: `RFC 7515 §2 (base64url without padding); RFC 4648 §3.5; shared/research/agentos-3.1.md §5 finding 12`,
+  },
+  {
+    id: 'TOK-KEY-CONFUSION-BARE',
+    family: 'TOK',
+    severity: 'MUST',
+    title:
+      'HS256 keyed with the public key without its PEM armour (bare base64 of the SPKI, one line or wrapped) \u2192 401',
+    reference: `RFC 8725 §3.1; CVE-2016-10555; shared/research/agentos-3.1.md §5 finding 11`,
+  },
+  {
+    id: 'TOK-ISS-NO-ECHO',
+    family: 'TOK',
+    severity: 'SHOULD',
+    title: 'A 401 for a wrong issuer does not echo the expected issuer',
+    reference: `RFC 6750 §3.1; agentos-3.1.md §3`,
+  },
+  {
+    id: 'OBJ-CONTAIN-RUN',
+    family: 'OBJ',
+    severity: 'MUST',
+    title:
+      "Another entity's run through my entity's path (get, cancel, continue, resume) \u2192 404, nothing changes",
+    reference: `${C} §5 (x-contains); OWASP API1 (BOLA); shared/research/agentos-3.1.md §5 finding 1`,
+  },
+  {
+    id: 'OBJ-CANCEL-UNKNOWN',
+    family: 'OBJ',
+    severity: 'MUST',
+    title: 'Cancelling a run id that does not exist \u2192 404, never "cancelled" and no row stored',
+    reference: `${C} §5 (x-contains); shared/research/agentos-3.1.md §5 finding 1`,
+  },
+  {
+    id: 'OBJ-APPROVAL-PENDING',
+    family: 'OBJ',
+    severity: 'MUST',
+    title:
+      'A run paused on a required approval cannot be continued by a caller who cannot resolve the approval; the approval stays pending',
+    reference: `${C} §7 (x-approval-gate); shared/research/agentos-3.1.md §5 finding 3`,
+  },
+  {
+    id: 'OBJ-APPROVAL-DELETED',
+    family: 'OBJ',
+    severity: 'MUST',
+    title: 'Deleting a pending approval does not open the gate: continue with the tool confirmed is refused',
+    reference: `${C} §7 (x-approval-gate); shared/research/agentos-3.1.md §5 finding 2`,
+  },
+  {
+    id: 'OBJ-BODY-TARGET',
+    family: 'OBJ',
+    severity: 'MUST',
+    title:
+      'A request naming an entity in its body (x-body-scopes: an eval of an agent) needs the scope to run that entity \u2192 403 without it',
+    reference: `${C} §2 (x-body-scopes); OWASP API5; shared/research/agentos-3.1.md §5 finding 7`,
+  },
+  {
+    id: 'OBJ-SCHEDULE-TARGET',
+    family: 'OBJ',
+    severity: 'MUST',
+    title:
+      'A schedule (x-scope-target) cannot be created, retargeted, re-pointed (payload, cron), enabled or triggered without run permission on its endpoint',
+    reference: `${C} §2 (x-scope-target); shared/research/agentos-3.1.md §5 finding 4`,
+  },
+  {
+    id: 'OBJ-NESTED-FILTER',
+    family: 'OBJ',
+    severity: 'MUST',
+    title:
+      'Detail and config responses (team members, workflow steps, GET /config) do not expose entities the caller cannot read',
+    reference: `${C} §3 (x-nested-filters); shared/research/agentos-3.1.md §5 finding 8`,
+  },
+  {
+    id: 'OBJ-MEMBER-RUN',
+    family: 'OBJ',
+    severity: 'MUST',
+    title: 'A team/workflow run does not execute members the caller has no run scope for',
+    reference: `${C} §3 (x-nested-filters); shared/research/agentos-3.1.md §5 finding 8`,
+  },
+  {
+    id: 'OBJ-OWNERLESS-WRITE',
+    family: 'OBJ',
+    severity: 'MUST',
+    title: 'Under isolation a write without an owner is owned by the caller, never visible to every user',
+    reference: `${C} §5; shared/research/agentos-3.1.md §5 finding 5`,
+  },
+  {
+    id: 'OBJ-SA-NAME-REUSE',
+    family: 'OBJ',
+    severity: 'MUST',
+    title: "A new service account reusing a revoked account's name does not inherit its rows",
+    reference: `${C} §5; shared/research/agentos-3.1.md §5 finding 6`,
+  },
+  {
+    id: 'OBJ-DEEP-JSON',
+    family: 'OBJ',
+    severity: 'MUST',
+    title: 'A JSON body nested 2,500 levels \u2192 4xx or stored, never 5xx or a dropped connection',
+    reference: `RFC 8259 §9; OWASP API4; shared/research/agentos-3.1.md §5 finding 10`,
+  },
+  {
+    id: 'OBJ-CSRF-COOKIE',
+    family: 'OBJ',
+    severity: 'MUST',
+    title: 'With a cookie token source, a cross-site POST (foreign Origin, form body) is refused',
+    reference: `OWASP CSRF; RFC 6265bis §8.8; shared/research/agentos-3.1.md §5 finding 13`,
+  },
+  {
+    id: 'ISO-BODY-OWNER-SPOOF',
+    family: 'ISO',
+    severity: 'MUST',
+    title: "A write naming another user as owner in its body does not create or change that user's rows",
+    reference: `${C} §5; OWASP API3 (mass assignment)`,
+  },
+  {
+    id: 'ISO-BULK-DELETE',
+    family: 'ISO',
+    severity: 'MUST',
+    title: "A bulk delete naming another user's ids deletes none of them",
+    reference: `${C} §5; security-anchors §7E.3`,
+  },
+  {
+    id: 'ISO-EXISTS-ORACLE',
+    family: 'ISO',
+    severity: 'MUST',
+    title: "Another user's id answers like an unused id (409 vs 201, 404 vs 200, error text)",
+    reference: `${C} §5; shared/research/agentos-3.1.md §5 finding 9`,
+  },
+  {
+    id: 'ROLE-ALLOW',
+    family: 'ROLE',
+    severity: 'MUST',
+    title: 'A role fixture grants what its allow rules say',
+    reference: `agentos-3.1.md §3 (roles)`,
+  },
+  {
+    id: 'ROLE-DENY',
+    family: 'ROLE',
+    severity: 'MUST',
+    title: 'A role deny rule beats an allow rule; an unknown role grants nothing',
+    reference: `agentos-3.1.md §3 (roles)`,
+  },
+  {
+    id: 'USER-DISABLED',
+    family: 'ROLE',
+    severity: 'MUST',
+    title: 'A disabled directory user is refused (403) on every route, even with the admin scope',
+    reference: `agentos-3.1.md §3 (user directory)`,
+  },
   // E. User isolation
   {
     id: 'ISO-LIST-OWN',

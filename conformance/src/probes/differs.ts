@@ -2,9 +2,10 @@
  * @module probes/differs — one probe per point where contract.md says **(differs)** from the Python
  * AgentOS, so users of either implementation see each difference by name.
  */
+
+import { type PlanContext, requestFor, valuesFor } from '../context.js';
 import { status } from '../expect.js';
 import { renderRequired } from '../oracle.js';
-import { type PlanContext, requestFor, valuesFor } from '../plan.js';
 import type { Operation } from '../spec.js';
 import type { Case, Expectation, HttpResponse } from '../types.js';
 import { probe } from './catalog.js';

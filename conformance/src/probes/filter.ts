@@ -3,8 +3,9 @@
  * (contract.md §3): per-resource scopes list exactly those items, a run scope does not list, and
  * global/wildcard read scopes see what the admin sees.
  */
+
+import { type PlanContext, requestFor } from '../context.js';
 import { excerpt, itemIds, listItems } from '../expect.js';
-import { type PlanContext, requestFor } from '../plan.js';
 import type { Operation } from '../spec.js';
 import type { Case, Expectation, Step } from '../types.js';
 import { probe } from './catalog.js';

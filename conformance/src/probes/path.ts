@@ -4,8 +4,7 @@
  * Where the contract says the variant is the same route (trailing slash), the allowed request must
  * stay allowed too.
  */
-import { authorized, not2xx, status } from '../expect.js';
-import { renderRequired } from '../oracle.js';
+
 import {
   fixtureFor,
   isSecured,
@@ -14,7 +13,9 @@ import {
   safeToAuthorize,
   targetFor,
   valuesFor,
-} from '../plan.js';
+} from '../context.js';
+import { authorized, not2xx, status } from '../expect.js';
+import { renderRequired } from '../oracle.js';
 import { type Operation, pathParamNames } from '../spec.js';
 import type { Case, PlannedRequest, Step } from '../types.js';
 import { probe } from './catalog.js';
@@ -308,6 +309,7 @@ export function planPath(ctx: PlanContext, ops: Operation[]): Case[] {
       note: 'ids that do not exist, so a broken server deletes nothing',
     });
   }
+  cases.push(...planEveryOp(ctx, secured));
   // Unknown routes: 401 without a token, 404 with one (contract §3).
   const unknown = '/conformance-unknown-route';
   const nested = secured[0]
@@ -343,4 +345,72 @@ export function planPath(ctx: PlanContext, ops: Operation[]): Case[] {
     ],
   });
   return cases;
+}
+
+/** Variants of a concrete path for PATH-EVERY-OP, deduplicated by the resulting request target. */
+export function everyOpVariants(p: string): Variant[] {
+  const segs = p.split('/').slice(1);
+  const first = segs[0] ?? '';
+  const rest = segs.slice(1).join('/');
+  const out: Variant[] = [];
+  for (const c of ['%0a', '%0d', '%09', '%00']) {
+    out.push([`${c} appended`, `${p}${c}`]);
+    if (rest) out.push([`${c} inside the first segment`, `/${first}${c}/${rest}`]);
+    else if (first.length > 1)
+      out.push([`${c} inside the segment`, `/${first.slice(0, 1)}${c}${first.slice(1)}`]);
+  }
+  if (rest) {
+    out.push(
+      ['%2F for the second /', `/${first}%2F${rest}`],
+      ['%252F for the second /', `/${first}%252F${rest}`],
+    );
+    out.push(['overlong %C0%AF for the second /', `/${first}%C0%AF${rest}`]);
+    out.push(['fullwidth solidus for the second /', `/${first}%EF%BC%8F${rest}`]);
+  }
+  out.push(
+    ['trailing /', `${p}/`],
+    ['trailing .', `${p}.`],
+    ['trailing /.', `${p}/.`],
+    ['trailing -', `${p}-`],
+    ['/./ prefix', `/.${p}`],
+    ['/conformance/../ prefix', `/conformance/..${p}`],
+    ['upper-cased first segment', `/${first.toUpperCase()}${rest ? `/${rest}` : ''}`],
+  );
+  const ch = first.charCodeAt(0);
+  if (ch >= 0x61 && ch <= 0x7a) {
+    const fw = Buffer.from(String.fromCharCode(0xff41 + (ch - 0x61)), 'utf8');
+    const enc = [...fw].map((b) => `%${b.toString(16).toUpperCase()}`).join('');
+    out.push([`fullwidth first letter`, `/${enc}${first.slice(1)}${rest ? `/${rest}` : ''}`]);
+  }
+  const seen = new Set<string>([p]);
+  return out.filter(([, v]) => {
+    if (seen.has(v)) return false;
+    seen.add(v);
+    return true;
+  });
+}
+
+/**
+ * PATH-EVERY-OP: the normalisation variants of every secured operation's canonical request, sent
+ * with a valid token holding no scope; none may be served (2xx). One case per operation.
+ */
+function planEveryOp(ctx: PlanContext, secured: Operation[]): Case[] {
+  return secured.map((op) => {
+    const values = valuesFor(ctx, op, op.method === 'GET' ? 'read' : 'missing');
+    const [p, q] = splitQuery(targetFor(ctx, op, values));
+    const canon = requestFor(ctx, op, undefined, values);
+    return {
+      probe: probe('PATH-EVERY-OP'),
+      operationId: op.operationId,
+      method: op.method,
+      path: op.path,
+      phase: 1,
+      steps: everyOpVariants(p).map(([label, path]) => ({
+        label: `${label}, no scopes`,
+        request: { ...canon, path: path + q, token: { scopes: [] as string[] } },
+        expect: not2xx('insufficient scope'),
+        oracle: 'deny',
+      })),
+    };
+  });
 }

@@ -4,9 +4,10 @@
  * the grammar happens to accept (e.g. space-joined scopes under the RFC 9068 `scope` claim) are
  * expected to pass, and everything else to be refused with 403.
  */
+
+import { type PlanContext, requestFor, SAFE_SKIP_REASON, safeToAuthorize, valuesFor } from '../context.js';
 import { authorized, fromDecision, oracleLabel, status } from '../expect.js';
 import { decide, parseRequired, readScopesClaim, renderRequired } from '../oracle.js';
-import { type PlanContext, requestFor, SAFE_SKIP_REASON, safeToAuthorize, valuesFor } from '../plan.js';
 import type { Operation } from '../spec.js';
 import type { TokenSpec } from '../tokens.js';
 import type { Case, Step } from '../types.js';
@@ -125,13 +126,16 @@ export function planScope(ctx: PlanContext, op: Operation): Case[] {
           values,
         )
       : undefined,
-    scopeCase(
-      ctx,
-      op,
-      'SCOPE-WILDCARD',
-      [{ label: 'res:*:act', scopes: reqs.map((r) => `${r.resource}:*:${r.action}`) }],
-      values,
-    ),
+    // The admin scope is one scope, not a resource:action family: it has no wildcard form.
+    required.includes(admin)
+      ? undefined
+      : scopeCase(
+          ctx,
+          op,
+          'SCOPE-WILDCARD',
+          [{ label: 'res:*:act', scopes: reqs.map((r) => `${r.resource}:*:${r.action}`) }],
+          values,
+        ),
     R.length === 1
       ? scopeCase(ctx, op, 'SCOPE-STRING-CLAIM', [{ label: `scopes="${R0}" (string)`, scopes: R0 }], values)
       : undefined,

@@ -3,9 +3,10 @@
  * representative operations. Every token carries exactly the operation's required scopes, so the
  * token defect is the only reason to refuse.
  */
+
+import { type PlanContext, requestFor, SAFE_SKIP_REASON, safeToAuthorize, valuesFor } from '../context.js';
 import { authorized, status } from '../expect.js';
 import { renderRequired } from '../oracle.js';
-import { type PlanContext, requestFor, SAFE_SKIP_REASON, safeToAuthorize, valuesFor } from '../plan.js';
 import type { Operation } from '../spec.js';
 import { fromNow, type SigningAlg, type TokenSpec } from '../tokens.js';
 import type { Case, Expectation, HttpResponse, PlannedRequest, Step } from '../types.js';
@@ -121,7 +122,12 @@ export function planToken(ctx: PlanContext, op: Operation): Case[] {
   add('TOK-PAYLOAD-TAMPERED', [
     bad(
       'admin scope added, not re-signed',
-      t({ kind: 'tamper-payload', claims: { [ctx.scopesClaim]: [ctx.adminScope] } }),
+      // The marker claim changes the payload even when the valid token already holds the admin
+      // scope (operations that require it): an unchanged payload would still verify.
+      t({
+        kind: 'tamper-payload',
+        claims: { [ctx.scopesClaim]: [ctx.adminScope], conformance_tampered: true },
+      }),
     ),
   ]);
   add('TOK-SIG-BROKEN', [
@@ -280,6 +286,54 @@ export function planToken(ctx: PlanContext, op: Operation): Case[] {
           }),
         ].filter((s) => s.label !== 'iss upper-cased' || ctx.issuer !== ctx.issuer?.toUpperCase()),
     ctx.issuer === undefined ? { skip: 'pass --issuer when the target checks the issuer' } : {},
+  );
+  if (ctx.issuer !== undefined)
+    add('TOK-ISS-NO-ECHO', [
+      bad(
+        'iss of another issuer: the body must not name the expected one',
+        { ...good, claims: { iss: 'https://conformance.invalid/' } },
+        undefined,
+        {
+          describe: '401 without the expected issuer in the body',
+          check: (res) =>
+            res.status !== 401
+              ? `got ${res.status}`
+              : res.body.includes(ctx.issuer as string)
+                ? `the 401 body echoes the expected issuer: ${res.body.slice(0, 200)}`
+                : undefined,
+        },
+      ),
+    ]);
+  add('TOK-SIG-NONCANONICAL', [
+    bad('signature with = padding', t({ kind: 'noncanonical-signature', variant: 'padding' })),
+    bad(
+      'signature with an alternate last base64url character',
+      t({ kind: 'noncanonical-signature', variant: 'last-char' }),
+    ),
+  ]);
+  add(
+    'TOK-KEY-CONFUSION-BARE',
+    ctx.alg.startsWith('HS')
+      ? []
+      : [
+          bad(
+            'HS256 keyed with the bare base64 public key (one line)',
+            t({ kind: 'hmac', alg: 'HS256', key: 'public-bare' }),
+          ),
+          bad(
+            'HS256 keyed with the bare base64 public key (64-column lines)',
+            t({ kind: 'hmac', alg: 'HS256', key: 'public-bare-wrapped' }),
+          ),
+          ...(ctx.publicKeyGiven
+            ? [
+                bad(
+                  'HS256 keyed with the public key text as configured (--public-key)',
+                  t({ kind: 'hmac', alg: 'HS256', key: 'public-given' }),
+                ),
+              ]
+            : []),
+        ],
+    ctx.alg.startsWith('HS') ? { skip: 'the target signs with HMAC: there is no public key to confuse' } : {},
   );
   add(
     'TOK-SUB-RESERVED',

@@ -58,5 +58,12 @@ export function renderJunit(result: SuiteResult): string {
     return `  <testsuite name="agentos-conformance.${fam}" tests="${rs.length}" failures="${failures}" errors="0" skipped="${skipped}">\n${rs.map(testcase).join('\n')}\n  </testsuite>`;
   });
   const s = result.summary;
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="agentos-conformance" tests="${s.cases}" failures="${s.fail}" errors="${result.incomplete ? 1 : 0}" skipped="${s.skip}" time="${(s.wallMs / 1000).toFixed(3)}">\n${suites.join('\n')}\n</testsuites>\n`;
+  // The run's notes (target surface: operations served but absent from the spec, spec operations not
+  // served; seeding) as a suite of its own, so CI tools that show only JUnit still show them.
+  const notes = `  <testsuite name="agentos-conformance.notes" tests="0" failures="0" errors="0" skipped="0">\n    <properties>\n${result.notes
+    .map((n, i) => `      <property name="note.${i + 1}" value="${xmlEscape(n)}"/>`)
+    .join(
+      '\n',
+    )}\n    </properties>\n    <system-out>${xmlEscape(result.notes.join('\n'))}</system-out>\n  </testsuite>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="agentos-conformance" tests="${s.cases}" failures="${s.fail}" errors="${result.incomplete ? 1 : 0}" skipped="${s.skip}" time="${(s.wallMs / 1000).toFixed(3)}">\n${notes}\n${suites.join('\n')}\n</testsuites>\n`;
 }

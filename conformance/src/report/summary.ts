@@ -41,15 +41,40 @@ export function renderSummary(result: SuiteResult, c: Colors = plainColors): str
     else f.skip++;
     fams.set(r.family, f);
   }
+  const skips = result.results.filter((r) => r.status === 'skip');
   lines.push(
     c.bold(
       `${pad('family', 8)}${lpad('pass', 7)}${lpad('fail', 7)}${lpad('expected', 10)}${lpad('skip', 7)}`,
     ),
   );
-  for (const [fam, f] of [...fams].sort()) {
+  for (const [fam, f] of [...fams].sort((a, b) => b[1].fail - a[1].fail || a[0].localeCompare(b[0]))) {
     lines.push(
       `${pad(fam, 8)}${c.green(lpad(f.pass, 7))}${(f.fail ? c.red : c.dim)(lpad(f.fail, 7))}${(f.xfail ? c.yellow : c.dim)(lpad(f.xfail, 10))}${c.dim(lpad(f.skip, 7))}`,
     );
+  }
+  const totals = [...fams.values()].reduce(
+    (a, f) => ({
+      pass: a.pass + f.pass,
+      fail: a.fail + f.fail,
+      xfail: a.xfail + f.xfail,
+      skip: a.skip + f.skip,
+    }),
+    { pass: 0, fail: 0, xfail: 0, skip: 0 },
+  );
+  lines.push(
+    c.bold(
+      `${pad('total', 8)}${lpad(totals.pass, 7)}${lpad(totals.fail, 7)}${lpad(totals.xfail, 10)}${lpad(totals.skip, 7)}`,
+    ),
+  );
+  if (skips.length) {
+    const why = new Map<string, number>();
+    for (const r of skips) {
+      const k = `${r.family}: ${(r.message ?? '').replace(/ on [A-Z]+ \/\S*/g, '').slice(0, 110)}`;
+      why.set(k, (why.get(k) ?? 0) + 1);
+    }
+    lines.push('', c.bold('Skips (reason × checks):'));
+    for (const [k, n] of [...why].sort((a, b) => b[1] - a[1]).slice(0, 12))
+      lines.push(`  ${lpad(n, 4)}  ${c.dim(k)}`);
   }
   const failing = result.results.filter((r) => r.status === 'fail');
   if (failing.length) {
@@ -70,7 +95,29 @@ export function renderSummary(result: SuiteResult, c: Colors = plainColors): str
       lines.push(`  ${sev} ${c.bold(id)} ${c.dim(`(${first.reference})`)} — ${rs.length} operation(s)`);
       lines.push(`         ${ops.slice(0, 4).join(', ')}${ops.length > 4 ? `, … +${ops.length - 4}` : ''}`);
       lines.push(`         ${c.dim((first.message ?? '').slice(0, 200))}`);
+      const step = first.steps.find((x) => !x.pass);
+      if (step) {
+        lines.push(`         ${c.dim('repro:')} ${step.curl.slice(0, 600)}`);
+        if (step.mint) lines.push(`         ${c.dim('token:')} ${step.mint}`);
+      }
     }
+    // Per operation, failures first: which operations carry the most failing probes.
+    const byOp = new Map<string, { fail: number; probes: Set<string> }>();
+    for (const r of failing) {
+      const k = `${r.method} ${r.path}`;
+      const e = byOp.get(k) ?? { fail: 0, probes: new Set<string>() };
+      e.fail++;
+      e.probes.add(r.probeId);
+      byOp.set(k, e);
+    }
+    lines.push('', c.bold('Failing operations (most failures first):'));
+    const ops = [...byOp].sort((a, b) => b[1].fail - a[1].fail || a[0].localeCompare(b[0]));
+    for (const [op, e] of ops.slice(0, 15))
+      lines.push(
+        `  ${lpad(e.fail, 4)}  ${pad(op, 52)} ${c.dim([...e.probes].sort().join(', ').slice(0, 100))}`,
+      );
+    if (ops.length > 15)
+      lines.push(c.dim(`  … ${ops.length - 15} more operation(s) in the JSON/HTML report`));
   }
   const s = result.summary;
   if (s.unusedExpectations.length) {
@@ -93,7 +140,7 @@ export function renderSummary(result: SuiteResult, c: Colors = plainColors): str
           : c.red('ERROR');
   lines.push(
     '',
-    `${verdict} ${result.meta.baseUrl}: ${s.cases} checks over ${result.meta.operations} operations — ${s.pass} passed, ${s.fail} failed (${s.mustFailures} MUST, ${s.shouldFailures} SHOULD), ${s.xfail} expected, ${s.skip} skipped; ${s.requests} requests in ${(s.wallMs / 1000).toFixed(1)} s (${s.requestsPerSecond} req/s)`,
+    `${verdict} ${result.meta.baseUrl}: ${s.cases} checks over ${result.meta.operations} operations — ${s.pass} passed, ${s.fail} failed (${s.mustFailures} MUST, ${s.shouldFailures} SHOULD), ${s.xfail} expected, ${s.skip} skipped; ${s.requests} requests (${s.deduplicated} identical ones answered once) in ${(s.wallMs / 1000).toFixed(1)} s (${s.requestsPerSecond} req/s)`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -2,16 +2,33 @@
 # Runs the conformance suite against the reference server (server/bin/agentos-server.js) on loopback:
 # an RS256 key pair in a temp dir, the demo agents/teams/workflows, an in-memory database, RBAC with
 # audience verification and user isolation on. Every MUST and SHOULD probe must pass (exit 0).
-#   conformance/targets/reference/run.sh [-- extra suite flags]
+#   conformance/targets/reference/run.sh [--security-key] [-- extra suite flags]
+# ISOLATION=false runs the server and the suite without user isolation (object-level probes such as
+# an unknown run id cancelled behave differently there).
+# --security-key: the server in security-key mode instead (OS_SECURITY_KEY a random key, no JWT source):
+# the KEY probes and the WS probes with the key, reports into run-key/; every probe must pass there too.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../lib.sh
 . "$here/../lib.sh"
 port="${PORT:-7781}"
+key_mode=false
+[ "${1:-}" = "--security-key" ] && { key_mode=true; shift; }
 [ "${1:-}" = "--" ] && shift
+if [ "$key_mode" = true ]; then
+  target_init "$here" "$here/run-key"
+  target_key
+  # No JWT source may leak in from the caller's environment: JWT would then win over the key.
+  env -u JWT_VERIFICATION_KEY -u JWT_VERIFICATION_KEY_FILE -u JWT_JWKS_FILE -u JWT_JWKS_URL -u AUTHORIZATION_ENABLED \
+    OS_SECURITY_KEY="$(cat "$key_file")" AGENTOS_DEV=0 AGENTOS_ID=agentos-conformance AGENTOS_DATA_DIR=:memory: \
+    AGENTOS_SCHEDULER=false LOG_LEVEL=warn node "$root/server/bin/agentos-server.js" --port "$port" \
+    >"$rundir/server.log" 2>&1 &
+  target_started $! "$port" "the reference server (security-key mode)"
+  target_suite "$port" --config "$here/conformance.yaml" "$@"
+fi
 target_init "$here"
 AGENTOS_ID=agentos-conformance AUTHORIZATION_ENABLED=true JWT_VERIFICATION_KEY="$(cat "$tmp/public.pem")" \
-  JWT_VERIFY_AUDIENCE=true AGENTOS_USER_ISOLATION=true AGENTOS_DATA_DIR=:memory: AGENTOS_SCHEDULER=false \
-  LOG_LEVEL=warn node "$root/server/bin/agentos-server.js" --port "$port" >"$here/run/server.log" 2>&1 &
+  JWT_VERIFY_AUDIENCE=true AGENTOS_USER_ISOLATION="${ISOLATION:-true}" AGENTOS_DATA_DIR=:memory: AGENTOS_SCHEDULER=false \
+  LOG_LEVEL=warn node "$root/server/bin/agentos-server.js" --port "$port" >"$rundir/server.log" 2>&1 &
 target_started $! "$port" "the reference server"
-target_suite "$port" "$@"
+target_suite "$port" --seed --concurrency 16 --config "$here/conformance.yaml" "$@"

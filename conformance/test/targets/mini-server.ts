@@ -26,6 +26,30 @@ export interface Defects {
   trailingSlashBypass?: boolean;
   /** 401/403 bodies carry a stack trace, and there is no WWW-Authenticate. */
   leakyErrors?: boolean;
+  /** Signatures are decoded leniently: `=` padding and non-zero unused bits are accepted. */
+  lenientSignature?: boolean;
+  /** The router drops a trailing newline (Python's `$`) while the auth matcher does not. */
+  newlineBypass?: boolean;
+  /** An operation the spec lacks (`GET /extra`, listed in /openapi.json) is served to anyone. */
+  unmappedFailOpen?: boolean;
+  /** A run of any agent is read and cancelled through any agent's path; unknown ids are "cancelled". */
+  noContainment?: boolean;
+  /** `POST /eval-runs` runs the agent its body names without that agent's run scope. */
+  bodyTargetUnchecked?: boolean;
+  /** `GET /teams/{id}` lists every member, readable or not. */
+  nestedLeak?: boolean;
+  /** Deeply nested JSON bodies overflow a recursive walk: 500. */
+  deepJsonCrash?: boolean;
+}
+
+const B64U = /^[A-Za-z0-9_-]*$/;
+/** A base64url segment in its one canonical form: the alphabet only, no padding, unused bits zero. */
+const canonical = (seg: string) =>
+  B64U.test(seg) && Buffer.from(seg, 'base64url').toString('base64url') === seg;
+
+function depthOf(v: unknown): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  return 1 + Math.max(0, ...Object.values(v).map(depthOf));
 }
 
 export interface MiniServer {
@@ -85,6 +109,9 @@ export async function startMiniServer(
     ['s2', { session_id: 's2', user_id: 'user_456', session_name: 'two' }],
   ]);
   const served: string[] = [];
+  const runs = new Map<string, { agent_id: string; status: string }>();
+  let runSeq = 0;
+  const teams: Record<string, string[]> = { 'research-team': ['research-agent', 'support-agent'] };
 
   const server = http.createServer(async (req, res) => {
     const origin = req.headers.origin;
@@ -121,9 +148,22 @@ export async function startMiniServer(
       return res.end();
     }
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
-    const routed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+    if (path === '/openapi.json' && method === 'GET') {
+      const doc = JSON.parse(JSON.stringify(spec.document)) as { paths: Record<string, unknown> };
+      doc.paths['/extra'] = { get: { operationId: 'getExtra', responses: { '200': { description: 'ok' } } } };
+      return send(200, doc);
+    }
+    const noSlash = (p: string) => (p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p);
+    let routed = noSlash(path);
+    if (d.newlineBypass && routed.endsWith('\n')) routed = routed.slice(0, -1);
+    if (path === '/extra' && method === 'GET') {
+      if (d.unmappedFailOpen) return send(200, { extra: true });
+      const h = req.headers.authorization;
+      if (!h) return fail(401, 'Authorization header missing', 'Bearer realm="agentos"');
+      return fail(401, 'Invalid token', 'Bearer realm="agentos", error="invalid_token"');
+    }
     // The auth matcher: exact on the raw path when the trailing-slash defect is on.
-    const authPath = d.trailingSlashBypass ? path : routed;
+    const authPath = d.trailingSlashBypass ? path : d.newlineBypass ? noSlash(path) : routed;
     const match = (p: string) => {
       for (const r of routes) {
         const m = r.re.exec(p);
@@ -135,7 +175,11 @@ export async function startMiniServer(
     const pathExists = (p: string) => routes.some((r) => r.re.test(p));
     const authMatch = match(authPath);
     const hit = match(routed);
-    const isPublic = authMatch ? authMatch.r.scopes.length === 0 : d.trailingSlashBypass ? !!hit : false;
+    const isPublic = authMatch
+      ? authMatch.r.scopes.length === 0
+      : d.trailingSlashBypass || d.newlineBypass
+        ? !!hit
+        : false;
 
     let caller: { sub: string; scopes: string[] } | undefined;
     if (!isPublic) {
@@ -149,6 +193,8 @@ export async function startMiniServer(
         const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as {
           alg?: string;
         };
+        if (!d.lenientSignature && !token.split('.').every(canonical))
+          throw new Error('the token is not in canonical base64url');
         if (d.algNone && header.alg?.toLowerCase() === 'none') {
           payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
         } else {
@@ -184,8 +230,7 @@ export async function startMiniServer(
           : [];
       caller = { sub, scopes };
       if (!authMatch) {
-        if (!hit && !(d.trailingSlashBypass && hit))
-          return send(pathExists(routed) ? 405 : 404, { detail: 'Not Found' });
+        if (!hit) return send(pathExists(routed) ? 405 : 404, { detail: 'Not Found' });
       } else {
         const { r, params } = authMatch;
         const ok = r.scopes.every((req) => scopes.some((s) => grants(req, params, s, d)));
@@ -247,9 +292,59 @@ export async function startMiniServer(
       case 'POST /agents/{agent_id}/runs': {
         if (!agents.includes(params.agent_id ?? '')) return send(404, { detail: 'Agent not found' });
         const form = new URLSearchParams(body);
-        return form.get('message')
-          ? send(200, { run_id: 'r1', content: 'ok' })
-          : send(422, { detail: 'message is required' });
+        if (!form.get('message')) return send(422, { detail: 'message is required' });
+        const run_id = `r${++runSeq}`;
+        runs.set(run_id, { agent_id: params.agent_id as string, status: 'COMPLETED' });
+        return send(200, { run_id, session_id: `s-${run_id}`, status: 'COMPLETED', content: 'ok' });
+      }
+      case 'GET /agents/{agent_id}/runs/{run_id}':
+      case 'POST /agents/{agent_id}/runs/{run_id}/cancel': {
+        let run = runs.get(params.run_id ?? '');
+        if (!run && d.noContainment && r.method === 'POST') {
+          run = { agent_id: params.agent_id as string, status: 'CANCELLED' };
+          runs.set(params.run_id as string, run);
+          return send(200, { run_id: params.run_id, status: 'CANCELLED' });
+        }
+        if (!run || (!d.noContainment && run.agent_id !== params.agent_id))
+          return send(404, { detail: 'Run not found' });
+        if (r.method === 'POST') run.status = 'CANCELLED';
+        return send(200, { run_id: params.run_id, ...run });
+      }
+      case 'GET /teams/{team_id}': {
+        const members = teams[params.team_id ?? ''];
+        if (!members) return send(404, { detail: 'Team not found' });
+        const scopes = caller?.scopes ?? [];
+        const readable = (a: string) =>
+          admin ||
+          d.nestedLeak ||
+          scopes.some((s) => s === 'agents:read' || s === 'agents:*:read' || s === `agents:${a}:read`);
+        return send(200, {
+          id: params.team_id,
+          members: members.filter(readable).map((id) => ({ id, instructions: 'secret' })),
+        });
+      }
+      case 'POST /eval-runs': {
+        let b: { agent_id?: unknown; input?: unknown };
+        try {
+          b = JSON.parse(body || 'null');
+        } catch {
+          return send(422, { detail: 'invalid JSON' });
+        }
+        if (!b || typeof b !== 'object' || typeof b.input !== 'string')
+          return send(422, { detail: 'input is required' });
+        if (d.deepJsonCrash && depthOf(b) > 1000) return send(500, { detail: 'Internal server error' });
+        const agent = typeof b.agent_id === 'string' ? b.agent_id : undefined;
+        if (
+          agent &&
+          !d.bodyTargetUnchecked &&
+          !(caller?.scopes ?? []).some((s) => grants('agents:{a}:run', { a: agent }, s, d))
+        )
+          return fail(
+            403,
+            `Insufficient permissions. Required scope(s): agents:${agent}:run`,
+            `Bearer realm="agentos", error="insufficient_scope", scope="agents:${agent}:run"`,
+          );
+        return send(200, { id: `e${++runSeq}`, agent_id: agent ?? null, output: 'ok' });
       }
       case 'GET /sessions': {
         const want = admin || d.noUserIsolation ? query.get('user_id') : caller?.sub;
@@ -269,6 +364,7 @@ export async function startMiniServer(
         } catch {
           return send(422, { detail: 'invalid JSON' });
         }
+        if (d.deepJsonCrash && depthOf(patch) > 1000) return send(500, { detail: 'Internal server error' });
         const s = sessions.get(params.session_id ?? '');
         if (!s || !owns(s.user_id)) return send(404, { detail: 'Session not found' });
         if (patch.session_name) s.session_name = patch.session_name;

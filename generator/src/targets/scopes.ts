@@ -23,16 +23,31 @@ import {
 import type { OperationModel } from '../model.js';
 import { defineTarget } from './target.js';
 
-/** The `RouteSpec` of one operation; `filter` only when the operation has one. */
+/**
+ * The `RouteSpec` of one operation; `filter` and the object-level fields (`bodyScopes`, `target`,
+ * `contains`, `approvalGate`, `nestedFilters`, `feature`, `since`, `until`) only when the operation
+ * has them, so an operation without them keeps its old entry byte for byte.
+ */
 export function routeSpecOf(op: OperationModel): RouteSpec {
   return {
     operationId: op.operationId,
     method: op.method,
     path: op.path,
     scopes: [...op.scopes],
+    ...(op.anyOf ? { anyOf: op.anyOf.map((set) => [...set]) } : {}),
     ...(op.filter ? { filter: { ...op.filter } } : {}),
     userOwned: op.userOwned,
     public: op.public,
+    ...(op.bodyScopes ? { bodyScopes: [...op.bodyScopes] } : {}),
+    ...(op.target ? { target: { ...op.target } } : {}),
+    ...(op.contains
+      ? { contains: op.contains.map((c) => ({ ...c, ...(c.parent ? { parent: { ...c.parent } } : {}) })) }
+      : {}),
+    ...(op.approvalGate ? { approvalGate: { ...op.approvalGate } } : {}),
+    ...(op.nestedFilters ? { nestedFilters: op.nestedFilters.map((n) => ({ ...n })) } : {}),
+    ...(op.feature !== undefined ? { feature: op.feature } : {}),
+    ...(op.since !== undefined ? { since: op.since } : {}),
+    ...(op.until !== undefined ? { until: op.until } : {}),
   };
 }
 
@@ -85,7 +100,10 @@ function routesModule(ctx: GeneratorContext): string {
           ]),
         },
       ),
-      ['The operations by operationId, with their scopes, list filter and ownership flags.'],
+      [
+        'The operations by operationId, with their scopes, list filter, ownership flag and object-level',
+        'checks (body scopes, scheduled target, containment, approval gate, nested filters, feature, versions).',
+      ],
     ),
     withJsDoc(
       exportConst(

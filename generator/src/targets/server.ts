@@ -114,7 +114,18 @@ function responseVariants(op: OperationModel, response: ResponseModel): ts.TypeN
   });
 }
 
-function describe(op: OperationModel): string[] {
+/**
+ * `x-agentos-feature` of an operation, read from the document (the feature an AgentOS must be
+ * configured with to mount it). Its handler is optional: without one the operation is not served.
+ */
+function featureOf(ctx: GeneratorContext, op: OperationModel): string | undefined {
+  const paths = ctx.model.document.paths as Record<string, Record<string, unknown> | undefined> | undefined;
+  const operation = paths?.[op.path]?.[op.method.toLowerCase()] as Record<string, unknown> | undefined;
+  const feature = operation?.['x-agentos-feature'];
+  return typeof feature === 'string' && feature !== '' ? feature : undefined;
+}
+
+function describe(op: OperationModel, feature: string | undefined): string[] {
   return [
     `${op.method} ${op.path}${op.summary ? ` — ${op.summary}` : ''}`,
     op.public ? 'Public: no token needed.' : `Requires ${op.scopes.map((s) => `\`${s}\``).join(', ')}.`,
@@ -124,6 +135,11 @@ function describe(op: OperationModel): string[] {
         ]
       : []),
     ...(op.userOwned ? ['User-owned: honour `caller.scopedUserId`.'] : []),
+    ...(feature
+      ? [
+          `Feature \`${feature}\` (x-agentos-feature): optional; without a handler the operation is not served (404).`,
+        ]
+      : []),
   ];
 }
 
@@ -138,6 +154,8 @@ function serverModule(ctx: GeneratorContext): string {
   const serverOps = (k: string) =>
     indexedAccess(f.createIndexedAccessTypeNode(ref('ServerOperations'), ref('K')), [k]);
 
+  const features = new Map(ops.map((op) => [op.operationId, featureOf(ctx, op)]));
+  const optionalOperations = ops.filter((op) => features.get(op.operationId)).map((op) => op.operationId);
   const pathParamTypes: Record<string, Record<string, string>> = {};
   for (const op of ops) {
     const typed = op.parameters.filter(
@@ -208,18 +226,24 @@ function serverModule(ctx: GeneratorContext): string {
             f.createMethodSignature(
               undefined,
               propertyName(op.operationId),
-              undefined,
+              features.get(op.operationId) ? f.createToken(ts.SyntaxKind.QuestionToken) : undefined,
               undefined,
               [f.createParameterDeclaration(undefined, undefined, 'request', undefined, handlerReq(op))],
               union([handlerRes(op), f.createTypeReferenceNode('Promise', [handlerRes(op)])]),
             ),
-            describe(op),
+            describe(op, features.get(op.operationId)),
           ),
         ),
       ),
-      ['One method per operation. All are required: a missing handler is a compile error.'],
+      [
+        'One method per operation. All are required (a missing handler is a compile error), except those of',
+        'operations mounted only with a feature (`x-agentos-feature`): without their handler they are not served.',
+      ],
     ),
     exportConstPrivate('pathParamTypes', toExpression(pathParamTypes)),
+    withJsDoc(exportConst('optionalOperations', toExpression(optionalOperations), { asConst: true }), [
+      'operationIds mounted only with a feature (`x-agentos-feature`): their handlers are optional.',
+    ]),
     withJsDoc(
       f.createFunctionDeclaration(
         exported('createRouter'),
@@ -240,6 +264,7 @@ function serverModule(ctx: GeneratorContext): string {
                   [
                     f.createShorthandPropertyAssignment('routes'),
                     f.createShorthandPropertyAssignment('pathParamTypes'),
+                    f.createShorthandPropertyAssignment('optionalOperations'),
                     f.createShorthandPropertyAssignment('apiSpec'),
                   ],
                   false,
@@ -257,7 +282,8 @@ function serverModule(ctx: GeneratorContext): string {
         '@param handlers one method per operationId',
         '@param options `auth` (required), `validateResponses` (default false), `allowUnknownQueryParameters` (default true),',
         '  `bodyLimit` (default 1mb), `onError` (default console.error)',
-        '@throws {TypeError} when a handler is missing or `options.auth` is not a middleware',
+        '@throws {TypeError} when a handler is missing (feature operations excepted: they are then not served)',
+        '  or `options.auth` is not a middleware',
         '@example app.use(createRouter(handlers, { auth: createAuthMiddleware(config) }));',
       ],
     ),

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { importJWK, type JWK } from 'jose';
 import { IssueCollector } from '../config/errors.js';
 import type { JwsAlgorithm, ResolvedAuthConfig } from '../config/options.js';
+import { publicKeyLookalike } from './key-confusion.js';
 
 /** One imported key, usable for exactly one algorithm. */
 export interface LocalKey {
@@ -124,6 +125,17 @@ async function importVerificationKey(
       where,
       `is not a PEM public key ("-----BEGIN PUBLIC KEY-----"), certificate or JWK, and no HS* algorithm is allowed (algorithm: ${allowed.join(', ')}). ` +
         'Give the PEM public key of your token issuer, or set authorizationConfig.algorithm: HS256 to use it as a shared secret',
+    );
+    return [];
+  }
+  // RFC 8725 §3.1: a public key used as an HMAC secret lets anyone who has it mint tokens.
+  const lookalike = publicKeyLookalike(value);
+  if (lookalike) {
+    issues.add(
+      where,
+      `would be used as the ${hs.join('/')} shared secret, but ${lookalike}: anyone holding the public key could sign tokens. ` +
+        'Give a public key in PEM form with its "-----BEGIN PUBLIC KEY-----" lines (and remove HS* from the allowed algorithms), ' +
+        'or give a random secret of at least 32 bytes for HS*',
     );
     return [];
   }

@@ -15,6 +15,7 @@ import {
   type RouteIndex,
   readRolesClaim,
   readScopesClaim,
+  renderRequirement,
   resolveGrants,
   type ScopeFilter,
 } from '@agentos/core';
@@ -27,6 +28,7 @@ import './context.js';
 import { AuthError, HttpError, insufficientScope } from './errors.js';
 import { createPathExcluder } from './excluded.js';
 import type { CredentialVerifier, Principal } from './principal.js';
+import { securityKeyError } from './security-key.js';
 import { extractToken } from './token.js';
 
 /** Options of `createAuthMiddleware`, validated once. */
@@ -42,6 +44,22 @@ export interface AuthMiddlewareOptions {
    * are configured and the token names none. A failure answers 503 (fail closed).
    */
   readonly assignedRoles?: ((subject: string) => Promise<readonly string[]>) | undefined;
+  /** Called with every allow and deny on a request that presented a valid token (decision audit). */
+  readonly onDecision?: ((event: AuthDecisionEvent) => void) | undefined;
+}
+
+/** One route decision, for the decision audit (contract.md §9.6). The token is never stored. */
+export interface AuthDecisionEvent {
+  readonly allowed: boolean;
+  readonly principal: string | null;
+  readonly method: string;
+  readonly path: string;
+  readonly operationId: string | null;
+  readonly required: readonly string[];
+  readonly scopes: readonly string[];
+  readonly reason: string;
+  readonly token: string;
+  readonly jti: unknown;
 }
 
 /** Outcome codes of the decision log line. */
@@ -61,6 +79,8 @@ interface Target {
   readonly params: Readonly<Record<string, string>>;
   readonly requirements: readonly Requirement[];
   readonly filter: ScopeFilter | undefined;
+  /** `RouteSpec.anyOf` (generic profile): alternative exact scope sets. */
+  readonly anyOf?: readonly (readonly string[])[] | undefined;
   readonly userOwned: boolean;
   readonly public: boolean;
   readonly template: string;
@@ -72,7 +92,7 @@ interface Target {
  * @example app.use(createAuthMiddleware({ config: config.auth, index: compileRoutes(routes), verifier, logger }))
  */
 export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHandler {
-  const { config, index, verifier, logger } = options;
+  const { config, index, verifier, logger, onDecision } = options;
   const scopeOptions = { adminScope: config.adminScope };
   const overrides = compileScopeMappings(config.scopeMappings, scopeOptions);
   // Roles are compiled once; every request resolves its grants against them (core/src/roles.ts).
@@ -131,6 +151,7 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
         params,
         requirements: route.requirements,
         filter: route.spec.filter,
+        anyOf: route.anyOf,
         userOwned: route.spec.userOwned,
         public: route.spec.public,
         template: route.spec.path,
@@ -185,9 +206,12 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
     }
 
     let principal: Principal;
+    let token = '';
     try {
-      principal = await verifier.authenticate(extractToken(req, tokenOptions));
-    } catch (e) {
+      token = extractToken(req, tokenOptions);
+      principal = await verifier.authenticate(token);
+    } catch (caught) {
+      const e = config.method === 'security_key' ? securityKeyError(caught) : caught;
       if (e instanceof AuthError) {
         const decision: AuthDecisionLog =
           e.code === 'ERR_KEYS_UNAVAILABLE'
@@ -248,17 +272,36 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
       return;
     }
     const decision = decide(
-      { requirements: target.requirements, filter: target.filter },
+      { requirements: target.requirements, filter: target.filter, anyOf: target.anyOf },
       target.params,
       grants,
     );
+    const audit = (allowed: boolean, reason: string, required: readonly string[]) =>
+      onDecision?.({
+        allowed,
+        principal: sub,
+        method: req.method,
+        path: req.path,
+        operationId: target.operationId,
+        required,
+        scopes: grants.scopes,
+        reason,
+        token,
+        jti: claims.jti,
+      });
     if (decision.effect === 'deny') {
       log('info', req, target, 'denied', 'insufficient_scope', sub, decision.required);
+      audit(false, 'insufficient_scope', decision.required);
       next(insufficientScope(decision.required));
       return;
     }
     req.auth = caller(decision.accessibleIds);
     const filtered = decision.effect === 'filter';
+    audit(
+      true,
+      filtered ? 'per_resource_scopes' : 'scopes_satisfied',
+      target.requirements.map((r) => renderRequirement(r, target.params)),
+    );
     log(
       'info',
       req,

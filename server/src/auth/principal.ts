@@ -21,6 +21,12 @@ export type Principal =
       readonly subject: string;
       /** The scopes stored for the credential. */
       readonly scopes: readonly string[];
+    }
+  | {
+      /** The configured security key (`OS_SECURITY_KEY`): the admin scope, no user. */
+      readonly kind: 'security_key';
+      readonly subject: null;
+      readonly scopes: readonly string[];
     };
 
 /** Turns a credential into a principal, or throws an `AuthError` (401/429/503) the error handler renders. */

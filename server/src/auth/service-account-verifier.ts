@@ -16,7 +16,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { AuthError, HttpError } from './errors.js';
 import { boundedSet, createFailureLimiter } from './failure-limiter.js';
-import { hashToken, principalOf, TOKEN_SHAPE } from './service-account-token.js';
+import { hashToken, TOKEN_SHAPE } from './service-account-token.js';
 
 export const INVALID_SERVICE_ACCOUNT_TOKEN = 'Invalid or expired service account token';
 export const TOO_MANY_FAILED_ATTEMPTS = 'Too many failed authentication attempts';
@@ -26,6 +26,8 @@ export const AUTHENTICATION_UNAVAILABLE = 'Authentication is temporarily unavail
 export interface StoredServiceAccount {
   readonly id: string;
   readonly name: string;
+  /** The caller's user id, fixed at creation (`sa:<name>`, or `sa:<name>.<id>` for a reused name). */
+  readonly principal: string;
   readonly token_sha256: string;
   /** The granted scopes (a JSON array as stored; non-strings are ignored). */
   readonly scopes: unknown;
@@ -154,7 +156,7 @@ export function createServiceAccountVerifier(options: ServiceAccountVerifierOpti
         (row.expires_at === null || row.expires_at.getTime() > t)
       ) {
         found = Object.freeze({
-          principal: principalOf(row.name),
+          principal: row.principal,
           scopes: Object.freeze(
             Array.isArray(row.scopes) ? row.scopes.filter((s): s is string => typeof s === 'string') : [],
           ),

@@ -23,6 +23,7 @@ import {
   tokenExpired,
   wrongAudience,
 } from './errors.js';
+import { isCanonicalCompactJws, isCanonicalSegment } from './jws-canonical.js';
 import { importKeys, type LocalKey } from './keys.js';
 import { TokenCache } from './token-cache.js';
 
@@ -175,9 +176,9 @@ export async function createTokenVerifier(
     };
   }
 
+  // A token without a subject is valid; under user isolation the authority layer refuses it (403)
+  // on the user-owned operations, where it would otherwise see the unscoped view (AgentOS 3.1).
   const requiredClaims = ['exp'];
-  // With user isolation, a token without a subject would see the unscoped view: refuse it.
-  if (config.userIsolation) requiredClaims.push(config.userIdClaim);
 
   function options(): JWTVerifyOptions {
     const o: JWTVerifyOptions = {
@@ -297,6 +298,16 @@ export async function createTokenVerifier(
       if (!(config.algorithms as readonly string[]).includes(alg)) {
         throw invalidToken('algorithm not allowed', 'alg_not_allowed');
       }
+      // One token, one spelling (checked once the header reads as one): padded or non-canonical
+      // base64url is refused before jose, which would decode it to the same bytes (RFC 7515 §2:
+      // base64url without padding). A signature spelled another way is not the signature that was
+      // made: it fails as one.
+      if (!isCanonicalCompactJws(token)) {
+        const sig = token.slice(token.lastIndexOf('.') + 1);
+        throw isCanonicalSegment(sig)
+          ? invalidToken('malformed token', 'non_canonical')
+          : invalidToken('signature verification failed', 'signature_non_canonical');
+      }
       let payload: JWTPayload;
       try {
         payload = await verifySignatureAndClaims(token, alg, typeof kid === 'string' ? kid : undefined);
@@ -334,6 +345,10 @@ export function mapVerifyError(e: unknown, config: ResolvedAuthConfig, logger: L
       const claim = err.claim ?? '';
       const name = KNOWN_CLAIMS.has(claim) || claim === config.userIdClaim ? claim : 'claim';
       if (claim === 'aud' && err.reason === 'check_failed') return wrongAudience();
+      // contract.md §9.3: agno 3.1's texts for the issuer, never echoing the expected one.
+      if (claim === 'iss' && err.reason === 'missing')
+        return invalidToken('Token is missing the "iss" claim', 'claim_missing:iss');
+      if (claim === 'iss' && err.reason === 'check_failed') return invalidToken('Invalid issuer', 'issuer');
       if (err.reason === 'missing') return invalidToken(`missing "${name}" claim`, `claim_missing:${name}`);
       if (err.reason === 'invalid') return invalidToken(`invalid "${name}" claim`, `claim_invalid:${name}`);
       if (claim === 'nbf') return invalidToken('token not yet valid', 'nbf');

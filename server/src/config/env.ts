@@ -11,6 +11,7 @@ export const ENV_VARS = {
   AGENTOS_NAME: 'name',
   AGENTOS_DESCRIPTION: 'description',
   AUTHORIZATION_ENABLED: 'authorization',
+  OS_SECURITY_KEY: 'securityKey',
   JWT_VERIFICATION_KEY: 'authorizationConfig.verificationKeys (appended)',
   JWT_VERIFICATION_KEY_FILE: 'authorizationConfig.verificationKeyFiles (appended)',
   JWT_JWKS_FILE: 'authorizationConfig.jwksFile',
@@ -122,6 +123,9 @@ export function readEnv(env: Readonly<Record<string, string | undefined>>, issue
   set('name', get('AGENTOS_NAME'), 'AGENTOS_NAME');
   set('description', get('AGENTOS_DESCRIPTION'), 'AGENTOS_DESCRIPTION');
   set('authorization', bool('AUTHORIZATION_ENABLED'), 'AUTHORIZATION_ENABLED');
+  // An empty OS_SECURITY_KEY is unset, as in the Python AgentOS (a falsy key turns the mode off).
+  const securityKey = get('OS_SECURITY_KEY');
+  set('securityKey', securityKey === '' ? undefined : securityKey, 'OS_SECURITY_KEY');
   const key = get('JWT_VERIFICATION_KEY');
   setAuthz('verificationKeys', key === undefined ? undefined : [key], 'JWT_VERIFICATION_KEY');
   const keyFile = get('JWT_VERIFICATION_KEY_FILE');

@@ -112,11 +112,23 @@ export interface AgentOSFileOptions {
   workflows?: EntityConfig[] | undefined;
   /** Enforce scopes (RBAC). Without it, tokens are verified when a key is configured but every valid token may call everything. Env `AUTHORIZATION_ENABLED`. */
   authorization?: boolean | undefined;
+  /**
+   * Security-key mode (development only): with no JWT key source configured, every non-public
+   * route requires `Authorization: Bearer <securityKey>`, and the key is a trusted root (admin).
+   * Service-account tokens keep working with their own scopes. Ignored, with a warning, when a JWT
+   * key source is configured. Env `OS_SECURITY_KEY`.
+   */
+  securityKey?: string | undefined;
   authorizationConfig?: AuthorizationConfig | undefined;
   /** Env `JWT_TOKEN_SOURCE`. Default `header`. */
   tokenSource?: TokenSource | undefined;
   /** Cookie holding the token for `tokenSource` cookie/both. Default `access_token`. Env `JWT_COOKIE_NAME`. */
   cookieName?: string | undefined;
+  /**
+   * With `tokenSource` cookie/both: refuse state-changing requests authenticated by the cookie
+   * unless they come from this origin or a CORS origin (`Origin` / `Sec-Fetch-Site`). Default true.
+   */
+  csrfProtection?: boolean | undefined;
   /** Claim holding the scopes. Default `scopes`; `scope`/`scp` are split on spaces (RFC 9068). Env `JWT_SCOPES_CLAIM`. */
   scopesClaim?: string | undefined;
   /** Default `sub`. Env `JWT_USER_ID_CLAIM`. */
@@ -220,9 +232,16 @@ export type AuthMode =
   /** Authorization on: tokens verified and scopes enforced. */
   | 'rbac';
 
+/** How the REST and WebSocket planes authenticate, as `GET /info` reports it (`auth_mode`). */
+export type AuthMethod = 'none' | 'security_key' | 'jwt';
+
 /** The resolved authentication settings. */
 export interface ResolvedAuthConfig {
+  /** In security-key mode `rbac`: the key is an admin root, service-account scopes are enforced. */
   readonly mode: AuthMode;
+  readonly method: AuthMethod;
+  /** The shared key of security-key mode (null otherwise, also when JWT wins over a configured key). */
+  readonly securityKey: string | null;
   readonly verificationKeys: readonly { readonly value: string; readonly where: string }[];
   readonly jwksFile: string | null;
   readonly jwksUrl: string | null;
@@ -251,6 +270,8 @@ export interface ResolvedAuthConfig {
   readonly tokenCacheSeconds: number;
   readonly tokenSource: TokenSource;
   readonly cookieName: string;
+  /** Refuse cross-site state-changing requests authenticated by the cookie (default true). */
+  readonly csrfProtection: boolean;
   readonly scopesClaim: string;
   readonly userIdClaim: string;
   readonly sessionIdClaim: string;

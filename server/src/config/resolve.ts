@@ -175,8 +175,19 @@ export function resolveConfig(input: ResolveInput): AgentOSConfig {
   // Mode.
   const authorization = value<boolean>('authorization', false);
   const keySourceConfigured = hasKeys || discovery;
-  let mode: AuthMode = authorization ? 'rbac' : keySourceConfigured ? 'verify' : 'open';
-  if (authorization && !keySourceConfigured) {
+  // Security-key mode (the Python AgentOS's OS_SECURITY_KEY): only without a JWT key source.
+  const securityKeyPicked = pick<string>('securityKey');
+  const securityKeyValue =
+    securityKeyPicked && securityKeyPicked.value.length > 0 ? securityKeyPicked.value : null;
+  const keyMode = securityKeyValue !== null && !keySourceConfigured;
+  if (securityKeyValue !== null && keySourceConfigured) {
+    warnings.push(
+      `${securityKeyPicked?.where ?? 'securityKey'} is set but a JWT key source is configured: JWT wins and the security key is ignored. ` +
+        'Unset it to silence this warning.',
+    );
+  }
+  let mode: AuthMode = authorization || keyMode ? 'rbac' : keySourceConfigured ? 'verify' : 'open';
+  if (authorization && !keySourceConfigured && !keyMode) {
     issues.add(
       pick('authorization')?.where ?? 'authorization',
       'authorization is enabled but no token verification key is configured. Set one of: ' +
@@ -220,7 +231,19 @@ export function resolveConfig(input: ResolveInput): AgentOSConfig {
         'tokens must carry aud = one of them, so set the one your tokens carry',
     );
   }
-  if (mode === 'rbac' && !verifyAudience) {
+  if (keyMode) {
+    warnings.push(
+      'security-key mode: one shared key (OS_SECURITY_KEY) grants full admin access to every route and cannot be scoped, ' +
+        'attributed to a user or revoked without a restart. Use it for development only; configure JWT verification in production.',
+    );
+    if (securityKeyValue.length < 32 || /\s/.test(securityKeyValue)) {
+      warnings.push(
+        `${securityKeyPicked?.where ?? 'securityKey'}: the security key is shorter than 32 characters or contains whitespace; ` +
+          'use a long random value, e.g. `openssl rand -base64 32`.',
+      );
+    }
+  }
+  if (mode === 'rbac' && !verifyAudience && !keyMode) {
     warnings.push(
       'authorization is on but audience verification is off: tokens minted for any other service trusted by the same key are accepted. ' +
         'Set authorizationConfig.verifyAudience: true (JWT_VERIFY_AUDIENCE=true) with the audience your tokens carry.',
@@ -235,6 +258,14 @@ export function resolveConfig(input: ResolveInput): AgentOSConfig {
   if (mode === 'open') {
     warnings.push(
       'authentication is off: every endpoint is open. Set authorization: true and a verification key to protect the API.',
+    );
+  }
+
+  // The security key is read from the Authorization header only (never a cookie or the query).
+  const tokenSourcePicked = pick<TokenSource>('tokenSource');
+  if (keyMode && tokenSourcePicked && tokenSourcePicked.value !== 'header') {
+    warnings.push(
+      `${tokenSourcePicked.where} is "${tokenSourcePicked.value}" but security-key mode reads the key from the Authorization header only; the cookie is ignored.`,
     );
   }
 
@@ -318,6 +349,8 @@ export function resolveConfig(input: ResolveInput): AgentOSConfig {
     workflows: entities('workflows'),
     auth: Object.freeze({
       mode,
+      method: keyMode ? 'security_key' : keySourceConfigured ? 'jwt' : 'none',
+      securityKey: keyMode ? securityKeyValue : null,
       verificationKeys: Object.freeze(verificationKeys),
       jwksFile,
       jwksUrl,
@@ -336,8 +369,9 @@ export function resolveConfig(input: ResolveInput): AgentOSConfig {
       jwksCooldownSeconds: value<number>('authorizationConfig.jwksCooldownSeconds', 30),
       jwksTimeoutSeconds: value<number>('authorizationConfig.jwksTimeoutSeconds', 5),
       tokenCacheSeconds: value<number>('authorizationConfig.tokenCacheSeconds', 60),
-      tokenSource: value<TokenSource>('tokenSource', 'header'),
+      tokenSource: keyMode ? 'header' : value<TokenSource>('tokenSource', 'header'),
       cookieName: value<string>('cookieName', 'access_token'),
+      csrfProtection: value<boolean>('csrfProtection', true),
       scopesClaim: value<string>('scopesClaim', 'scopes'),
       userIdClaim: value<string>('userIdClaim', 'sub'),
       sessionIdClaim: value<string>('sessionIdClaim', 'session_id'),

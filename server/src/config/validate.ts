@@ -26,9 +26,11 @@ const TOP: Readonly<Record<keyof AgentOSFileOptions, Kind>> = {
   teams: 'entities',
   workflows: 'entities',
   authorization: 'boolean',
+  securityKey: 'string',
   authorizationConfig: 'authorizationConfig',
   tokenSource: 'tokenSource',
   cookieName: 'string',
+  csrfProtection: 'boolean',
   scopesClaim: 'string',
   userIdClaim: 'string',
   sessionIdClaim: 'string',
@@ -78,6 +80,9 @@ export const CODE_ONLY_KEYS: readonly string[] = [
   'database',
   'storage',
   'scheduler',
+  'validateResponses',
+  'workflowSocket',
+  'decisionAudit',
 ];
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

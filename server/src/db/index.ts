@@ -13,7 +13,19 @@
  * a real `fsync(2)` at every commit (PGlite's Node filesystem otherwise makes fsync a no-op), so
  * an acknowledged commit survives a process kill and an OS crash alike.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -223,6 +235,19 @@ function installFsync(pglite: PGlite): boolean {
   return true;
 }
 
+/**
+ * PostgreSQL's memory settings for PGlite. Its shared buffers live in the WebAssembly heap, and
+ * PostgreSQL touches all of them at start: the default 128 MB is most of an idle server's resident
+ * memory. 16 MB (2,048 pages of 8 kB) holds this server's working set many times over; a larger
+ * database reads through the OS page cache like any PostgreSQL with small buffers.
+ */
+const PGLITE_MEMORY_PARAMS = ['-c', 'shared_buffers=16MB', '-c', 'wal_buffers=1MB'];
+
+/** PGlite's start parameters with this server's memory settings (and `extra` after them). */
+function pgliteStartParams(extra: readonly string[] = []): string[] {
+  return [...PGlite.defaultStartParams, ...PGLITE_MEMORY_PARAMS, ...extra];
+}
+
 const PGLITE_PARSERS = {
   [OID_INT8]: (v: string) => Number(v),
   [OID_DATE]: (v: string) => v,
@@ -233,7 +258,11 @@ let template: Promise<Blob | File> | undefined;
 /** The data directory of a fresh, migrated in-memory database (made once per process). */
 async function memoryTemplate(logger: DbLogger): Promise<Blob | File> {
   template ??= (async () => {
-    const pglite = new PGlite({ parsers: PGLITE_PARSERS, relaxedDurability: false });
+    const pglite = new PGlite({
+      parsers: PGLITE_PARSERS,
+      relaxedDurability: false,
+      startParams: pgliteStartParams(),
+    });
     const db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
     try {
       await runMigrations(db, logger);
@@ -248,6 +277,48 @@ async function memoryTemplate(logger: DbLogger): Promise<Blob | File> {
     template = undefined;
     throw err;
   }
+}
+
+// ------------------------------------------------------------------------- a new data directory
+
+/**
+ * Creates a PGlite data directory (initdb) in a child process. initdb runs PostgreSQL twice more in
+ * WebAssembly and copies the whole directory through memory: done in this process, that memory
+ * (hundreds of MB) would stay with the server for good. The child writes to a sibling directory
+ * renamed into place when complete, so a crash midway leaves no half-made database behind.
+ */
+async function initDataDirInChild(dataDir: string, logger: DbLogger): Promise<void> {
+  const started = Date.now();
+  const staging = `${dataDir}.init-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  const pglite = import.meta.resolve('@electric-sql/pglite');
+  const script = `const { PGlite } = await import(${JSON.stringify(pglite)});
+const pg = new PGlite({ dataDir: ${JSON.stringify(staging)} });
+await pg.waitReady;
+await pg.close();`;
+  await new Promise<void>((resolveInit, reject) => {
+    const child = spawn(process.execPath, ['--liftoff-only', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolveInit();
+      else
+        reject(
+          new Error(
+            `creating the PGlite database in ${dataDir} failed (${signal ?? code}): ${stderr.slice(-500)}`,
+          ),
+        );
+    });
+  });
+  // The (empty) directory made by the caller is replaced by the complete one.
+  rmdirSync(dataDir);
+  renameSync(staging, dataDir);
+  logger.info({ dataDir, ms: Date.now() - started }, 'PGlite database created');
 }
 
 // ------------------------------------------------------------------------- data directory lock
@@ -294,9 +365,13 @@ function lockDataDir(dataDir: string, logger: DbLogger): () => void {
       previous.pid !== process.pid &&
       processAlive(previous.pid)
     ) {
-      throw new Error(
-        `PGlite data directory ${dataDir} is in use by process ${previous.pid} (lock file ${lockPath}): ` +
-          'run one server per data directory, or use PostgreSQL (DATABASE_URL) for several instances',
+      // Coded, so the CLI reports it as the expected failure it is (no stack trace).
+      throw Object.assign(
+        new Error(
+          `PGlite data directory ${dataDir} is in use by process ${previous.pid} (lock file ${lockPath}): ` +
+            'run one server per data directory, or use PostgreSQL (DATABASE_URL) for several instances',
+        ),
+        { code: 'ERR_DATA_DIR_LOCKED' },
       );
     }
     logger.warn({ lockPath, previous }, 'taking over a stale PGlite data directory lock');
@@ -327,6 +402,7 @@ async function openPGlite(options: OpenDatabaseOptions, logger: DbLogger): Promi
     pglite = new PGlite({
       parsers,
       relaxedDurability: false,
+      startParams: pgliteStartParams(),
       ...(template ? { loadDataDir: template } : {}),
     });
     await pglite.waitReady;
@@ -334,22 +410,22 @@ async function openPGlite(options: OpenDatabaseOptions, logger: DbLogger): Promi
     dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
     mkdirSync(dataDir, { recursive: true });
     unlock = lockDataDir(dataDir, logger);
+    try {
+      if (readdirSync(dataDir).length === 0) await initDataDirInChild(dataDir, logger);
+    } catch (err) {
+      unlock();
+      throw err;
+    }
     const fsync = options.fsync !== false;
     const startParams = fsync
-      ? [
-          ...PGlite.defaultStartParams.filter((p) => p !== '-F'),
-          '-c',
-          'fsync=on',
-          '-c',
-          'wal_sync_method=fsync',
-        ]
-      : undefined;
+      ? pgliteStartParams(['-c', 'fsync=on', '-c', 'wal_sync_method=fsync']).filter((p) => p !== '-F')
+      : pgliteStartParams();
     try {
       pglite = new PGlite({
         dataDir,
         parsers,
         relaxedDurability: false,
-        ...(startParams ? { startParams } : {}),
+        startParams,
       });
       await pglite.waitReady;
     } catch (err) {

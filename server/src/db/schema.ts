@@ -304,6 +304,10 @@ export interface SchedulesTable {
   last_run_at: Timestamp;
   created_at: CreatedAt;
   updated_at: CreatedAt;
+  /** Who last authorized the schedule's target (create, update, enable); null before 0002. */
+  user_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The scopes that owner held then; a fired schedule re-checks its target against them. */
+  owner_scopes: Json<string[]>;
 }
 
 export type ScheduleRunStatus = 'running' | 'success' | 'paused' | 'failed' | 'cancelled';
@@ -362,6 +366,24 @@ export interface ApprovalsTable {
 
 // ---------------------------------------------------------------------------- service accounts
 
+/** One recorded authorization decision (contract.md §9.6); never the token itself. */
+export interface AuthzDecisionsTable {
+  id: string;
+  created_at: CreatedAt;
+  action: 'access.allowed' | 'access.denied';
+  principal: string | null;
+  /** `METHOD /path` as received, control characters removed. */
+  target: string;
+  operation_id: string | null;
+  required: JsonDefault<string[]>;
+  scopes: JsonDefault<string[]>;
+  reason: string | null;
+  /** The token's `jti`, else the first 12 hex digits of its SHA-256. */
+  token_ref: string | null;
+}
+
+export type AuthzDecisionRow = Selectable<AuthzDecisionsTable>;
+
 export interface ServiceAccountsTable {
   id: string;
   name: string;
@@ -378,6 +400,8 @@ export interface ServiceAccountsTable {
   expires_at: Timestamp;
   last_used_at: Timestamp;
   revoked_at: Timestamp;
+  /** `sa:<name>`, or `sa:<name>.<id>` for a name used before: unique forever (contract.md §8.7). */
+  principal: string;
 }
 
 // ---------------------------------------------------------------------------------- components
@@ -427,6 +451,7 @@ export interface Schema {
   schedule_runs: ScheduleRunsTable;
   approvals: ApprovalsTable;
   service_accounts: ServiceAccountsTable;
+  authz_decisions: AuthzDecisionsTable;
   components: ComponentsTable;
   component_configs: ComponentConfigsTable;
 }

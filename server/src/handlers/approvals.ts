@@ -13,7 +13,7 @@ import type { ServerContext } from '../context.js';
 import { epochSeconds } from '../db/index.js';
 import type { ApprovalWithRun } from '../db/repos/approvals.js';
 import { approvals } from '../db/repos/index.js';
-import type { Handlers } from '../generated/server.js';
+import { type Handlers, HttpError } from '../generated/server.js';
 
 type ApprovalOperations =
   | 'listApprovals'
@@ -178,7 +178,14 @@ export function createApprovalHandlers(ctx: ServerContext): Pick<Handlers, Appro
 
     async deleteApproval({ path, caller }) {
       if (approvalScope(caller) !== null) return NOT_FOUND;
-      return (await approvals.remove(db, path.approval_id)) ? { status: 204 } : NOT_FOUND;
+      if (await approvals.remove(db, path.approval_id)) return { status: 204 };
+      // The repository never deletes a pending approval: say why, so it gets resolved instead.
+      const existing = await approvals.get(db, path.approval_id);
+      if (existing?.status !== 'pending') return NOT_FOUND;
+      throw new HttpError(
+        409,
+        'A pending approval cannot be deleted: it would unblock its run. Resolve it first (POST /approvals/{approval_id}/resolve with "approved" or "rejected")',
+      );
     },
   };
 }

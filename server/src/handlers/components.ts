@@ -19,6 +19,7 @@ import type { Handlers } from '../generated/server.js';
 import type { Schemas } from './_util.js';
 
 type ComponentOperations =
+  | 'restoreComponent'
   | 'listComponents'
   | 'createComponent'
   | 'getComponent'
@@ -235,6 +236,14 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
         { now: ctx.now() },
       );
       return row ? { status: 200, body: componentResponse(row) } : COMPONENT_NOT_FOUND;
+    },
+
+    // Components are deleted outright here (no soft delete): a restore finds the component live
+    // (agno: 409 "Component is not archived") or gone (404), as agno answers for such rows.
+    async restoreComponent({ path }) {
+      const row = await components.get(db, path.component_id);
+      if (!row) return { status: 404, body: { detail: `Component ${path.component_id} not found` } };
+      return { status: 409, body: { detail: 'Component is not archived' } };
     },
 
     async deleteComponent({ path }) {

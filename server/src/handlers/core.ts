@@ -9,6 +9,8 @@ import type { EntityConfig } from '../config/options.js';
 import type { ServerContext } from '../context.js';
 import type { Handlers } from '../generated/server.js';
 import { HttpError } from '../generated/server.js';
+import { compact } from '../runtime/output.js';
+import { KNOWLEDGE_ID } from './knowledge.js';
 
 type CoreOperations =
   | 'getRoot'
@@ -66,34 +68,56 @@ function tools(e: EntityConfig): Dict[] {
   });
 }
 
-function summary(e: EntityConfig) {
-  const m = modelOf(e);
-  return {
+const DB_ID = 'main-db';
+
+/** The fields every entity answer starts with; null fields are omitted, as the Python AgentOS does. */
+function base(e: EntityConfig) {
+  return compact({
     id: e.id,
     name: e.name ?? null,
     description: e.description ?? null,
-    db_id: 'main-db',
-    model: { name: m.name, model: m.id, provider: m.provider },
+    db_id: DB_ID,
+  });
+}
+
+/** `AgentSummaryResponse` / `TeamSummaryResponse` (`GET /config`): the model as `{ id, provider }`. */
+function summary(e: EntityConfig, kind: 'agent' | 'team') {
+  const m = modelOf(e);
+  return compact({
+    ...base(e),
+    ...(kind === 'team' ? { mode: str(e.mode) ?? 'coordinate' } : {}),
+    model: { id: m.id, provider: m.provider },
     metadata: dict(e.metadata),
-  };
+  });
+}
+
+/** `WorkflowSummaryResponse` (`GET /config`): no model. */
+function workflowSummary(e: EntityConfig) {
+  return compact({ ...base(e), is_factory: false, is_component: false, metadata: dict(e.metadata) });
 }
 
 function agent(e: EntityConfig) {
-  return {
-    ...summary(e),
+  const m = modelOf(e);
+  return compact({
+    ...base(e),
+    model: { name: m.name, model: m.id, provider: m.provider },
+    metadata: dict(e.metadata),
     role: str(e.role),
     is_factory: false,
     tools: { tools: tools(e) },
     instructions: e.instructions ?? null,
     streaming: { stream: true },
     is_component: false,
-  };
+  });
 }
 
 function team(e: EntityConfig, agents: readonly EntityConfig[]) {
   const members = Array.isArray(e.members) ? e.members : [];
-  return {
-    ...summary(e),
+  const m = modelOf(e);
+  return compact({
+    ...base(e),
+    model: { name: m.name, model: m.id, provider: m.provider },
+    metadata: dict(e.metadata),
     mode: str(e.mode) ?? 'coordinate',
     is_factory: false,
     tools: { tools: tools(e) },
@@ -102,24 +126,36 @@ function team(e: EntityConfig, agents: readonly EntityConfig[]) {
       return a ? [agent(a)] : [];
     }),
     is_component: false,
-  };
+  });
 }
 
-function workflow(e: EntityConfig) {
+/** `WorkflowResponse`: each step names its executor as agno does, the agent (or team) object itself. */
+function workflow(e: EntityConfig, agents: readonly EntityConfig[], teams: readonly EntityConfig[]) {
   const steps = Array.isArray(e.steps) ? e.steps : [];
-  return {
-    id: e.id,
-    name: e.name ?? null,
-    description: e.description ?? null,
-    db_id: 'main-db',
+  return compact({
+    ...base(e),
     is_factory: false,
     is_component: false,
     steps: steps.map((s, i) => {
       const d = dict(s) ?? {};
-      return { name: str(d.name) ?? `step-${i + 1}`, agent: str(d.agent), team: str(d.team) };
+      const a = agents.find((x) => x.id === str(d.agent));
+      const t = teams.find((x) => x.id === str(d.team));
+      return compact({
+        name: str(d.name) ?? `step-${i + 1}`,
+        type: 'Step',
+        agent: a ? agent(a) : null,
+        team: t ? team(t, agents) : null,
+      });
     }),
     metadata: dict(e.metadata),
-  };
+    workflow_agent: false,
+  });
+}
+
+/** A `{ dbs: [{ db_id, domain_config, tables }] }` section of `GET /config` (agno's remote db reads `tables[0]`). */
+function dbSection(...tables: string[]) {
+  const db = { db_id: DB_ID, domain_config: { display_name: DB_ID } };
+  return { dbs: [tables.length > 0 ? { ...db, tables } : db] };
 }
 
 function find(kind: string, list: readonly EntityConfig[], id: string): EntityConfig {
@@ -153,29 +189,45 @@ export function createCoreHandlers(ctx: ServerContext): Pick<Handlers, CoreOpera
         agent_count: config.agents.length,
         team_count: config.teams.length,
         workflow_count: config.workflows.length,
-        mcp: { enabled: false, path: null, oauth: false },
-        auth_mode: config.auth.mode === 'open' ? 'none' : 'jwt',
+        mcp: { enabled: false, path: null, oauth: null },
+        auth_mode: config.auth.method,
       }),
     getConfig: () =>
-      ok({
-        os_id: config.id,
-        name: config.name,
-        description: config.description,
-        available_models: models().map((m) => m.id),
-        os_database: 'main-db',
-        databases: ['main-db'],
-        agents: config.agents.map(summary),
-        teams: config.teams.map(summary),
-        workflows: config.workflows.map(summary),
-        interfaces: [],
-      }),
+      ok(
+        compact({
+          os_id: config.id,
+          name: config.name,
+          description: config.description,
+          available_models: models().map((m) => ({ id: m.id, provider: m.provider })),
+          os_database: DB_ID,
+          databases: [DB_ID],
+          session: dbSection('sessions'),
+          metrics: dbSection('daily_metrics'),
+          memory: dbSection('memories'),
+          learning: dbSection('learnings'),
+          knowledge: {
+            ...dbSection('knowledge_contents'),
+            knowledge_instances: [
+              { id: KNOWLEDGE_ID, name: KNOWLEDGE_ID, db_id: DB_ID, table: 'knowledge_contents' },
+            ],
+          },
+          evals: dbSection('eval_runs'),
+          // As agno: the traces section names no table.
+          traces: dbSection(),
+          agents: config.agents.map((e) => summary(e, 'agent')),
+          teams: config.teams.map((e) => summary(e, 'team')),
+          workflows: config.workflows.map(workflowSummary),
+          interfaces: [],
+        }),
+      ),
     listModels: () => ok(models().map((m) => ({ id: m.id, provider: m.provider }))),
     // Lists answer every item: the router keeps those the caller may see, by `x-scope-filter`.
     listAgents: () => ok(config.agents.map(agent)),
     getAgent: ({ path }) => ok(agent(find('Agent', config.agents, path.agent_id))),
     listTeams: () => ok(config.teams.map((t) => team(t, config.agents))),
     getTeam: ({ path }) => ok(team(find('Team', config.teams, path.team_id), config.agents)),
-    listWorkflows: () => ok(config.workflows.map(workflow)),
-    getWorkflow: ({ path }) => ok(workflow(find('Workflow', config.workflows, path.workflow_id))),
+    listWorkflows: () => ok(config.workflows.map(workflowSummary)),
+    getWorkflow: ({ path }) =>
+      ok(workflow(find('Workflow', config.workflows, path.workflow_id), config.agents, config.teams)),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * @module The public docs routes (`/docs`, `/redoc`, `/openapi.json`, `/docs/oauth2-redirect`)
- * and the Swagger UI assets they load, served from the installed `swagger-ui-dist` (no CDN).
+ * and the assets they load, served from the installed `swagger-ui-dist` and `redoc` (its standalone
+ * bundle) packages (no CDN).
  *
  * The pages run no inline script: the Swagger UI is started by `agentos-docs.js`, served with the
  * assets, so a strict Content-Security-Policy (`script-src 'self'`) holds. Mount the assets
@@ -22,6 +23,12 @@ export interface DocsOptions {
   readonly enabled?: boolean | undefined;
   /** Where the assets are mounted, relative to the app (default `/docs/assets`). */
   readonly assetsPath?: string | undefined;
+  /**
+   * Whether this server serves an operation. `/openapi.json` leaves out the feature operations
+   * (`x-agentos-feature`) it does not serve, so a client learns this deployment's surface from it,
+   * as from agno's own document. Default: every operation.
+   */
+  readonly served?: ((operationId: string) => boolean) | undefined;
 }
 
 /** Files of swagger-ui-dist the pages use; nothing else of the package is served. */
@@ -33,6 +40,16 @@ const ASSETS: Readonly<Record<string, string>> = {
   'favicon-32x32.png': 'image/png',
   'favicon-16x16.png': 'image/png',
 };
+
+/** The ReDoc standalone bundle, from the installed `redoc` package. */
+const REDOC_BUNDLE = 'redoc.standalone.js';
+
+/** Starts ReDoc from the page's data attributes (no inline script). */
+const REDOC_INIT_SCRIPT = `window.addEventListener('load', function () {
+  var el = document.getElementById('redoc');
+  Redoc.init(el.getAttribute('data-openapi-url'), { hideDownloadButton: false }, el);
+});
+`;
 
 /** Starts the Swagger UI from the page's data attributes (no inline script). */
 const INIT_SCRIPT = `window.addEventListener('load', function () {
@@ -60,6 +77,17 @@ const PAGE_HEADERS = {
   'Cache-Control': 'no-cache',
 } as const;
 
+/** The installed redoc bundles folder. */
+export function redocBundlePath(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('redoc/package.json')), 'bundles', REDOC_BUNDLE);
+}
+
+/** ReDoc builds its search index in a worker it starts from a blob: URL. */
+const REDOC_HEADERS = {
+  ...PAGE_HEADERS,
+  'Content-Security-Policy': `${CSP}; worker-src 'self' blob:`,
+} as const;
+
 /** The installed swagger-ui-dist folder. */
 export function swaggerUiDistPath(): string {
   return dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
@@ -78,14 +106,22 @@ export function createDocsAssets(): Router {
   const cache = new Map<string, Buffer>();
   router.get('/:file', function agentosDocsAsset(req, res, next) {
     const file = req.params.file;
-    const type = file === 'agentos-docs.js' ? 'text/javascript; charset=utf-8' : ASSETS[file];
+    const script = file === 'agentos-docs.js' || file === 'agentos-redoc.js' || file === REDOC_BUNDLE;
+    const type = script ? 'text/javascript; charset=utf-8' : ASSETS[file];
     if (!type) {
       next();
       return;
     }
     let body = cache.get(file);
     if (!body) {
-      body = file === 'agentos-docs.js' ? Buffer.from(INIT_SCRIPT) : readFileSync(join(dir, file));
+      body =
+        file === 'agentos-docs.js'
+          ? Buffer.from(INIT_SCRIPT)
+          : file === 'agentos-redoc.js'
+            ? Buffer.from(REDOC_INIT_SCRIPT)
+            : file === REDOC_BUNDLE
+              ? readFileSync(redocBundlePath())
+              : readFileSync(join(dir, file));
       cache.set(file, body);
     }
     res.setHeader('Content-Type', type);
@@ -108,6 +144,23 @@ export function createDocsHandlers(
   const assets = options.assetsPath ?? '/docs/assets';
   const notFound = { status: 404, body: { detail: 'Not Found' } } as const;
   const documents = new Map<string, Record<string, unknown>>();
+
+  /** The document's paths without the feature operations this server does not serve. */
+  function servedPaths(): Record<string, unknown> {
+    const paths = (apiSpec as { paths: Record<string, Record<string, unknown>> }).paths;
+    const served = options.served;
+    if (!served) return paths;
+    const out: Record<string, unknown> = {};
+    for (const [path, item] of Object.entries(paths)) {
+      const kept = Object.entries(item).filter(([, op]) => {
+        const o = op as { operationId?: unknown; 'x-agentos-feature'?: unknown } | null;
+        return !(o && typeof o === 'object' && o['x-agentos-feature'] && !served(String(o.operationId)));
+      });
+      if (kept.some(([k]) => ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'].includes(k)))
+        out[path] = Object.fromEntries(kept);
+    }
+    return out;
+  }
 
   /** The app's mount path (`req.baseUrl`), so the pages work under a prefix too. */
   const baseOf = (req: { baseUrl?: string }) => (req.baseUrl ?? '').replace(/\/+$/, '');
@@ -141,24 +194,24 @@ export function createDocsHandlers(
     getRedoc({ req }) {
       if (!enabled) return notFound;
       const base = baseOf(req);
+      const a = escapeHtml(`${base}${assets}`);
       const html = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>AgentOS API reference</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}code{background:#f3f3f3;padding:0 .2em}</style>
+<style>body{margin:0;padding:0}</style>
 </head>
 <body>
-<h1>AgentOS API reference</h1>
-<p>This server does not bundle ReDoc. The same API is documented interactively at
-<a href="${escapeHtml(`${base}/docs`)}">/docs</a> (Swagger UI, served locally).</p>
-<p>The OpenAPI document is at <a href="${escapeHtml(`${base}/openapi.json`)}">/openapi.json</a>; any OpenAPI
-viewer can render it, for example <code>npx @redocly/cli build-docs http://HOST:PORT/openapi.json</code>.</p>
+<div id="redoc" data-openapi-url="${escapeHtml(`${base}/openapi.json`)}"></div>
+<noscript>The API reference needs JavaScript. The API description is at <a href="${escapeHtml(`${base}/openapi.json`)}">/openapi.json</a>; the interactive docs are at <a href="${escapeHtml(`${base}/docs`)}">/docs</a>.</noscript>
+<script src="${a}/${REDOC_BUNDLE}"></script>
+<script src="${a}/agentos-redoc.js"></script>
 </body>
 </html>
 `;
-      return { status: 200, body: html, contentType: 'text/html', headers: PAGE_HEADERS };
+      return { status: 200, body: html, contentType: 'text/html', headers: REDOC_HEADERS };
     },
 
     getOpenApiDocument({ req }) {
@@ -169,6 +222,7 @@ viewer can render it, for example <code>npx @redocly/cli build-docs http://HOST:
         // Same origin as the page: "Try it out" calls this server wherever it listens.
         doc = {
           ...(apiSpec as Record<string, unknown>),
+          paths: servedPaths(),
           servers: [{ url: base, description: 'This AgentOS' }],
         };
         documents.set(base, doc);

@@ -12,10 +12,12 @@ import { createCoreHandlers } from './core.js';
 import { createDatabaseHandlers } from './database.js';
 import { createDocsHandlers } from './docs.js';
 import { createEvalHandlers } from './evals.js';
+import { createFilesystemHandlers } from './filesystem.js';
 import { createKnowledgeHandlers } from './knowledge.js';
 import { createLearningHandlers } from './learnings.js';
 import { createMemoryHandlers } from './memories.js';
 import { createMetricsHandlers } from './metrics.js';
+import { createQueueHandlers } from './queue.js';
 import { createRegistryHandlers } from './registry.js';
 import { createRunHandlers } from './runs.js';
 import { createScheduleHandlers } from './schedules.js';
@@ -28,6 +30,8 @@ export interface HandlerOptions {
   readonly serviceAccounts?: ServiceAccountVerifier | undefined;
   /** Serve /docs, /redoc, /openapi.json (default true; env `DOCS_ENABLED`). */
   readonly docsEnabled?: boolean | undefined;
+  /** Whether the server serves an operation (its `/openapi.json` lists only those). Default: all. */
+  readonly served?: ((operationId: string) => boolean) | undefined;
 }
 
 /**
@@ -51,7 +55,9 @@ export function createHandlers(ctx: ServerContext, options: HandlerOptions = {})
     ...createRegistryHandlers(ctx),
     ...createComponentHandlers(ctx),
     ...createDatabaseHandlers(ctx),
-    ...createDocsHandlers(ctx, { enabled: options.docsEnabled !== false }),
+    ...createFilesystemHandlers(ctx),
+    ...createQueueHandlers(),
+    ...createDocsHandlers(ctx, { enabled: options.docsEnabled !== false, served: options.served }),
   });
 }
 

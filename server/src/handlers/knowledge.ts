@@ -49,7 +49,12 @@ export type KnowledgeHandlers = Pick<
   | 'getKnowledgeConfig'
   | 'listKnowledgeSources'
   | 'listKnowledgeSourceFiles'
+  | 'refreshContent'
 >;
+
+/** Why content given by URL is stored as `failed`: the server makes no outbound requests. */
+const URL_NOT_READ =
+  'Reading URLs is not supported by this server (it makes no outbound requests): upload the file or send its text as text_content';
 
 /** The id of the server's single knowledge base. */
 export const KNOWLEDGE_ID = 'knowledge';
@@ -422,11 +427,7 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
           type: null,
           size: null,
           source: { urls: list, ...options },
-          text: {
-            ok: false,
-            message:
-              'Reading URLs is not supported by this server (it makes no outbound requests): upload the file or send its text as text_content',
-          },
+          text: { ok: false, message: URL_NOT_READ },
         });
       } else {
         fail(400, 'Provide one of file, text_content or url');
@@ -458,6 +459,36 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
       resolveKnowledge(query.knowledge_id);
       // No remote content source (S3, GCS, SharePoint, GitHub, Azure Blob) is configured.
       fail(400, `Unknown content source: ${body.config_id}. Check /knowledge/config for available sources.`);
+    },
+
+    // Re-reads a URL-sourced item from its source, as its creation did (agno 3.1 refresh). This
+    // server fetches no URLs, so the item is read again into the same `failed` state; any other
+    // item has no source to refresh from (agno's 400).
+    async refreshContent({ path, query }) {
+      const kb = resolveKnowledge(query.knowledge_id);
+      const row = await knowledge.getContent(db(), path.content_id, { knowledgeId: kb });
+      if (!row) fail(404, `Content not found: ${path.content_id}`);
+      const source = asObject(row.source) ?? {};
+      const urls = Array.isArray(source.urls) ? source.urls.map(String) : [];
+      if (urls.length === 0) fail(400, 'Content has no source URL to refresh from');
+      const chunker = (CHUNKER_KEYS as string[]).includes(String(source.chunker))
+        ? (source.chunker as ChunkerKey)
+        : 'FixedSizeChunker';
+      const refreshed = await ingest({
+        kb,
+        id: row.id,
+        name: row.name,
+        description: row.description,
+        type: row.type,
+        size: row.size,
+        metadata: asObject(row.metadata) ?? null,
+        source,
+        chunker,
+        chunkSize: typeof source.chunk_size === 'number' ? source.chunk_size : DEFAULT_CHUNK_SIZE,
+        overlap: typeof source.chunk_overlap === 'number' ? source.chunk_overlap : 0,
+        text: { ok: false, message: URL_NOT_READ },
+      });
+      return { status: 202, body: toContent(refreshed) };
     },
 
     async getKnowledgeContent({ path, query }) {

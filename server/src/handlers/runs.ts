@@ -50,6 +50,7 @@ type RunOperation =
   | 'continueAgentRun'
   | 'resumeAgentRun'
   | 'forkAgentSession'
+  | 'compactAgentSession'
   | 'getAgentRun'
   | 'listAgentRunCheckpoints'
   | 'getAgentRunCheckpoint'
@@ -503,6 +504,33 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
     return { status: 200, body: { session_id: newSessionId, forked_from_session_id: sourceId } };
   }
 
+  /**
+   * `POST /agents/{agent_id}/sessions/{session_id}/compact` (agno 3.1). The session must be the
+   * agent's (and the caller's, when isolated): otherwise 404 like a missing one. No agent of this
+   * server has compaction configured, so the answer is agno's for such an agent: 200, `not_enabled`.
+   */
+  async function compact(request: RunRequest): Promise<AnyResult> {
+    const id = entityId('agent', request);
+    const { caller } = request;
+    const session = await ownedSession('agent', id, String(request.path.session_id ?? ''), caller);
+    const queryUser = text(request.query.user_id);
+    if (
+      !session ||
+      (caller.scopedUserId === null && queryUser !== undefined && session.user_id !== queryUser)
+    )
+      fail(404, 'Session not found');
+    return {
+      status: 200,
+      body: {
+        status: 'not_enabled',
+        message: 'Compaction is not enabled on this agent.',
+        compacted: false,
+        record: null,
+        metrics: null,
+      },
+    };
+  }
+
   // Each operation, typed: the generated request in, the generated response out.
   const op =
     <K extends RunOperation>(fn: (request: RunRequest) => Promise<AnyResult>) =>
@@ -515,6 +543,7 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
     continueAgentRun: op<'continueAgentRun'>((r) => continueRun('agent', r)),
     resumeAgentRun: op<'resumeAgentRun'>((r) => resume('agent', r)),
     forkAgentSession: op<'forkAgentSession'>((r) => fork('agent', r)),
+    compactAgentSession: op<'compactAgentSession'>(compact),
     getAgentRun: op<'getAgentRun'>((r) => getOne('agent', r)),
     listAgentRunCheckpoints: op<'listAgentRunCheckpoints'>((r) => checkpoints('agent', r)),
     getAgentRunCheckpoint: op<'getAgentRunCheckpoint'>((r) => checkpoint('agent', r)),

@@ -138,9 +138,11 @@ export function createScheduleHandlers(
   }
 
   return {
-    async listSchedules({ query }) {
+    async listSchedules({ query, caller }) {
       const { rows, total } = await schedules.list(db, {
         enabled: query.enabled,
+        // Under isolation a caller lists its own schedules (contract.md §5).
+        ...(caller.scopedUserId !== null ? { userId: caller.scopedUserId } : {}),
         limit: query.limit,
         page: query.page,
         sortOrder: 'desc',
@@ -184,6 +186,7 @@ export function createScheduleHandlers(
           retry_delay_seconds: body.retry_delay_seconds ?? 60,
           enabled: true,
           next_run_at: nextRunAt(body.cron_expr, timezone, now),
+          user_id: caller.scopedUserId ?? caller.userId ?? null,
           created_at: now,
         });
         ctx.logger.info({ scheduleId: row.id, name: row.name, by: caller.userId }, 'schedule created');

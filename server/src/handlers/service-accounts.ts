@@ -16,7 +16,6 @@ import {
   DEFAULT_EXPIRY_DAYS,
   DEFAULT_SERVICE_ACCOUNT_SCOPES,
   generateServiceAccountToken,
-  principalOf,
   randomBase62,
   type ServiceAccountVerifier,
 } from '../auth/service-accounts.js';
@@ -81,7 +80,7 @@ function toResponse(row: ServiceAccountRow, adminScope: string) {
   return {
     id: row.id,
     name: row.name,
-    principal: principalOf(row.name),
+    principal: row.principal,
     user_id: row.user_id,
     token_prefix: row.token_prefix,
     scopes: (Array.isArray(row.scopes) ? row.scopes : []).map((s) => scopeSchema(s, adminScope)),

@@ -4,12 +4,14 @@
  * to the caller's sessions, another user's session answers 404 like a missing one; deletes only
  * match the caller's own sessions).
  */
+
 import { randomUUID } from 'node:crypto';
 import type { CallerContext } from '@agentos/core';
 import type { ServerContext } from '../context.js';
 import type { RunRow, SessionRow } from '../db/index.js';
 import { runs, sessions } from '../db/repos/index.js';
 import type { Handlers } from '../generated/server.js';
+import { compact } from '../runtime/output.js';
 import {
   asArray,
   asInteger,
@@ -40,7 +42,17 @@ export type SessionHandlers = Pick<
   | 'listSessionRuns'
   | 'getSessionRun'
   | 'renameSession'
+  | 'listSessionRunPreviews'
+  | 'getSessionMedia'
 >;
+
+/** agno's preview length (`SessionRunPreviewSchema`, 280 characters). */
+const PREVIEW_CHARS = 280;
+
+function preview(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  return (typeof value === 'string' ? value : JSON.stringify(value)).slice(0, PREVIEW_CHARS);
+}
 
 /** A session row with the input of its first top-level run (for a derived name). */
 type SessionWithInput = sessions.SessionWithFirstInput;
@@ -83,6 +95,7 @@ function totalTokens(row: SessionRow): number | null {
   return asInteger(asObject(row.metrics)?.total_tokens);
 }
 
+/** A session in a list, as agno sends it: null ids and summary omitted, `metrics` and `metadata` objects. */
 function toListItem(row: SessionWithInput): Schemas['SessionSchema'] {
   return {
     session_id: row.session_id,
@@ -92,13 +105,15 @@ function toListItem(row: SessionWithInput): Schemas['SessionSchema'] {
     updated_at: iso(row.updated_at),
     session_type: row.session_type,
     user_id: row.user_id,
-    agent_id: row.agent_id,
-    team_id: row.team_id,
-    workflow_id: row.workflow_id,
-    session_summary: summaryOf(row),
-    metrics: asObject(row.metrics),
-    total_tokens: totalTokens(row),
-    metadata: asObject(row.metadata),
+    ...compact({
+      agent_id: row.agent_id,
+      team_id: row.team_id,
+      workflow_id: row.workflow_id,
+      session_summary: summaryOf(row),
+      total_tokens: totalTokens(row),
+    }),
+    metrics: asObject(row.metrics) ?? {},
+    metadata: asObject(row.metadata) ?? {},
   };
 }
 
@@ -180,11 +195,13 @@ function toDetail(
     return {
       ...common,
       agent_session_id: row.session_id,
-      session_summary: summaryOf(row),
-      agent_id: row.agent_id,
-      total_tokens: totalTokens(row),
-      agent_data: asObject(row.agent_data),
-      metrics: asObject(row.metrics),
+      ...compact({
+        session_summary: summaryOf(row),
+        agent_id: row.agent_id,
+        total_tokens: totalTokens(row),
+        agent_data: asObject(row.agent_data),
+      }),
+      metrics: asObject(row.metrics) ?? {},
       chat_history: chatHistory(runs),
     };
   }
@@ -192,11 +209,13 @@ function toDetail(
     return {
       ...common,
       team_id: row.team_id,
-      session_summary: summaryOf(row),
-      metrics: asObject(row.metrics),
-      team_data: asObject(row.team_data),
+      ...compact({
+        session_summary: summaryOf(row),
+        team_data: asObject(row.team_data),
+        total_tokens: totalTokens(row),
+      }),
+      metrics: asObject(row.metrics) ?? {},
       chat_history: chatHistory(runs),
-      total_tokens: totalTokens(row),
     };
   }
   const workflowData = asObject(row.workflow_data);
@@ -260,6 +279,42 @@ function fits(v: unknown, kind: (typeof RUN_FIELDS)[number][1]): boolean {
 }
 
 /** A stored run as `SessionRunSchema` (the union of the Python agent, team and workflow run schemas). */
+/** What agno's `RunSchema`/`TeamRunSchema`/`WorkflowRunSchema` send for a field the run did not fill. */
+const RUN_DEFAULTS: JsonRecord = {
+  reasoning_content: '',
+  reasoning_steps: [],
+  reasoning_messages: [],
+  references: [],
+  citations: null,
+  images: [],
+  videos: [],
+  audio: [],
+  files: [],
+  response_audio: null,
+  cancellation_stage: null,
+};
+const AGENT_RUN_DEFAULTS: JsonRecord = {
+  ...RUN_DEFAULTS,
+  tools: null,
+  events: null,
+  metadata: null,
+  input_media: {},
+  followups: null,
+  forked_from_run_id: null,
+  forked_from_message_index: null,
+  forked_from_session_id: null,
+  regenerated_from: null,
+  last_checkpoint_at_message_index: null,
+};
+const WORKFLOW_RUN_DEFAULTS: JsonRecord = {
+  ...RUN_DEFAULTS,
+  events: [],
+  step_requirements: null,
+  pause_kind: null,
+  paused_step_name: null,
+  paused_step_index: null,
+};
+
 export function toSessionRun(row: RunRow): Schemas['SessionRunSchema'] {
   const output = asObject(row.output) ?? {};
   const out: JsonRecord = {};
@@ -285,6 +340,9 @@ export function toSessionRun(row: RunRow): Schemas['SessionRunSchema'] {
     content === null || typeof content === 'string' || row.content_type === 'str' ? 'text' : 'json';
   out.metrics = asObject(row.metrics);
   out.created_at = iso(row.created_at);
+  if (row.entity_type === 'workflow') delete out.run_response_format;
+  const defaults = row.entity_type === 'workflow' ? WORKFLOW_RUN_DEFAULTS : AGENT_RUN_DEFAULTS;
+  for (const [key, value] of Object.entries(defaults)) if (!(key in out)) out[key] = structuredClone(value);
   return out as Schemas['SessionRunSchema'];
 }
 
@@ -434,6 +492,64 @@ export function createSessionHandlers(ctx: ServerContext): SessionHandlers {
       const run = sessionRuns.find((r) => r.run_id === path.run_id);
       if (!run) fail(404, `Run with ID ${path.run_id} not found in session ${path.session_id}`);
       return { status: 200, body: toSessionRun(run) };
+    },
+
+    // The runs of GET /sessions/{id}/runs, trimmed to ids, status, time and previews (agno 3.1).
+    async listSessionRunPreviews({ path, query, caller }) {
+      const found = await sessions.get(db(), path.session_id, {
+        userId: readScope(caller, query.user_id),
+        type: query.type ?? undefined,
+      });
+      if (!found) fail(404, `Session with ID ${path.session_id} not found`);
+      const rows = await runs.listBySession(db(), found.session_id, {
+        createdAfter:
+          typeof query.created_after === 'number' ? new Date(query.created_after * 1000) : undefined,
+        createdBefore:
+          typeof query.created_before === 'number' ? new Date((query.created_before + 1) * 1000) : undefined,
+      });
+      const status: unknown = query.status;
+      const wanted = (Array.isArray(status) ? status : typeof status === 'string' ? [status] : [])
+        .map((x) => String(x).toUpperCase())
+        .filter((x) => x !== '');
+      const body = rows
+        .map(toSessionRun)
+        .filter((r) => wanted.length === 0 || wanted.includes(String(r.status ?? '').toUpperCase()))
+        .map((r) => {
+          const out: JsonRecord = { run_id: r.run_id };
+          for (const k of [
+            'parent_run_id',
+            'agent_id',
+            'team_id',
+            'workflow_id',
+            'user_id',
+            'status',
+          ] as const) {
+            const v = (r as JsonRecord)[k];
+            if (v !== null && v !== undefined) out[k] = v;
+          }
+          const input = preview((r as JsonRecord).run_input);
+          const content = preview((r as JsonRecord).content);
+          if (input !== undefined) out.run_input = input;
+          if (content !== undefined) out.content_preview = content;
+          const created = (r as JsonRecord).created_at;
+          if (typeof created === 'number') out.created_at = new Date(created * 1000).toISOString();
+          else if (typeof created === 'string') out.created_at = created;
+          return out as Schemas['SessionRunPreviewSchema'];
+        });
+      return { status: 200, body };
+    },
+
+    // This server stores no media (runs keep only text), so no session holds the key: agno's answers
+    // for a media key the session does not reference, after the session's ownership check.
+    // (differs) agno without a media storage answers 503 "Media storage is not configured on AgentOS"
+    // before it looks at the session; a documented operation here answers no 5xx for a valid request.
+    async getSessionMedia({ path, query, caller }) {
+      const found = await sessions.get(db(), path.session_id, {
+        userId: readScope(caller, query.user_id),
+        type: query.type ?? undefined,
+      });
+      if (!found) fail(404, `Session '${path.session_id}' not found`);
+      fail(404, 'Media not found in this session');
     },
 
     async renameSession({ path, query, body, caller }) {

@@ -362,14 +362,27 @@ export function newRunId(now: Date): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** A message with agno's flags (`from_history`, `stop_after_tool_call`), before the given fields. */
+function message(fields: Omit<MessageRec, 'id' | 'from_history' | 'stop_after_tool_call'>): MessageRec {
+  return { id: randomUUID(), from_history: false, stop_after_tool_call: false, ...fields };
+}
+
+/** The usage of one model call, as agno's per-message `metrics`. */
+function messageMetrics(res: ModelResponse): MetricsRec {
+  return {
+    input_tokens: res.usage.input_tokens,
+    output_tokens: res.usage.output_tokens,
+    total_tokens: res.usage.total_tokens,
+  };
+}
+
 function userMessage(content: string, now: Date): MessageRec {
-  return { id: randomUUID(), role: 'user', content, created_at: epoch(now) };
+  return message({ role: 'user', content, created_at: epoch(now) });
 }
 
 function initialMessages(instructions: string | null, input: string, now: Date): MessageRec[] {
   const out: MessageRec[] = [];
-  if (instructions)
-    out.push({ id: randomUUID(), role: 'system', content: instructions, created_at: epoch(now) });
+  if (instructions) out.push(message({ role: 'system', content: instructions, created_at: epoch(now) }));
   out.push(userMessage(input, now));
   return out;
 }
@@ -449,7 +462,8 @@ export function newWorkflowRec(spec: WorkflowSpec, r: NewRecInput): WorkflowRunR
     content_type: 'str',
     step_results: [],
     step_executor_runs: [],
-    metrics: { duration: 0 },
+    // agno's `WorkflowMetrics`: its client reads `metrics.steps` (KeyError without it).
+    metrics: { steps: {}, duration: 0 },
     created_at: epoch(r.now),
     status: 'RUNNING',
   }) as unknown as WorkflowRunRec;
@@ -469,6 +483,7 @@ export function agentBase(rec: AgentRunRec, nest: Nest): Dict {
     step_id: nest.stepId,
     step_name: nest.stepName,
     step_index: nest.stepIndex,
+    nested_depth: nestedDepth(nest),
   });
 }
 
@@ -484,6 +499,7 @@ export function teamBase(rec: TeamRunRec, nest: Nest): Dict {
     step_id: nest.stepId,
     step_name: nest.stepName,
     step_index: nest.stepIndex,
+    nested_depth: nestedDepth(nest),
   });
 }
 
@@ -493,7 +509,13 @@ export function workflowBase(rec: WorkflowRunRec): Dict {
     workflow_name: rec.workflow_name,
     run_id: rec.run_id,
     session_id: rec.session_id,
+    nested_depth: 0,
   };
+}
+
+/** agno's `nested_depth`: 0 for a run's own events, 1 for those of a workflow step's executor (and its members). */
+function nestedDepth(nest: Nest): number {
+  return nest.workflowRunId === undefined ? 0 : 1;
 }
 
 /** The base fields of a top-level record's events. */
@@ -627,14 +649,15 @@ async function executeTool(
       seg.emit('ToolCallError', base, { tool: te, error: message });
     }
   }
-  rec.messages.push({
-    id: randomUUID(),
-    role: 'tool',
-    content: te.result ?? '',
-    tool_call_id: te.tool_call_id,
-    name: te.tool_name,
-    created_at: epoch(seg.deps.now()),
-  });
+  rec.messages.push(
+    message({
+      role: 'tool',
+      content: te.result ?? '',
+      tool_call_id: te.tool_call_id,
+      name: te.tool_name,
+      created_at: epoch(seg.deps.now()),
+    }),
+  );
 }
 
 function pauseAgent(
@@ -753,17 +776,19 @@ export async function runAgent(
       });
       const now = seg.deps.now();
       if (res.toolCalls.length > 0) {
-        rec.messages.push({
-          id: randomUUID(),
-          role: 'assistant',
-          content: res.content,
-          tool_calls: res.toolCalls.map((c) => ({
-            id: c.id,
-            type: 'function',
-            function: { name: c.name, arguments: JSON.stringify(c.arguments) },
-          })),
-          created_at: epoch(now),
-        });
+        rec.messages.push(
+          message({
+            role: 'assistant',
+            content: res.content,
+            tool_calls: res.toolCalls.map((c) => ({
+              id: c.id,
+              type: 'function',
+              function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+            })),
+            metrics: messageMetrics(res),
+            created_at: epoch(now),
+          }),
+        );
         rec.tools ??= [];
         for (const c of res.toolCalls) {
           const tool = spec.tools.find((t) => t.name === c.name);
@@ -785,7 +810,9 @@ export async function runAgent(
       }
       const content = res.content ?? '';
       if (!res.streamed && content) seg.emit('RunContent', base, { content, content_type: 'str' });
-      rec.messages.push({ id: randomUUID(), role: 'assistant', content, created_at: epoch(now) });
+      rec.messages.push(
+        message({ role: 'assistant', content, metrics: messageMetrics(res), created_at: epoch(now) }),
+      );
       rec.content = content;
       rec.content_type = 'str';
       rec.status = 'COMPLETED';
@@ -910,7 +937,9 @@ export async function runTeam(
     const now = seg.deps.now();
     const content = res.content ?? '';
     if (!res.streamed && content) seg.emit('TeamRunContent', base, { content, content_type: 'str' });
-    rec.messages.push({ id: randomUUID(), role: 'assistant', content, created_at: epoch(now) });
+    rec.messages.push(
+      message({ role: 'assistant', content, metrics: messageMetrics(res), created_at: epoch(now) }),
+    );
     rec.content = content;
     rec.content_type = 'str';
     delete rec.requirements;
@@ -1045,8 +1074,22 @@ export async function runWorkflow(
       content: exec.content ?? null,
       content_type: 'str',
       success: exec.status === 'COMPLETED',
+      // agno's `StepOutput` fields.
+      step_run_id: exec.run_id,
+      metrics: exec.metrics,
+      stop: false,
+      is_paused: false,
     };
     rec.step_results.push(result);
+    // agno's `StepMetrics`, keyed by step name.
+    const steps = (rec.metrics.steps ?? {}) as Dict;
+    steps[step.name] = {
+      step_name: step.name,
+      executor_type: result.executor_type,
+      executor_name: result.executor_name,
+      metrics: exec.metrics,
+    };
+    rec.metrics.steps = steps;
     seg.emit('StepCompleted', base, {
       ...stepFields(step),
       content: result.content,

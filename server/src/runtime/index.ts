@@ -49,6 +49,7 @@ import {
 } from './output.js';
 import {
   appendEvents,
+  cancelPendingApprovals,
   countEvents,
   getApprovals,
   getRun,
@@ -597,6 +598,8 @@ export function createRunRuntime(options: RunRuntimeOptions): RunEngine {
       if (!(await transitionRun(trx, runId, ['PAUSED'], 'CANCELLED', { output: publicOutput(rec), now: t })))
         return;
       await appendEvents(trx, runId, [frame], t);
+      // A cancelled run waits for nothing: its pending approvals are cancelled with it.
+      await cancelPendingApprovals(trx, runId);
       for (const child of nestedRuns(rec)) {
         await saveRun(trx, {
           runId: child.run_id,

@@ -20,6 +20,11 @@ export interface MessageRec {
   tool_calls?: ToolCallRec[];
   tool_call_id?: string;
   name?: string;
+  /** agno's message flags (false on every message the engine writes). */
+  from_history?: boolean;
+  stop_after_tool_call?: boolean;
+  /** The usage of the model call that wrote an assistant message. */
+  metrics?: MetricsRec;
   created_at: number;
 }
 

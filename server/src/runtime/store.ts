@@ -217,6 +217,11 @@ export async function hasCancelIntent(db: Db, runIds: readonly string[]): Promis
 // ------------------------------------------------------------------------------- approvals
 
 /** The `required` approvals of a run still pending. */
+/** Moves the pending approvals of a cancelled run to `cancelled` (nothing is left to approve). */
+export function cancelPendingApprovals(db: Db, runId: string): Promise<number> {
+  return approvals.cancelForRun(db, runId);
+}
+
 export function pendingRequiredApprovals(db: Db, runId: string): Promise<ApprovalRow[]> {
   return approvals.listPendingForRun(db, runId, { approvalType: 'required' });
 }

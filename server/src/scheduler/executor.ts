@@ -30,6 +30,12 @@ export interface ExecutorOptions {
   readonly sleep?: ((ms: number, signal: AbortSignal) => Promise<void>) | undefined;
   /** How often a background run is polled (default 2 s). */
   readonly pollIntervalMs?: number | undefined;
+  /**
+   * Re-checks the schedule's owner before each firing (contract.md §10.4): answers why the owner
+   * may not fire it (disabled, no longer authorized, unknown), or null. A refusal is recorded as a
+   * failed run (status code 403); nothing is called. A throw refuses too (fail closed).
+   */
+  readonly authorize?: ((schedule: ScheduleRow) => Promise<string | null>) | undefined;
 }
 
 export interface ScheduleExecutor {
@@ -236,8 +242,32 @@ export function createScheduleExecutor(options: ExecutorOptions): ScheduleExecut
     return failed(res.status, text);
   }
 
+  /** The recorded refusal of a firing the owner may not make (contract.md §10.4): nothing is called. */
+  async function refuse(schedule: ScheduleRow, reason: string): Promise<ScheduleRunRow> {
+    const record = await insertRun(db, {
+      scheduleId: schedule.id,
+      attempt: 1,
+      now: ctx.now(),
+      instanceId: ctx.instanceId,
+    });
+    const outcome = failed(403, `Schedule owner is not authorized to run this target: ${reason}`);
+    const done = (await completeRun(db, record.id, outcome, ctx.now())) ?? record;
+    ctx.logger.warn({ scheduleId: schedule.id, reason }, `schedule "${schedule.name}" refused`);
+    return done;
+  }
+
   return {
     async execute(schedule, signal) {
+      if (options.authorize) {
+        let refusal: string | null;
+        try {
+          refusal = await options.authorize(schedule);
+        } catch (err) {
+          ctx.logger.error({ err, scheduleId: schedule.id }, 'schedule owner could not be checked');
+          refusal = "the owner's authority could not be checked";
+        }
+        if (refusal !== null) return refuse(schedule, refusal);
+      }
       const attempts = Math.max(1, schedule.max_retries + 1);
       let last: ScheduleRunRow | undefined;
       for (let n = 1; n <= attempts; n++) {

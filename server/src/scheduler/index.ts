@@ -26,6 +26,7 @@ export interface SchedulerOptions {
   readonly fetch?: ExecutorOptions['fetch'];
   readonly sleep?: ExecutorOptions['sleep'];
   readonly pollIntervalMs?: number | undefined;
+  readonly authorize?: ExecutorOptions['authorize'];
 }
 
 export interface Scheduler {
@@ -72,6 +73,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     fetch: options.fetch,
     sleep: options.sleep ?? abortableSleep,
     pollIntervalMs: options.pollIntervalMs,
+    authorize: options.authorize,
   });
   const shutdown = new AbortController();
   const inFlight = new Set<Promise<unknown>>();

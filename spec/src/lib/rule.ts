@@ -14,7 +14,15 @@ export type LintRuleId =
   | 'scope-filter-invalid'
   | 'user-owned-invalid'
   | 'error-responses'
-  | 'path-param-declared';
+  | 'path-param-declared'
+  | 'body-scopes-invalid'
+  | 'scope-target-invalid'
+  | 'contains-invalid'
+  | 'approval-gate-invalid'
+  | 'nested-filters-invalid'
+  | 'agentos-feature-invalid'
+  | 'agentos-version-invalid'
+  | 'security-requirement-invalid';
 
 /** What a rule sees: the document, its operations (document order) and the admin scopes. */
 export interface RuleContext {
@@ -32,6 +40,8 @@ export interface Finding {
 
 export interface Rule {
   id: LintRuleId;
+  /** One sentence: what the rule requires (the SARIF `shortDescription`). */
+  description: string;
   check(context: RuleContext): Finding[];
 }
 

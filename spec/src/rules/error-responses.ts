@@ -10,6 +10,7 @@ const REFS = { '401': 'Unauthorized', '403': 'Forbidden' } as const;
 
 export const errorResponses = defineRule({
   id: 'error-responses',
+  description: 'Secured operations document 401 and 403; public ones do not document 401.',
   check({ operations }) {
     return operations.flatMap((op): Finding[] => {
       const scopes = requiredScopes(op.operation);

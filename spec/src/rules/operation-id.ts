@@ -7,6 +7,7 @@ import { defineRule, type Finding, quote } from '../lib/rule.js';
 
 export const operationId = defineRule({
   id: 'operation-id',
+  description: 'Every operation has a unique operationId.',
   check({ operations }) {
     const first = new Map<string, string>();
     return operations.flatMap((op): Finding[] => {

@@ -7,6 +7,7 @@ import { defineRule, quote } from '../lib/rule.js';
 
 export const operationScopesMissing = defineRule({
   id: 'operation-scopes-missing',
+  description: 'Every operation declares x-required-scopes, an array of scope strings ([] = public).',
   check({ operations }) {
     return operations.flatMap((op) => {
       const scopes = op.operation['x-required-scopes'];

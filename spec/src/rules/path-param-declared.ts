@@ -8,6 +8,7 @@ import { defineRule, type Finding, quote } from '../lib/rule.js';
 
 export const pathParamDeclared = defineRule({
   id: 'path-param-declared',
+  description: 'Path template expressions and in: path parameters match.',
   check({ document, operations }) {
     // A path-item parameter is shared by the item's operations: report it once.
     const reported = new Set<string>();

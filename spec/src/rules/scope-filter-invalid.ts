@@ -12,6 +12,7 @@ const SHAPE = '`x-scope-filter: {resource: agents, action: read, id: id}`';
 
 export const scopeFilterInvalid = defineRule({
   id: 'scope-filter-invalid',
+  description: 'x-scope-filter is {resource, action, id} on a GET that requires a matching scope.',
   check({ operations, adminScopes }) {
     return operations.flatMap((op): Finding[] => {
       const filter = op.operation['x-scope-filter'];

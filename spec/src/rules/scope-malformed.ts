@@ -10,6 +10,8 @@ import { isLowercaseScope, parseScope, SCOPE_GRAMMAR } from '../lib/scope.js';
 
 export const scopeMalformed = defineRule({
   id: 'scope-malformed',
+  description:
+    'Every required scope follows the scope grammar (resource:action, resource:{param}:action, resource:*:action or the admin scope).',
   check({ operations, adminScopes }) {
     return operations.flatMap((op) =>
       (requiredScopes(op.operation) ?? []).flatMap((scope, i) => {

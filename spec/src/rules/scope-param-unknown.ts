@@ -9,6 +9,7 @@ import { parseScope } from '../lib/scope.js';
 
 export const scopeParamUnknown = defineRule({
   id: 'scope-param-unknown',
+  description: 'A {param} in a required scope names a path parameter of its operation.',
   check({ document, operations, adminScopes }) {
     return operations.flatMap((op) => {
       const known = new Set([

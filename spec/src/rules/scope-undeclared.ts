@@ -9,6 +9,7 @@ import { defineRule, type Finding, quote } from '../lib/rule.js';
 
 export const scopeUndeclared = defineRule({
   id: 'scope-undeclared',
+  description: 'Every oauth2 scope an operation uses is declared by the scheme.',
   check({ document, operations }) {
     const schemes = isObject(document.components) ? document.components.securitySchemes : undefined;
     const declared = new Map<string, Set<string>>();

@@ -10,6 +10,7 @@ import { defineRule, type Finding, quote } from '../lib/rule.js';
 
 export const securityMismatch = defineRule({
   id: 'security-mismatch',
+  description: 'security mirrors x-required-scopes.',
   check({ document, operations }) {
     const schemes = isObject(document.components) ? document.components.securitySchemes : undefined;
     const schemeNames = isObject(schemes) ? Object.keys(schemes) : [];

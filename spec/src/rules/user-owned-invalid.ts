@@ -6,6 +6,7 @@ import { defineRule, quote } from '../lib/rule.js';
 
 export const userOwnedInvalid = defineRule({
   id: 'user-owned-invalid',
+  description: 'x-user-owned is a boolean.',
   check({ operations }) {
     return operations.flatMap((op) => {
       const value = op.operation['x-user-owned'];

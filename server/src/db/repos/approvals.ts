@@ -221,8 +221,16 @@ export async function expire(db: Db, now: Date = new Date(), scope: { id?: strin
   return Number(r.numUpdatedRows);
 }
 
+/**
+ * Deletes a settled approval; answers whether one was deleted. A pending approval is never
+ * deleted (contract.md §8.3): it would unblock its run without anyone resolving it.
+ */
 export async function remove(db: Db, id: string): Promise<boolean> {
-  const r = await db.deleteFrom('approvals').where('id', '=', id).executeTakeFirst();
+  const r = await db
+    .deleteFrom('approvals')
+    .where('id', '=', id)
+    .where('status', '<>', 'pending')
+    .executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }
 

@@ -9,6 +9,7 @@
  */
 export * as approvals from './approvals.js';
 export * as components from './components.js';
+export * as decisions from './decisions.js';
 export * as evals from './evals.js';
 export * as knowledge from './knowledge.js';
 export * as learnings from './learnings.js';

@@ -37,6 +37,8 @@ export interface NewSchedule {
   retry_delay_seconds?: number;
   enabled?: boolean;
   next_run_at?: Date | null;
+  /** The owner (contract.md §5, §10.4): the creator's subject. */
+  user_id?: string | null;
   /** Default: the database's time (also for `updated_at`). */
   created_at?: Date;
 }
@@ -63,6 +65,7 @@ export async function create(db: Db, s: NewSchedule): Promise<ScheduleRow> {
   return db
     .insertInto('schedules')
     .values({
+      user_id: s.user_id ?? null,
       id: s.id ?? newId(),
       name: s.name,
       cron_expr: s.cron_expr,
@@ -95,12 +98,13 @@ export async function getByName(db: Db, name: string): Promise<ScheduleRow | und
 /** Schedules, oldest first (`sortOrder` to reverse). */
 export async function list(
   db: Db,
-  opts: PageOptions & { enabled?: boolean; sortOrder?: string } = {},
+  opts: PageOptions & { enabled?: boolean; sortOrder?: string; userId?: string } = {},
 ): Promise<Page<ScheduleRow>> {
   const { limit, offset } = paging(opts, 100);
   const base = db
     .selectFrom('schedules')
-    .$if(opts.enabled !== undefined, (q) => q.where('enabled', '=', opts.enabled!));
+    .$if(opts.enabled !== undefined, (q) => q.where('enabled', '=', opts.enabled!))
+    .$if(opts.userId !== undefined, (q) => q.where('user_id', '=', opts.userId!));
   const [count, rows] = await Promise.all([
     base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     base
@@ -139,6 +143,35 @@ export async function update(db: Db, id: string, patch: SchedulePatch): Promise<
 }
 
 /** Deletes a schedule and its run records. */
+/**
+ * Records the schedule's owner and the scopes it holds (contract.md §10.4): the owner is set when
+ * none is recorded; the scopes only when `userId` is (then) the owner.
+ */
+export async function setOwner(
+  db: Db,
+  id: string,
+  owner: { userId: string | null; scopes: readonly string[] },
+): Promise<void> {
+  await db
+    .updateTable('schedules')
+    .set({
+      user_id: sql<string | null>`coalesce(user_id, ${owner.userId})`,
+      owner_scopes: json([...owner.scopes]),
+    })
+    .where('id', '=', id)
+    .where((eb) =>
+      owner.userId === null
+        ? eb('user_id', 'is', null)
+        : eb.or([eb('user_id', 'is', null), eb('user_id', '=', owner.userId)]),
+    )
+    .execute();
+}
+
+/** A schedule run by its id alone (containment reads its `schedule_id`). */
+export async function getRunById(db: Db, runId: string): Promise<ScheduleRunRow | undefined> {
+  return db.selectFrom('schedule_runs').selectAll().where('id', '=', runId).executeTakeFirst();
+}
+
 export async function remove(db: Db, id: string): Promise<boolean> {
   const r = await db.deleteFrom('schedules').where('id', '=', id).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;

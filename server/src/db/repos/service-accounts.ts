@@ -1,7 +1,8 @@
 /**
  * Service accounts: personal access tokens (`agno_pat_…`) stored as their SHA-256 only (made and
  * hashed by auth/service-accounts.ts).
- * One active (unrevoked) account per name; revoking frees the name for a new token.
+ * One active (unrevoked) account per name; revoking frees the name for a new token, which gets a
+ * principal of its own.
  */
 import type { ServiceAccountRow } from '../schema.js';
 import {
@@ -36,11 +37,20 @@ export interface NewServiceAccount {
  * so does a token whose hash exists (never in practice).
  */
 export async function create(db: Db, a: NewServiceAccount): Promise<ServiceAccountRow> {
+  const id = a.id ?? newId();
+  // Principals are unique forever (contract.md §8.7): a name used before, even by a revoked
+  // account, gets a principal of its own, so the new account never inherits the old one's rows.
+  const used = await db
+    .selectFrom('service_accounts')
+    .select('id')
+    .where('name', '=', a.name)
+    .executeTakeFirst();
   return db
     .insertInto('service_accounts')
     .values({
-      id: a.id ?? newId(),
+      id,
       name: a.name,
+      principal: used ? `sa:${a.name}.${id}` : `sa:${a.name}`,
       user_id: a.user_id ?? null,
       token_prefix: a.token_prefix,
       token_sha256: a.token_sha256,
@@ -65,6 +75,11 @@ export async function getActiveByName(db: Db, name: string): Promise<ServiceAcco
     .where('name', '=', name)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
+}
+
+/** The account whose requests carry this principal (`sa:<name>` or `sa:<name>.<id>`). */
+export async function getByPrincipal(db: Db, principal: string): Promise<ServiceAccountRow | undefined> {
+  return db.selectFrom('service_accounts').selectAll().where('principal', '=', principal).executeTakeFirst();
 }
 
 /** The account whose token hashes to `sha256` (revoked or expired ones included). */

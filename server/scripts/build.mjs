@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+/**
+ * @module The server's compiled start path: bundles `src/cli.ts` and `src/token-cli.ts` (with
+ * the workspace packages and the npm dependencies they import) into `server/dist/*.mjs` with
+ * esbuild, so a start parses one file instead of compiling TypeScript (tsx) and resolving
+ * hundreds of modules. PGlite stays external: it loads its WebAssembly and data files next to
+ * its own module.
+ *
+ * `dist/manifest.json` lists every source file of the bundle outside node_modules (and the
+ * lockfile) with its size and mtime: `distEntry(name)` answers the bundle only while none of
+ * them changed, so an edited source is never run stale (`bin/*.js` fall back to tsx).
+ *
+ *   node server/scripts/build.mjs            build
+ *   node server/scripts/build.mjs --if-stale build only when a source changed since the last build
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SERVER = resolve(fileURLToPath(import.meta.url), '../..');
+const ROOT = resolve(SERVER, '..');
+const DIST = join(SERVER, 'dist');
+const MANIFEST = join(DIST, 'manifest.json');
+const ENTRIES = { cli: 'src/cli.ts', 'token-cli': 'src/token-cli.ts' };
+/** Not bundled: PGlite finds its .wasm/.data files through its own module URL; pg-native is optional. */
+const EXTERNAL = /^(@electric-sql\/pglite|pg-native)(\/|$)/;
+
+/**
+ * Node options the server runs with (`npm start`, the benchmark): V8 otherwise lets the heap of a
+ * busy server grow to hundreds of MB of garbage before collecting it (its limits follow the
+ * machine's memory, not the live heap, about 35 MB here). Capped, a full collection comes sooner:
+ * peak RSS under the benchmark's load 220-260 → 175 MB. Buffers (uploads) are outside these limits.
+ */
+export const SERVER_NODE_OPTIONS = ['--max-old-space-size=128', '--max-semi-space-size=4'];
+
+function stamp(file) {
+  const s = statSync(file);
+  return [s.size, Math.round(s.mtimeMs)];
+}
+
+/** The bundle of `name` (`cli` or `token-cli`) when it is up to date with its sources, else null. */
+export function distEntry(name) {
+  const file = join(DIST, `${name}.mjs`);
+  try {
+    const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8'));
+    if (!manifest.entries?.includes(name) || !existsSync(file)) return null;
+    for (const [path, [size, mtime]] of Object.entries(manifest.inputs)) {
+      const [s, m] = stamp(join(ROOT, path));
+      if (s !== size || m !== mtime) return null;
+    }
+    return file;
+  } catch {
+    return null;
+  }
+}
+
+/** Bundles every entry into dist/ (written to temporary names, then renamed: concurrent builds are safe). */
+export async function build() {
+  const { build: esbuild } = await import('esbuild');
+  const started = performance.now();
+  mkdirSync(DIST, { recursive: true });
+  const tag = `${process.pid}-${Date.now()}`;
+  const result = await esbuild({
+    entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([k, v]) => [k, join(SERVER, v)])),
+    absWorkingDir: ROOT, // metafile paths are relative to it (the manifest below)
+    outdir: DIST,
+    entryNames: `[name].${tag}`,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    splitting: false,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // Workspace packages from their sources (their package.json `@agentos/source` export condition).
+    conditions: ['@agentos/source'],
+    metafile: true,
+    legalComments: 'none',
+    // Smaller source to parse and keep in memory; identifiers stay readable in stack traces.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
+    logLevel: 'warning',
+    // CommonJS dependencies call require(): give the ES module one.
+    banner: {
+      js: "import { createRequire as __agentosCreateRequire } from 'node:module'; const require = __agentosCreateRequire(import.meta.url);",
+    },
+    plugins: [
+      {
+        name: 'agentos-external',
+        setup(b) {
+          b.onResolve({ filter: EXTERNAL }, (a) => ({ path: a.path, external: true }));
+        },
+      },
+    ],
+  });
+  const inputs = {};
+  for (const path of [...Object.keys(result.metafile.inputs), 'package-lock.json']) {
+    const abs = resolve(ROOT, path);
+    if (abs.includes(`${'/'}node_modules${'/'}`) && !abs.startsWith(join(ROOT, 'node_modules/@agentos')))
+      continue;
+    if (!existsSync(abs)) continue;
+    inputs[relative(ROOT, abs)] = stamp(abs);
+  }
+  for (const name of Object.keys(ENTRIES))
+    renameSync(join(DIST, `${name}.${tag}.mjs`), join(DIST, `${name}.mjs`));
+  const manifestTmp = `${MANIFEST}.${tag}`;
+  writeFileSync(
+    manifestTmp,
+    `${JSON.stringify({ built: new Date().toISOString(), entries: Object.keys(ENTRIES), inputs }, null, 1)}\n`,
+  );
+  renameSync(manifestTmp, MANIFEST);
+  return { ms: Math.round(performance.now() - started), inputs: Object.keys(inputs).length };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const ifStale = process.argv.includes('--if-stale');
+  if (ifStale && Object.keys(ENTRIES).every((n) => distEntry(n))) {
+    process.stderr.write('server/dist is up to date\n');
+  } else {
+    const r = await build();
+    process.stderr.write(`built server/dist (${r.inputs} source files) in ${r.ms} ms\n`);
+  }
+}
