@@ -6,17 +6,12 @@
 import {
   type CallerContext,
   type CompiledRoute,
-  compileGrants,
-  compileRoles,
   compileScopeMappings,
   decide,
   type Grants,
   type Requirement,
   type RouteIndex,
-  readRolesClaim,
-  readScopesClaim,
   renderRequirement,
-  resolveGrants,
   type ScopeFilter,
 } from '@agentos/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -27,6 +22,7 @@ import { anonymousCallerContext, buildCallerContext } from './claims.js';
 import './context.js';
 import { AuthError, HttpError, insufficientScope } from './errors.js';
 import { createPathExcluder } from './excluded.js';
+import { createGrantResolver } from './grants.js';
 import type { CredentialVerifier, Principal } from './principal.js';
 import { securityKeyError } from './security-key.js';
 import { extractToken } from './token.js';
@@ -96,25 +92,7 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
   const scopeOptions = { adminScope: config.adminScope };
   const overrides = compileScopeMappings(config.scopeMappings, scopeOptions);
   // Roles are compiled once; every request resolves its grants against them (core/src/roles.ts).
-  const roles = compileRoles(config.roles, scopeOptions);
-  const grantOptions = { ...scopeOptions, roles, trustTokenScopes: config.trustTokenScopes };
-  const rolesClaim = config.rolesClaim ?? undefined;
-
-  /**
-   * A principal's grants: a JWT's from its scopes and roles claims (and stored assignments); a
-   * service account's or the scheduler's are the scopes stored for it, which roles never change.
-   */
-  async function grantsOf(principal: Principal): Promise<Grants> {
-    if (principal.kind !== 'jwt') return compileGrants(principal.scopes, scopeOptions);
-    const { claims, subject: sub } = principal;
-    const scopes = readScopesClaim(claims, config.scopesClaim);
-    const named = readRolesClaim(claims, rolesClaim);
-    const assigned =
-      roles.size > 0 && named.length === 0 && sub !== null && options.assignedRoles
-        ? await options.assignedRoles(sub)
-        : [];
-    return resolveGrants({ scopes, roles: named, assigned }, grantOptions);
-  }
+  const grantsOf = createGrantResolver(config, options.assignedRoles);
   const isExcluded = createPathExcluder(config.excludedRoutePaths);
   const tokenOptions = { tokenSource: config.tokenSource, cookieName: config.cookieName };
   const rbac = config.mode === 'rbac';

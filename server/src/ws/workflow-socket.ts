@@ -23,16 +23,16 @@ import type { Duplex } from 'node:stream';
 import {
   type CallerContext,
   type CompiledRoute,
-  compileGrants,
   compileScopeMappings,
   decide,
+  type Grants,
   type RouteIndex,
-  readScopesClaim,
 } from '@agentos/core';
 import type { JWTPayload } from 'jose';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { anonymousCallerContext, buildCallerContext } from '../auth/claims.js';
 import { AuthError } from '../auth/errors.js';
+import { createGrantResolver } from '../auth/grants.js';
 import type { CredentialVerifier, Principal } from '../auth/principal.js';
 import type { ServerContext } from '../context.js';
 import { stepDecisions } from '../handlers/runs-form.js';
@@ -88,6 +88,7 @@ const obj = (v: unknown): Record<string, unknown> | undefined =>
  */
 export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
   const { ctx, index, verifier } = deps;
+  const grantsOf = createGrantResolver(ctx.config.auth);
   const o = deps.options ?? {};
   const maxPayload = o.maxPayloadBytes ?? 64 * 1024;
   const rate = o.messagesPerSecond ?? 10;
@@ -119,8 +120,7 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
     const override = overrides.size > 0 ? overrides.find(route.spec.method, path) : undefined;
     if (override?.public) return true;
     const requirements = override ? override.requirements : route.requirements;
-    const grants = compileGrants(caller.scopes, scopeOptions);
-    return decide({ requirements }, { ...override?.params, ...params }, grants).effect !== 'deny';
+    return decide({ requirements }, { ...override?.params, ...params }, caller.grants).effect !== 'deny';
   }
 
   function engine(): RunEngine {
@@ -130,6 +130,7 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
 
   function onConnection(ws: WebSocket): void {
     let principal: Principal | null = null;
+    let grants: Grants | null = null;
     let authenticated = !requiresAuth;
     let authFailures = 0;
     let tokens = burst;
@@ -158,12 +159,8 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
 
     function callerFor(route: CompiledRoute): CallerContext {
       const operationId = route.spec.operationId;
-      if (!principal) return anonymousCallerContext(operationId, null);
+      if (!principal || !grants) return anonymousCallerContext(operationId, null);
       const claims: JWTPayload = principal.kind === 'jwt' ? principal.claims : {};
-      const grants = compileGrants(
-        principal.kind === 'jwt' ? readScopesClaim(claims, auth.scopesClaim) : principal.scopes,
-        scopeOptions,
-      );
       return buildCallerContext({
         operationId,
         claims,
@@ -187,6 +184,7 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
       if (typeof exp !== 'number') return false;
       if (ctx.now().getTime() / 1000 <= exp + auth.leewaySeconds) return false;
       principal = null;
+      grants = null;
       authenticated = false;
       send({ event: 'auth_error', error: 'Token has expired', error_type: 'expired' });
       return true;
@@ -204,6 +202,8 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
       }
       try {
         const verified = await verifier.authenticate(token);
+        // The same grants as on REST (roles and deny included), resolved once per authentication.
+        grants = await grantsOf(verified);
         principal = verified;
         authenticated = true;
         authFailures = 0;
@@ -219,6 +219,7 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
       } catch (e) {
         // A failed attempt drops any earlier identity: the socket is then unauthenticated.
         principal = null;
+        grants = null;
         authenticated = false;
         authFailures++;
         if (e instanceof AuthError) {
