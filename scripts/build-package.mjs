@@ -5,7 +5,7 @@
  * build them first: `npm run build` at the root runs every package in dependency order), then copies
  * the non-TypeScript assets a package reads at run time next to the compiled files.
  *
- *   node scripts/build-package.mjs core|spec|generator|server|conformance
+ *   node scripts/build-package.mjs core|runtime|spec|generator|server|sdk|conformance
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
@@ -24,7 +24,6 @@ if (!pkg || !existsSync(join(dir, 'tsconfig.build.json'))) {
 /** Files read at run time through `import.meta.url`, copied from src/ to the same place in dist/. */
 const ASSETS = {
   spec: ['openapi'], // `agentos-spec bundle` with no input reads the split sources
-  generator: ['runtime'], // the runtimes the generator copies into generated code, read as text
 };
 
 const started = Date.now();

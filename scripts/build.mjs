@@ -2,15 +2,16 @@
 /**
  * @module `npm run build`: builds every workspace package into its dist/ in dependency order, the
  * packages of one stage side by side (each is `npm run build` in that package):
- *   core → spec, server, sdk → generator, conformance
- * (spec, server and the SDK need only core's declarations; the generator and the suite need spec's).
+ *   core → spec, runtime → server, sdk, generator, conformance
+ * (spec and the runtime need only core's declarations; the server, the SDK and the generator need the
+ * runtime's, the generator and the suite spec's).
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
-const stages = [['core'], ['spec', 'server', 'sdk'], ['generator', 'conformance']];
+const stages = [['core'], ['spec', 'runtime'], ['server', 'sdk', 'generator', 'conformance']];
 const started = Date.now();
 
 function build(pkg) {

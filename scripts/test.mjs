@@ -8,7 +8,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
-const packages = ['core', 'spec', 'generator', 'server', 'sdk', 'conformance'];
+const packages = ['core', 'spec', 'runtime', 'generator', 'server', 'sdk', 'conformance'];
 const args = process.argv.slice(2);
 const tap = args.includes('--tap');
 const flags = args.filter((a) => a.startsWith('--') && a !== '--tap');

@@ -1,17 +1,27 @@
 /**
  * @module The scope decision for one request (contract.md §2–§3) and its RFC 6750 presentation.
  */
-import type { CompiledRoute } from './routes.js';
-import { accessibleIds, type Grants, type Requirement, renderRequirement, satisfies } from './scopes.js';
+import {
+  type AccessibleIds,
+  accessibleIds,
+  type Grants,
+  planeSatisfies,
+  type Requirement,
+  renderRequirement,
+  satisfies,
+} from './scopes.js';
 import type { ScopeFilter } from './types.js';
 
 export type Decision =
   /** Every requirement is met. `accessibleIds` is `'*'` on filterable lists, else null. */
   | { readonly effect: 'allow'; readonly accessibleIds: '*' | null }
-  /** A filterable list: answer 200 with only the items whose id is in the set. */
-  | { readonly effect: 'filter'; readonly accessibleIds: ReadonlySet<string> }
-  /** Answer 403; `required` are the route's scopes rendered with the request's path values. */
-  | { readonly effect: 'deny'; readonly required: readonly string[] };
+  /** A filterable list: answer 200 with only the items whose id is accessible. */
+  | { readonly effect: 'filter'; readonly accessibleIds: Exclude<AccessibleIds, '*'> }
+  /**
+   * Answer 403 `ERR_SCOPE_INSUFFICIENT`. `required` are the route's scopes rendered with the
+   * request's path values (the 403's wording); `missing` those the caller lacks.
+   */
+  | { readonly effect: 'deny'; readonly required: readonly string[]; readonly missing: readonly string[] };
 
 /** What `decide` needs of a route: its compiled requirements and optional list filter. */
 export interface DecisionInput {
@@ -21,43 +31,44 @@ export interface DecisionInput {
   readonly anyOf?: readonly (readonly string[])[] | undefined;
 }
 
-const ALLOW: Decision = { effect: 'allow', accessibleIds: null };
-const ALLOW_ALL: Decision = { effect: 'allow', accessibleIds: '*' };
-
-function isFilterRequirement(req: Requirement, filter: ScopeFilter): boolean {
-  return req.kind !== 'admin' && req.resource === filter.resource && req.action === filter.action;
-}
-
 /**
- * Decides whether the caller may call the operation.
- * @param route the compiled route (or a runtime override with the same shape)
+ * Decides whether the caller may call the operation. A plane (contract.md §2, roles) allows the
+ * request when it satisfies every requirement; on a filterable list, a plane that lacks only the
+ * filter's requirement contributes the ids it grants, and denied ids are carved out.
+ * @param route the compiled route (a `CompiledRoute` is one), or a runtime override
  * @param params decoded path parameters
- * @param grants the caller's compiled scopes
+ * @param grants the caller's compiled grants
  * @example decide(index.byOperationId('listAgents')!, {}, compileGrants(['agents:a1:read']))
  * // { effect: 'filter', accessibleIds: Set { 'a1' } }
  */
 export function decide(
-  route: DecisionInput | CompiledRoute,
+  route: DecisionInput,
   params: Readonly<Record<string, string>>,
   grants: Grants,
 ): Decision {
-  if (route.anyOf) return decideAnyOf(route.anyOf, grants);
+  if (route.anyOf) return decideAnyOf(route.anyOf, grants, route.filter ? '*' : null);
   const reqs = route.requirements;
-  const filter = 'spec' in route ? route.spec.filter : route.filter;
-  let missingFilterOnly = filter !== undefined;
-  let ok = true;
-  for (const req of reqs) {
-    if (satisfies(grants, req, params)) continue;
-    ok = false;
-    if (!filter || !isFilterRequirement(req, filter)) missingFilterOnly = false;
+  const { filter } = route;
+  const filters = (r: Requirement) =>
+    r.kind !== 'admin' && r.resource === filter?.resource && r.action === filter.action;
+  const passing = (lackingFilterOnly: boolean) =>
+    grants.planes.filter((plane) =>
+      reqs.every((r) => planeSatisfies(plane, r, params) || (lackingFilterOnly && filters(r))),
+    );
+  // The list is filtered only where the route requires the filter's scope (a `scopeMappings`
+  // override may require another one: then the override decides alone, as for any route).
+  if (reqs.some(filters)) {
+    const ids = accessibleIds(grants, filter!.resource, filter!.action, passing(true));
+    if (ids === '*') return { effect: 'allow', accessibleIds: ids };
+    // No plane passes, or the passing ones grant no id: 403 (contract.md §3).
+    if (!(ids instanceof Set) || ids.size > 0) return { effect: 'filter', accessibleIds: ids };
+  } else if (passing(false).length > 0) {
+    return { effect: 'allow', accessibleIds: filter ? '*' : null };
   }
-  if (ok) return filter ? ALLOW_ALL : ALLOW;
-  if (filter && missingFilterOnly) {
-    const ids = accessibleIds(grants, filter.resource, filter.action);
-    // '*' cannot happen here (the requirement would be met); an empty set is a 403.
-    if (ids !== '*' && ids.size > 0) return { effect: 'filter', accessibleIds: ids };
-  }
-  return { effect: 'deny', required: reqs.map((r) => renderRequirement(r, params)) };
+  const render = (list: readonly Requirement[]) => list.map((r) => renderRequirement(r, params));
+  const missing = reqs.filter((r) => !satisfies(grants, r, params));
+  // One plane may meet some requirements and another the rest: then every one is "missing".
+  return { effect: 'deny', required: render(reqs), missing: render(missing.length > 0 ? missing : reqs) };
 }
 
 /**
@@ -65,10 +76,15 @@ export function decide(
  * is held, compared exactly. A set with no scopes only needs a verified token. The 403 names the
  * first set, as `scopes` does.
  */
-function decideAnyOf(anyOf: readonly (readonly string[])[], grants: Grants): Decision {
+function decideAnyOf(
+  anyOf: readonly (readonly string[])[],
+  grants: Grants,
+  accessibleIds: '*' | null,
+): Decision {
   const held = new Set(grants.scopes);
-  for (const set of anyOf) if (set.every((s) => held.has(s))) return ALLOW;
-  return { effect: 'deny', required: [...(anyOf[0] ?? [])] };
+  for (const set of anyOf) if (set.every((s) => held.has(s))) return { effect: 'allow', accessibleIds };
+  const first = anyOf[0] ?? [];
+  return { effect: 'deny', required: [...first], missing: first.filter((s) => !held.has(s)) };
 }
 
 /** `Insufficient permissions. Required scope(s): a, b` (the Python AgentOS wording). */

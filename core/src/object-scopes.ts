@@ -9,6 +9,7 @@ import {
   accessibleIds,
   compileRequirement,
   type Grants,
+  isAccessible,
   type Requirement,
   renderRequirement,
   satisfies,
@@ -144,9 +145,13 @@ export function decideMembers(grants: Grants, members: readonly Member[]): Objec
 
 /**
  * The containers a pointer (RFC 6901) reaches, a `*` segment standing for every item of an array
- * (segments `*` then `members`: the members of each item of a list answer).
+ * (segments `*` then `members`: the members of each item of a list answer); an array met without a
+ * `*` stands for its items too.
  */
 function reach(body: unknown, segments: readonly string[]): unknown[] {
+  // An array met where a property is named (a list answer, each item a team with members) stands
+  // for its items, as if a `*` segment were written there.
+  const items = (v: unknown): unknown[] => (Array.isArray(v) ? v.flatMap(items) : [v]);
   let level: unknown[] = [body];
   for (const raw of segments) {
     const next: unknown[] = [];
@@ -156,11 +161,14 @@ function reach(body: unknown, segments: readonly string[]): unknown[] {
         if (Array.isArray(v)) next.push(...v);
         continue;
       }
-      next.push((v as Record<string, unknown>)[raw.replaceAll('~1', '/').replaceAll('~0', '~')]);
+      for (const item of items(v)) {
+        if (typeof item !== 'object' || item === null) continue;
+        next.push((item as Record<string, unknown>)[raw.replaceAll('~1', '/').replaceAll('~0', '~')]);
+      }
     }
     level = next;
   }
-  return level;
+  return level.flatMap(items);
 }
 
 /**
@@ -203,8 +211,7 @@ export function filterNested<T>(
               : undefined;
         if (typeof id !== 'string') continue;
         named = true;
-        const ids = accessibleIds(grants, f.resource, f.action);
-        if (ids === '*' || ids.has(id)) return true;
+        if (isAccessible(accessibleIds(grants, f.resource, f.action), id)) return true;
       }
       // An item that names no resource of these kinds is not filtered.
       return !named;

@@ -13,6 +13,8 @@ import type { HttpMethod, RouteSpec, ScopeOptions } from './types.js';
 export interface CompiledRoute {
   readonly spec: RouteSpec;
   readonly requirements: readonly Requirement[];
+  /** `spec.filter`, so that a compiled route is a `decide` input as it is. */
+  readonly filter: RouteSpec['filter'];
   /** `spec.anyOf`: alternative exact scope sets; when present `requirements` is empty. */
   readonly anyOf?: readonly (readonly string[])[] | undefined;
 }
@@ -84,8 +86,8 @@ export function compileRoutes(routes: readonly RouteSpec[], options: ScopeOption
   for (const spec of routes) {
     // A standard `security` list holds opaque scope strings: they are compared exactly, not compiled.
     const route: CompiledRoute = spec.anyOf
-      ? { spec, requirements: [], anyOf: spec.anyOf }
-      : { spec, requirements: spec.scopes.map((s) => compileRequirement(s, options)) };
+      ? { spec, requirements: [], filter: spec.filter, anyOf: spec.anyOf }
+      : { spec, requirements: spec.scopes.map((s) => compileRequirement(s, options)), filter: spec.filter };
     compiled.push(route);
     byId.set(spec.operationId, route);
     let node = root;

@@ -1,6 +1,7 @@
 /**
  * @module Types of the AgentOS contract shared by the generated route table, the server, the SDK and the mocks.
  */
+import type { AccessibleIds, Grants } from './scopes.js';
 
 /** HTTP methods an OpenAPI path item can hold (OpenAPI 3.1 §4.8.8). */
 export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS' | 'HEAD' | 'PATCH' | 'TRACE';
@@ -129,6 +130,13 @@ export interface CallerContext {
   readonly sessionId: string | null;
   /** The scopes of the token, as carried. */
   readonly scopes: readonly string[];
+  /**
+   * The caller's compiled grants (token scopes, roles, denies): what every later check (body
+   * scopes, targets, can-resolve-approvals) asks with `satisfies`, never recompiling.
+   */
+  readonly grants: Grants;
+  /** The roles that applied (roles claim, else stored assignments); empty without roles. */
+  readonly roles: readonly string[];
   /** Every verified claim of the token. */
   readonly claims: Readonly<Record<string, unknown>>;
   /** Claims named by `dependenciesClaims`, copied for run dependencies. */
@@ -138,10 +146,10 @@ export interface CallerContext {
   /** The caller holds the admin scope. */
   readonly isAdmin: boolean;
   /**
-   * On operations with `x-scope-filter`: `'*'` for every item, or the ids the caller may see.
-   * Null on other operations.
+   * On operations with `x-scope-filter`: `'*'` for every item, the ids the caller may see, or
+   * `{ except }` every id but the denied ones (test one with `isAccessible`). Null on other operations.
    */
-  readonly accessibleIds: '*' | ReadonlySet<string> | null;
+  readonly accessibleIds: AccessibleIds | null;
   /**
    * With user isolation on, on `x-user-owned` operations, for non-admin callers: the user id
    * every read is limited to and every write is attributed to. Null otherwise.

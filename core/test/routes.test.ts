@@ -139,7 +139,7 @@ describe('decide (contract.md §3)', () => {
         method: 'GET',
         path: '/agents',
         scopes: ['agents:a1:run', 'agents:run'],
-        want: { effect: 'deny', required: ['agents:read'] },
+        want: { effect: 'deny', required: ['agents:read'], missing: ['agents:read'] },
       },
     ],
     [
@@ -157,7 +157,7 @@ describe('decide (contract.md §3)', () => {
         method: 'GET',
         path: '/agents/a1',
         scopes: ['agents:a2:read'],
-        want: { effect: 'deny', required: ['agents:a1:read'] },
+        want: { effect: 'deny', required: ['agents:a1:read'], missing: ['agents:a1:read'] },
       },
     ],
     [
@@ -166,7 +166,7 @@ describe('decide (contract.md §3)', () => {
         method: 'GET',
         path: '/agents/a1/runs/r1',
         scopes: ['agents:a1:run'],
-        want: { effect: 'deny', required: ['agents:a1:read', 'agents:a1:run'] },
+        want: { effect: 'deny', required: ['agents:a1:read', 'agents:a1:run'], missing: ['agents:a1:read'] },
       },
     ],
     [

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type CallerContext, compileGrants, compileRoutes, decide } from '@agentos/core';
+import { createAgentosRouter } from '@agentos/runtime/express';
 import express, { type RequestHandler } from 'express';
 import apiSpec from './fixtures/petstore/out/openapi.json' with { type: 'json' };
 import { routes } from './fixtures/petstore/out/routes.js';
 import { createRouter, type Handlers, HttpError } from './fixtures/petstore/out/server.js';
-import { createAgentosRouter } from './fixtures/petstore/out/server-runtime.js';
 
 const index = compileRoutes(routes);
 
@@ -32,6 +32,8 @@ const testAuth: RequestHandler = (req, res, next) => {
     userId: 'user_123',
     sessionId: null,
     scopes,
+    grants: compileGrants(scopes),
+    roles: [],
     claims: {},
     dependencies: {},
     sessionState: {},
@@ -85,17 +87,19 @@ const handlers: Handlers = {
   listPets: ({ query, caller }) => ({
     status: 200,
     body: {
+      // The handler answers every pet; the router keeps those the decision lets the caller see.
       data: [
-        { id: 'limit', name: String(query.limit) },
+        { id: 'rex', name: String(query.limit) },
         {
-          id: 'ids',
+          id: 'tom',
           name:
             caller.accessibleIds instanceof Set
               ? [...caller.accessibleIds].join(',')
               : String(caller.accessibleIds),
         },
+        { id: 'zed', name: 'not granted' },
       ],
-      total: 2,
+      total: 3,
     },
   }),
   resetStore: () => ({ status: 204 }),
@@ -157,25 +161,26 @@ describe('generated router', () => {
     assert.deepEqual(calls, ['countPets']);
   });
 
-  it('passes the decision to the handler (filtered list ids) and applies query defaults', async () => {
+  it('passes the decision to the handler, filters the list by x-scope-filter, applies query defaults', async () => {
     const r = await call('GET', '/pets', { scopes: 'pets:rex:read pets:tom:read' });
     assert.equal(r.status, 200);
     assert.deepEqual(r.json, {
       data: [
-        { id: 'limit', name: '20' },
-        { id: 'ids', name: 'rex,tom' },
+        { id: 'rex', name: '20' },
+        { id: 'tom', name: 'rex,tom' },
       ],
-      total: 2,
+      total: 3,
     });
   });
 
   it('coerces query and path parameters to their schema types', async () => {
     assert.deepEqual((await call('GET', '/pets?limit=5')).json, {
       data: [
-        { id: 'limit', name: '5' },
-        { id: 'ids', name: '*' },
+        { id: 'rex', name: '5' },
+        { id: 'tom', name: '*' },
+        { id: 'zed', name: 'not granted' },
       ],
-      total: 2,
+      total: 3,
     });
     assert.deepEqual((await call('GET', '/pets/rex/photos/3')).json, {
       pet_id: 'rex',
@@ -288,7 +293,7 @@ describe('generated router', () => {
     ]);
     const r = await call('PATCH', '/pets');
     assert.deepEqual([r.status, r.json], [405, { detail: 'Method Not Allowed' }]);
-    assert.equal(r.headers.get('allow'), 'GET, POST');
+    assert.equal(r.headers.get('allow'), 'GET, HEAD, POST');
   });
 
   it('validates the operation dispatch chose, whatever spelling of the path the client used', async () => {
@@ -298,10 +303,11 @@ describe('generated router', () => {
     assert.deepEqual((query.json as { detail: { loc: unknown }[] }).detail[0]!.loc, ['query', 'limit']);
     assert.deepEqual((await call('GET', '/%70ets?limit=5')).json, {
       data: [
-        { id: 'limit', name: '5' },
-        { id: 'ids', name: '*' },
+        { id: 'rex', name: '5' },
+        { id: 'tom', name: '*' },
+        { id: 'zed', name: 'not granted' },
       ],
-      total: 2,
+      total: 3,
     });
     const path = await call('GET', '/pets/r%65x/photo%73/first');
     assert.equal(path.status, 422);

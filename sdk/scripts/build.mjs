@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// @module Builds the publishable SDK into dist/: ESM bundles with esbuild (openapi-fetch and the parts of
-// @agentos/core in use inlined; msw and jose left to the consumer) and .d.ts files with tsc, with the
-// declarations of @agentos/core copied into dist/_core/ so the published types need no workspace package.
+// @module Builds the publishable SDK into dist/: ESM bundles with esbuild (openapi-fetch, the parts of
+// @agentos/core in use and the msw runtime @agentos/runtime/msw inlined; msw and jose left to the
+// consumer) and .d.ts files with tsc, with the declarations of @agentos/core and @agentos/runtime
+// copied into dist/_core/ and dist/_runtime/ so the published types need no workspace package.
 //
 // Usage: node scripts/build.mjs        (npm run build, and prepack)
 import { execFileSync } from 'node:child_process';
@@ -52,32 +53,59 @@ async function importTs(path) {
  * The route table as a compact module exporting what the SDK reads at runtime (`routes` with
  * operationId, method, path, scopes, filter, public): one text row per operation, sorted by path,
  * decoded at load. The generated object literals cost ~1.2 KB more gzipped, 15% of the budget.
- * Row: `/path METHOD operationId [=resource:action:id] scope…`.
+ * Row: `<n><rest of path> METHOD operationId [=resource:action:id] scope…`, where `<n>` is the
+ * number of `/`-segments shared with the previous row's path, and a scope `~action` stands for
+ * `<first segment>:<first {param}>:action` of the row's path (`agents:{agent_id}:run` under
+ * `/agents/{agent_id}/…`), the shape of most per-resource scopes, and `:action` for
+ * `<first segment>:action`.
  * sdk/test/package.test.ts checks that the decoded table matches the generated one.
  */
 export async function compactRoutesModule(path) {
   const mod = await importTs(path);
-  const rows = mod.routes.map((r) => {
-    const t = [r.path, r.method, r.operationId];
-    if (r.filter) t.push(`=${r.filter.resource}:${r.filter.action}:${r.filter.id}`);
+  const sorted = [...mod.routes].sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : a.method < b.method ? -1 : 1,
+  );
+  let prev = [];
+  const rows = sorted.map((r) => {
     const filterParts = r.filter ? [r.filter.resource, r.filter.action, r.filter.id] : [];
     for (const s of [r.path, r.method, r.operationId, ...r.scopes, ...filterParts]) {
-      if (!s || /[\s`$\\]/.test(s) || s.startsWith('=') || (filterParts.includes(s) && s.includes(':'))) {
+      if (!s || /[\s`$\\~]/.test(s) || /^[=:]/.test(s) || (filterParts.includes(s) && s.includes(':'))) {
         throw new Error(`build: cannot encode "${s}" of ${r.operationId} in the compact route table`);
       }
     }
-    t.push(...r.scopes);
+    const segs = r.path.split('/');
+    let shared = 0;
+    while (shared < Math.min(segs.length, prev.length, 9) && segs[shared] === prev[shared]) shared++;
+    prev = segs;
+    const family = `${segs[1]}:${segs.find((x) => x.startsWith('{'))}:`;
+    const global = `${segs[1]}:`;
+    const t = [shared + segs.slice(shared).join('/'), r.method, r.operationId];
+    if (r.filter) t.push(`=${r.filter.resource}:${r.filter.action}:${r.filter.id}`);
+    t.push(
+      ...r.scopes.map((s) =>
+        s.startsWith(family)
+          ? `~${s.slice(family.length)}`
+          : s.startsWith(global) && s.split(':').length === 2
+            ? `:${s.slice(global.length)}`
+            : s,
+      ),
+    );
     return t.join(' ');
   });
   return `// Compact form of ${relative(sdkDir, path)} (scripts/build.mjs): the fields the SDK reads.
-export const routes = \`${rows.sort().join('\n')}\`.split('\\n').map((row) => {
-  const [path, method, operationId, ...rest] = row.split(' ');
+let prev = [];
+export const routes = \`${rows.join('\n')}\`.split('\\n').map((row) => {
+  const [head, method, operationId, ...rest] = row.split(' ');
+  const segs = [...prev.slice(0, +head[0]), ...(head.length > 1 ? head.slice(1).split('/') : [])];
+  prev = segs;
+  const path = segs.join('/');
+  const family = \`\${segs[1]}:\${segs.find((x) => x[0] === '{')}:\`;
   const r = { operationId, method, path, scopes: [] };
   for (const t of rest) {
     if (t[0] === '=') {
       const [resource, action, id] = t.slice(1).split(':');
       r.filter = { resource, action, id };
-    } else r.scopes.push(t);
+    } else r.scopes.push(t[0] === '~' ? family + t.slice(1) : t[0] === ':' ? segs[1] + t : t);
   }
   r.public = r.scopes.length === 0;
   return r;
@@ -127,15 +155,21 @@ function walk(dir, out = []) {
   return out;
 }
 
-/** Rewrites `@agentos/core` in declarations to the copy in dist/_core, relative to each file. */
+/** Workspace packages whose declarations are copied into dist: specifier → file in dist. */
+const LINKED = { '@agentos/core': ['_core', 'index.js'], '@agentos/runtime/msw': ['_runtime', 'msw.js'] };
+
+/** Rewrites the workspace packages in declarations to their copies in dist, relative to each file. */
 function relinkDeclarations(dist) {
   const problems = [];
   for (const file of walk(dist).filter((f) => f.endsWith('.d.ts'))) {
     let text = readFileSync(file, 'utf8');
-    const target = relative(dirname(file), join(dist, '_core', 'index.js'))
-      .split(sep)
-      .join(posix.sep);
-    text = text.replace(/(["'])@agentos\/core\1/g, `'${target.startsWith('.') ? target : `./${target}`}'`);
+    for (const [spec, at] of Object.entries(LINKED)) {
+      const target = relative(dirname(file), join(dist, ...at))
+        .split(sep)
+        .join(posix.sep);
+      const quoted = new RegExp(`(["'])${spec.replace(/[/]/g, '\\/')}\\1`, 'g');
+      text = text.replace(quoted, `'${target.startsWith('.') ? target : `./${target}`}'`);
+    }
     writeFileSync(file, text);
     const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
     for (const m of code.matchAll(/(?:from|import\()\s*["']([^"']+)["']/g)) {
@@ -175,6 +209,8 @@ export async function build() {
   cpSync(join(tmp, 'sdk', 'src'), dist, { recursive: true });
   if (existsSync(join(tmp, 'core', 'src')))
     cpSync(join(tmp, 'core', 'src'), join(dist, '_core'), { recursive: true });
+  if (existsSync(join(tmp, 'runtime', 'src')))
+    cpSync(join(tmp, 'runtime', 'src'), join(dist, '_runtime'), { recursive: true });
   rmSync(tmp, { recursive: true, force: true });
 
   const problems = relinkDeclarations(dist);

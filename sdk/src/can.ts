@@ -1,17 +1,20 @@
 /**
  * @module `can()`: whether a caller may call an operation, answered locally from the generated
- * route→scope table with the contract's own decision (`@agentos/core`), so that a UI can hide what
- * a user cannot use.
+ * route→scope table with the contract's own claim reader and decision (`@agentos/core`'s
+ * `readScopesClaim` and `decide`, exactly what the server and the mocks run), so that a UI can
+ * hide what a user cannot use.
  *
  * This is a hint, not a check: a JWT is decoded WITHOUT verifying its signature, expiry or audience,
- * and the server may override scopes at runtime (`scopeMappings`). The server stays the authority.
+ * and the server may override scopes at runtime (`scopeMappings`) or grant by roles. The server
+ * stays the authority.
  */
 import {
-  accessibleIds,
+  type AccessibleIds,
   compileGrants,
-  compileRequirement,
-  renderRequirement,
-  satisfies,
+  decide,
+  parseRequirement,
+  type Requirement,
+  readScopesClaim,
 } from '@agentos/core';
 import { _byId } from './_routes.js';
 import type { OperationId } from './generated/routes.js';
@@ -24,7 +27,7 @@ export interface Permission {
    * Only on list operations with `x-scope-filter`, when allowed: `'*'` when every item is visible,
    * else the ids of the items the server will return.
    */
-  readonly filtered?: '*' | ReadonlySet<string>;
+  readonly filtered?: AccessibleIds;
   /** The required scopes the caller lacks, with path parameters filled in; empty when allowed. */
   readonly missing: readonly string[];
 }
@@ -32,9 +35,11 @@ export interface Permission {
 /** Options of {@link can} and {@link readTokenScopes}. */
 export interface CanOptions {
   /**
-   * The claim holding the scopes. Default: `scopes` (an array, or one scope as a string), else the
-   * RFC 9068 `scope` / `scp` claims (space-separated strings or arrays).
+   * The claim holding the scopes, as the server's `scopesClaim`. Default: `scopes` (an array, or
+   * one scope as a string), else the RFC 9068 `scope` / `scp` claims (space-separated strings or arrays).
    */
+  readonly scopesClaim?: string;
+  /** @deprecated Renamed `scopesClaim` (the server's name); still read when `scopesClaim` is not set. */
   readonly scopeClaim?: string;
   /** The admin scope. Default `agent_os:admin`. */
   readonly adminScope?: string;
@@ -54,28 +59,15 @@ function decodePayload(token: string): Record<string, unknown> | undefined {
   }
 }
 
-const asList = (v: unknown, split: boolean): string[] | undefined =>
-  Array.isArray(v)
-    ? v.filter((s) => typeof s === 'string')
-    : typeof v === 'string'
-      ? split
-        ? v.split(' ').filter(Boolean)
-        : [v]
-      : undefined;
-
 /**
  * Reads the scopes of a JWT WITHOUT verifying it (a local hint for UIs).
  * @param token a compact JWS
- * @param options `scopeClaim` (default: `scopes`, then `scope`/`scp`)
+ * @param options `scopesClaim` (default: `scopes`, then `scope`/`scp`)
  * @returns the scopes; empty when the token cannot be decoded or has none
  * @example readTokenScopes(session.accessToken) // ['agents:read', 'agents:a1:run']
  */
 export function readTokenScopes(token: string, options: CanOptions = {}): string[] {
-  const p = decodePayload(token);
-  if (!p) return [];
-  const claim = options.scopeClaim;
-  if (claim) return asList(p[claim], claim === 'scope' || claim === 'scp') ?? [];
-  return asList(p.scopes, false) ?? asList(p.scope, true) ?? asList(p.scp, true) ?? [];
+  return readScopesClaim(decodePayload(token), options.scopesClaim ?? options.scopeClaim);
 }
 
 /**
@@ -89,7 +81,7 @@ export function readTokenScopes(token: string, options: CanOptions = {}): string
  * @param who the caller's scopes, or its JWT; null/undefined for an anonymous caller
  * @param operationId the operation
  * @param params decoded path parameters, e.g. `{ agent_id: 'a1' }`
- * @param options `scopeClaim`, `adminScope`
+ * @param options `scopesClaim`, `adminScope`
  * @throws {TypeError} for an operationId that is not in the table
  * @example
  * can(['agents:a1:read'], 'listAgents')              // { allowed: true, filtered: Set {'a1'}, missing: [] }
@@ -104,27 +96,18 @@ export function can(
 ): Permission {
   const route = _byId.get(operationId);
   if (!route) throw new TypeError(`can: unknown operationId "${operationId}"`);
-  const requirements = route.scopes.map((s) => compileRequirement(s, options));
   const grants = compileGrants(
     who == null ? [] : typeof who === 'string' ? readTokenScopes(who, options) : who,
     options,
   );
-  const unmet = requirements.filter((r) => !satisfies(grants, r, params));
-  const { filter } = route;
-  // contract.md §3, as `decide` in @agentos/core (test/can.test.ts checks they agree): a filterable
-  // list lacking only its filter scope answers 200 with the per-resource ids, if there are any.
-  if (filter) {
-    const ids = accessibleIds(grants, filter.resource, filter.action);
-    if (unmet.length === 0) return { allowed: true, filtered: '*', missing: [] };
-    if (
-      ids !== '*' &&
-      ids.size > 0 &&
-      unmet.every((r) => r.kind !== 'admin' && r.resource === filter.resource && r.action === filter.action)
-    ) {
-      return { allowed: true, filtered: ids, missing: [] };
-    }
-  }
-  return { allowed: unmet.length === 0, missing: unmet.map((r) => renderRequirement(r, params)) };
+  // The generated table only holds valid scopes (the lint and the generator refuse others); one
+  // that does not parse could only be met by the admin scope, so it fails closed.
+  const requirements = route.scopes.map(
+    (s): Requirement => parseRequirement(s, options) ?? { kind: 'admin', template: s },
+  );
+  const d = decide({ requirements, filter: route.filter }, params, grants);
+  if (d.effect === 'deny') return { allowed: false, missing: d.missing };
+  return { allowed: true, missing: [], ...(d.accessibleIds && { filtered: d.accessibleIds }) };
 }
 
 /**

@@ -3,6 +3,7 @@
  * parsed, and every non-2xx answer turned into an {@link HttpError} value (never thrown by the
  * request methods; thrown only by the `for await` stream helpers, which have no other channel).
  */
+import type { ERR_SCOPE_INSUFFICIENT } from '@agentos/core';
 
 /** RFC 6750 §3.1 error codes, verbatim; other codes a server may send stay strings. */
 export type ChallengeError = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | (string & {});
@@ -67,19 +68,20 @@ export function parseBearerChallenge(header: string | null | undefined): BearerC
 }
 
 /**
- * Stable codes of {@link HttpError}:
+ * Stable codes of {@link HttpError} (`ERR_SCOPE_INSUFFICIENT` is the contract's code, the one the
+ * server's errors carry; it was `ERR_INSUFFICIENT_SCOPE` before 0.2):
  * - `ERR_UNAUTHENTICATED`: 401 without an error code (no token was sent, RFC 6750 §3.1)
  * - `ERR_INVALID_TOKEN`: 401 `invalid_token` (expired, bad signature, wrong audience, …), or a 401
  *   without a challenge for a request that carried a token
  * - `ERR_INVALID_REQUEST`: 400/401 `invalid_request` (malformed Authorization header)
- * - `ERR_INSUFFICIENT_SCOPE`: 403 (`insufficient_scope`): see {@link HttpError.requiredScopes}
+ * - `ERR_SCOPE_INSUFFICIENT`: 403 (`insufficient_scope`): see {@link HttpError.requiredScopes}
  * - `ERR_HTTP`: any other non-2xx answer
  */
 export type HttpErrorCode =
   | 'ERR_UNAUTHENTICATED'
   | 'ERR_INVALID_TOKEN'
   | 'ERR_INVALID_REQUEST'
-  | 'ERR_INSUFFICIENT_SCOPE'
+  | typeof ERR_SCOPE_INSUFFICIENT
   | 'ERR_HTTP';
 
 /** Base class of the SDK's domain errors: sets `name` and keeps `cause`. */
@@ -100,7 +102,7 @@ const REQUIRED_IN_DETAIL = /Required scope\(s\): (.+)$/;
  * AgentOS, `{ detail }`); `detail` is its `detail`; 401/403 answers carry the parsed challenge.
  * @example
  * const { data, error } = await client.call('getAgent', { path: { agent_id: 'a1' } });
- * if (error?.code === 'ERR_INSUFFICIENT_SCOPE') console.log('ask for', error.requiredScopes);
+ * if (error?.code === 'ERR_SCOPE_INSUFFICIENT') console.log('ask for', error.requiredScopes);
  */
 export class HttpError<Body = unknown> extends AgentOSError {
   override readonly name = 'HttpError';
@@ -133,7 +135,7 @@ export class HttpError<Body = unknown> extends AgentOSError {
       err === 'invalid_request'
         ? 'ERR_INVALID_REQUEST'
         : status === 403 || err === 'insufficient_scope'
-          ? 'ERR_INSUFFICIENT_SCOPE'
+          ? 'ERR_SCOPE_INSUFFICIENT'
           : status !== 401
             ? 'ERR_HTTP'
             : err === 'invalid_token' || (!err && sentToken)

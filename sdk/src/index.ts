@@ -12,7 +12,7 @@
  *   getToken: ({ forceRefresh }) => auth.accessToken({ forceRefresh }),
  * });
  * const { data, error } = await client.call('getAgent', { path: { agent_id: 'research-agent' } });
- * if (error?.code === 'ERR_INSUFFICIENT_SCOPE') console.log('needs', error.requiredScopes);
+ * if (error?.code === 'ERR_SCOPE_INSUFFICIENT') console.log('needs', error.requiredScopes);
  * for await (const ev of client.streamAgentRun('research-agent', { message: 'hi' })) {
  *   if (ev.event === 'RunContent') process.stdout.write(String(ev.content));
  * }

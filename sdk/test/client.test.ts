@@ -276,7 +276,7 @@ describe('errors as values', () => {
     const { data, error } = await client({ token: 't' }).call('getAgent', { path: { agent_id: 'a9' } });
     assert.equal(data, undefined);
     assert.ok(error);
-    assert.equal(error.code, 'ERR_INSUFFICIENT_SCOPE');
+    assert.equal(error.code, 'ERR_SCOPE_INSUFFICIENT');
     assert.equal(error.status, 403);
     assert.equal(error.detail, 'Insufficient permissions. Required scope(s): agents:a9:read');
     assert.deepEqual(error.body, { detail: 'Insufficient permissions. Required scope(s): agents:a9:read' });
@@ -525,7 +525,7 @@ describe('streaming runs', () => {
       },
       (e: unknown) =>
         e instanceof HttpError &&
-        e.code === 'ERR_INSUFFICIENT_SCOPE' &&
+        e.code === 'ERR_SCOPE_INSUFFICIENT' &&
         e.requiredScopes[0] === 'agents:a1:run',
     );
     const { data, error } = await c.stream('createAgentRun', {

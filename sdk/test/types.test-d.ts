@@ -105,7 +105,7 @@ export async function streams(signal: AbortSignal) {
 
 export function permissions(token: string) {
   const p = can(token, 'listAgents');
-  const f: '*' | ReadonlySet<string> | undefined = p.filtered;
+  const f: '*' | ReadonlySet<string> | { readonly except: ReadonlySet<string> } | undefined = p.filtered;
   void f;
   can(['agents:read'], 'getAgent', { agent_id: 'a1' });
   can(null, 'getHealth');

@@ -10,21 +10,22 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
-import { compileRoutes, compileScopeMappings, type RouteIndex } from '@agentos/core';
+import { compileRoutes, compileScopeMappings, filterResponse, type RouteIndex } from '@agentos/core';
+import { allowHeader, createErrorHandler, createNotFoundHandler, HttpError } from '@agentos/runtime/express';
 import cors from 'cors';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler, Router } from 'express';
+import express, { type Express, type RequestHandler, Router } from 'express';
 import { createCsrfGuard } from './auth/csrf.js';
-import { HttpError } from './auth/errors.js';
 import { createAuthMiddleware } from './auth/middleware.js';
+import type { CredentialVerifier } from './auth/principal.js';
 import { createSecurityKey, withSecurityKey } from './auth/security-key.js';
 import {
   bindClientAddress,
+  createCredentialVerifier,
   createInternalToken,
   createServiceAccountVerifier,
   type InternalToken,
-  withServiceAccounts,
 } from './auth/service-accounts.js';
-import { createTokenVerifier, type TokenVerifier } from './auth/verify.js';
+import { createTokenVerifier } from './auth/verify.js';
 import { createDecisionAudit } from './authority/audit.js';
 import { createBodyLimits } from './authority/body-limits.js';
 import { createAuthority, createDatabaseAuthorityStore } from './authority/index.js';
@@ -33,13 +34,15 @@ import type { AgentOSConfig, AgentOSOptions, OperationHandler } from './config/o
 import { resolveConfig } from './config/resolve.js';
 import type { ServerContext } from './context.js';
 import { type Database, DEFAULT_DATA_DIR, decisions, openDatabase } from './db/index.js';
-import { routes as generatedRoutes } from './generated/routes.js';
+import { createServiceAccountStore } from './db/repos/service-accounts.js';
+import { generated, routes as generatedRoutes } from './generated/routes.js';
 import { createRouter, type Handlers } from './generated/server.js';
 import { createDocsAssets } from './handlers/docs.js';
 import { createHandlers } from './handlers/index.js';
 import { createLogger, type Logger } from './log.js';
 import { createRunRuntime, modelProvidersFromEnv } from './runtime/index.js';
 import { type Scheduler, startScheduler } from './scheduler/index.js';
+import { checkGeneratedStamp, defaultSpecFile } from './stamp.js';
 import {
   createWorkflowSocket,
   type WorkflowSocket,
@@ -51,8 +54,8 @@ export interface AgentOS {
   readonly app: Express;
   readonly config: AgentOSConfig;
   readonly logger: Logger;
-  /** The token verifier (warm it up with `verifier.warmUp()`). */
-  readonly verifier: TokenVerifier;
+  /** The credential verifier (warm it up with `verifier.warmUp()`). */
+  readonly verifier: CredentialVerifier;
   /** The handlers' context: database, run engine, clock. */
   readonly context: ServerContext;
   /** Starts listening (default `config.port` / `config.host`); resolves once bound. */
@@ -108,17 +111,10 @@ function allowOnOptions(index: RouteIndex): RequestHandler {
   return function agentosOptionsAllow(req, res, next) {
     if (req.method === 'OPTIONS') {
       const m = index.match('OPTIONS', req.path);
-      if (m.kind === 'method-not-allowed') res.setHeader('Allow', allowHeader(m.allowed));
+      if (m.kind === 'method-not-allowed') res.setHeader('Allow', allowHeader(m.allowed, { options: true }));
     }
     next();
   };
-}
-
-function allowHeader(methods: readonly string[]): string {
-  const set = new Set(methods);
-  if (set.has('GET')) set.add('HEAD');
-  set.add('OPTIONS');
-  return [...set].sort().join(', ');
 }
 
 /**
@@ -146,7 +142,13 @@ function createDispatcher(handlers: Readonly<Record<string, OperationHandler>>):
     if (res.headersSent) return;
     if (result.headers) res.set(result.headers);
     if (result.body === undefined) res.status(result.status).end();
-    else res.status(result.status).json(result.body);
+    else {
+      const ok = result.status < 300;
+      const spec = match.route.spec;
+      res
+        .status(result.status)
+        .json(ok ? filterResponse(result.body, spec, req.auth.accessibleIds, req.auth.grants) : result.body);
+    }
   };
 }
 
@@ -154,57 +156,6 @@ function createDispatcher(handlers: Readonly<Record<string, OperationHandler>>):
 const authAlreadyDecided: RequestHandler = function agentosAuthDecided(_req, _res, next) {
   next();
 };
-
-function notFound(index: RouteIndex): RequestHandler {
-  return function agentosNotFound(req, _res, next) {
-    const m = index.match(req.method, req.path);
-    if (m.kind === 'method-not-allowed') {
-      next(new HttpError(405, 'Method Not Allowed', { Allow: allowHeader(m.allowed) }));
-      return;
-    }
-    next(new HttpError(404, 'Not Found'));
-  };
-}
-
-function errorHandler(logger: Logger): ErrorRequestHandler {
-  return function agentosErrorHandler(err, _req, res, next) {
-    if (res.headersSent) {
-      next(err);
-      return;
-    }
-    let status = 500;
-    let detail = 'Internal Server Error';
-    let headers: Readonly<Record<string, string>> = {};
-    if (err instanceof HttpError) {
-      ({ status, detail, headers } = err);
-    } else {
-      const e = err as {
-        status?: unknown;
-        statusCode?: unknown;
-        expose?: boolean;
-        type?: string;
-        message?: string;
-      };
-      const s =
-        typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
-      if (s >= 400 && s < 500) {
-        status = s;
-        detail =
-          e.type === 'entity.parse.failed'
-            ? 'Invalid request body: not valid JSON'
-            : e.type === 'entity.too.large'
-              ? 'Request body too large'
-              : e.expose !== false && typeof e.message === 'string'
-                ? e.message
-                : 'Bad Request';
-      } else {
-        logger.error({ err }, 'unhandled error');
-      }
-    }
-    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-    res.status(status).json({ detail });
-  };
-}
 
 /**
  * Creates an AgentOS server from options, an optional config file and the environment.
@@ -231,6 +182,8 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
   // A route table given in the options (tests, embedders) is dispatched by operationId; the
   // generated table goes through the generated router (validation, typed handlers, SSE).
   const custom = options.routeTable !== undefined;
+  // The generated table must come from the spec this server ships with: refuse to start otherwise.
+  if (!custom) checkGeneratedStamp(generated, options.specFile ?? defaultSpecFile());
   const routeTable = options.routeTable ?? generatedRoutes;
   const index = compileRoutes(routeTable, { adminScope: config.auth.adminScope });
   // Everything that can refuse the configuration comes before the database is opened.
@@ -257,16 +210,17 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
   };
 
   const serviceAccounts = createServiceAccountVerifier({
-    db: database.db,
+    // The auth layer reaches storage only through this port.
+    store: createServiceAccountStore(database.db),
     now: clock,
     cacheTtlMs: Number(env.SERVICE_ACCOUNT_CACHE_TTL_SECONDS ?? 30) * 1000,
   });
   // Several instances behind one load balancer share AGENTOS_INTERNAL_TOKEN; alone, it is random.
   const internal: InternalToken = createInternalToken({ token: env.AGENTOS_INTERNAL_TOKEN });
-  const withAccounts = withServiceAccounts(jwtVerifier, {
+  const withAccounts = createCredentialVerifier(jwtVerifier, {
     serviceAccounts,
     internal,
-    claims: config.auth,
+    userIdClaim: config.auth.userIdClaim,
   });
   const verifier =
     config.auth.securityKey === null
@@ -274,7 +228,6 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
       : withSecurityKey(withAccounts, {
           key: createSecurityKey(config.auth.securityKey),
           adminScope: config.auth.adminScope,
-          claims: config.auth,
           isInternalToken: (t) => internal.matches(t),
         });
   for (const w of [...config.warnings, ...verifier.warnings]) logger.warn(w);
@@ -372,20 +325,25 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
     warnUnmappedCustomRoutes(router, config, logger);
     app.use(router);
   }
+  const onError = (error: unknown) => logger.error({ err: error }, 'unhandled error');
   if (!custom) {
     app.use(
       createRouter(handlers as unknown as Handlers, {
         auth: authAlreadyDecided,
+        // The index the auth middleware matched with: one per server (compiled with the admin scope).
+        index,
+        allowOptions: true,
+        onError,
         validateResponses: options.validateResponses ?? env.AGENTOS_VALIDATE_RESPONSES === 'true',
-        onError: (error) => logger.error({ err: error }, 'unhandled error'),
       }),
     );
   } else {
     app.use(express.json({ limit: '1mb' }), express.urlencoded({ extended: false, limit: '1mb' }));
     app.use(createDispatcher(handlers));
   }
-  app.use(notFound(index));
-  app.use(errorHandler(logger));
+  // The one 404/405 and the one error handler, the router's own (`@agentos/runtime/express`).
+  app.use(createNotFoundHandler(index, { allowOptions: true }));
+  app.use(createErrorHandler({ onError }));
 
   const servers = new Set<Server>();
   let scheduler: Scheduler | undefined;

@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { readScopes } from '../src/auth/claims.js';
 import { createPathExcluder } from '../src/auth/excluded.js';
 import { isReservedSubject } from '../src/auth/verify.js';
 
@@ -34,29 +33,6 @@ describe('createPathExcluder (Python fnmatch semantics)', () => {
   for (const [patterns, path, want] of cases) {
     test(`${JSON.stringify(patterns)} ${path} → ${want}`, () => {
       assert.equal(createPathExcluder(patterns)(path), want);
-    });
-  }
-});
-
-describe('readScopes', () => {
-  const cases: [string, unknown, string[]][] = [
-    ['scopes', ['a:b', 'c:d'], ['a:b', 'c:d']],
-    ['scopes', 'a:b c:d', ['a:b c:d']],
-    ['scopes', ['a:b', 1, null, 'c:d'], ['a:b', 'c:d']],
-    ['scopes', 42, []],
-    ['scopes', { 'a:b': true }, []],
-    ['scopes', undefined, []],
-    ['scope', 'a:b c:d', ['a:b', 'c:d']],
-    ['scope', '  a:b   c:d ', ['a:b', 'c:d']],
-    ['scope', 'a:b\tc:d', ['a:b\tc:d']],
-    ['scope', '', []],
-    ['scope', ['a:b'], ['a:b']],
-    ['scp', 'a:b c:d', ['a:b', 'c:d']],
-    ['permissions', 'a:b c:d', ['a:b c:d']],
-  ];
-  for (const [claim, value, want] of cases) {
-    test(`${claim}: ${JSON.stringify(value)}`, () => {
-      assert.deepEqual(readScopes({ [claim]: value }, claim), want);
     });
   }
 });

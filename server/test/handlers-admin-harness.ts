@@ -13,17 +13,18 @@ import { SignJWT } from 'jose';
 import { createAuthMiddleware } from '../src/auth/middleware.js';
 import {
   bindClientAddress,
+  createCredentialVerifier,
   createInternalToken,
   createServiceAccountVerifier,
   type InternalToken,
   type ServiceAccountVerifier,
-  withServiceAccounts,
 } from '../src/auth/service-accounts.js';
 import { createTokenVerifier } from '../src/auth/verify.js';
 import type { AgentOSConfig, AgentOSOptions } from '../src/config/options.js';
 import { resolveConfig } from '../src/config/resolve.js';
 import type { ServerContext } from '../src/context.js';
 import { type Database, openDatabase } from '../src/db/index.js';
+import { createServiceAccountStore } from '../src/db/repos/service-accounts.js';
 import { routes } from '../src/generated/routes.js';
 import { createRouter, type Handlers } from '../src/generated/server.js';
 import { createApprovalHandlers } from '../src/handlers/approvals.js';
@@ -146,14 +147,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     instanceId: `test-${Math.random().toString(36).slice(2, 10)}`,
   };
   const serviceAccounts = createServiceAccountVerifier({
-    db: database.db,
+    store: createServiceAccountStore(database.db),
     now: clock,
     cacheTtlMs: options.cacheTtlMs ?? 0,
     lastUsedIntervalMs: 0,
   });
   const internal = createInternalToken();
   const jwt = await createTokenVerifier(config.auth, { clock, logger });
-  const verifier = withServiceAccounts(jwt, { serviceAccounts, internal, claims: config.auth });
+  const verifier = createCredentialVerifier(jwt, {
+    serviceAccounts,
+    internal,
+    userIdClaim: config.auth.userIdClaim,
+  });
 
   const stubs: Record<string, unknown> = {};
   for (const r of routes) stubs[r.operationId] = notImplemented;

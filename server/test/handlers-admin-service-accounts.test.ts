@@ -12,6 +12,7 @@ import {
   hashToken,
   randomBase62,
 } from '../src/auth/service-accounts.js';
+import { createServiceAccountStore } from '../src/db/repos/service-accounts.js';
 import { createServiceAccountHandlers } from '../src/handlers/service-accounts.js';
 import { ADMIN, type Harness, NOW, startHarness } from './handlers-admin-harness.js';
 
@@ -296,7 +297,11 @@ describe('service-account tokens as credentials', () => {
 describe('createServiceAccountVerifier', () => {
   it('after 20 failed lookups from one address the failure answer is 429; valid tokens still pass', async () => {
     let t = NOW * 1000;
-    const v = createServiceAccountVerifier({ db: h.ctx.database.db, now: () => new Date(t), cacheTtlMs: 0 });
+    const v = createServiceAccountVerifier({
+      store: createServiceAccountStore(h.ctx.database.db),
+      now: () => new Date(t),
+      cacheTtlMs: 0,
+    });
     const sa = await mint({ name: 'limited', scopes: [{ scope: 'schedules:read' }] });
     const bad = `agno_pat_${randomBase62(43)}`;
     for (let i = 0; i < 20; i++) assert.equal(await v.verify(bad, { ip: '10.0.0.1' }), null);
@@ -327,7 +332,7 @@ describe('createServiceAccountVerifier', () => {
   it('caches successful verifications for the TTL: revocation elsewhere shows within it, invalidate at once', async () => {
     let t = NOW * 1000;
     const v = createServiceAccountVerifier({
-      db: h.ctx.database.db,
+      store: createServiceAccountStore(h.ctx.database.db),
       now: () => new Date(t),
       cacheTtlMs: 30_000,
     });
@@ -354,7 +359,7 @@ describe('createServiceAccountVerifier', () => {
     assert.equal(await v.verify(sb.body.token), null, 'evicted');
 
     const strict = createServiceAccountVerifier({
-      db: h.ctx.database.db,
+      store: createServiceAccountStore(h.ctx.database.db),
       now: () => new Date(t),
       cacheTtlMs: 0,
     });
@@ -371,7 +376,7 @@ describe('createServiceAccountVerifier', () => {
   it('a cached token still expires on time', async () => {
     let t = NOW * 1000;
     const v = createServiceAccountVerifier({
-      db: h.ctx.database.db,
+      store: createServiceAccountStore(h.ctx.database.db),
       now: () => new Date(t),
       cacheTtlMs: 3_600_000,
     });

@@ -8,7 +8,7 @@
 
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type CallerContext, compileRoutes } from '@agentos/core';
+import { type CallerContext, compileGrants, compileRoutes } from '@agentos/core';
 import express, { type RequestHandler } from 'express';
 import type { AgentOSConfig, EntityConfig } from '../src/config/options.js';
 import { resolveConfig } from '../src/config/resolve.js';
@@ -176,6 +176,8 @@ export async function startDataServer(
       userId: user,
       sessionId: null,
       scopes: admin ? ['agent_os:admin'] : [],
+      grants: compileGrants(admin ? ['agent_os:admin'] : []),
+      roles: [],
       claims: user ? { sub: user } : {},
       dependencies: {},
       sessionState: {},

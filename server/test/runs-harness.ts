@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { compileRoutes } from '@agentos/core';
 import express from 'express';
 import { SignJWT } from 'jose';
+import { createCredentialVerifier } from '../src/auth/credentials.js';
 import { createAuthMiddleware } from '../src/auth/middleware.js';
 import { createTokenVerifier } from '../src/auth/verify.js';
 import type { AgentOSConfig, AgentOSOptions, EntityConfig } from '../src/config/options.js';
@@ -277,7 +278,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       auth: createAuthMiddleware({
         config: config.auth,
         index: compileRoutes(routes, { adminScope: config.auth.adminScope }),
-        verifier: jwt,
+        verifier: createCredentialVerifier(jwt, { userIdClaim: config.auth.userIdClaim }),
         logger,
       }),
       onError: (e) => {

@@ -439,3 +439,40 @@ describe('workflow WebSocket: runtime scopeMappings apply as on REST', () => {
     }
   });
 });
+
+describe('workflow WebSocket with roles (the grants REST resolves)', () => {
+  let os: AgentOS;
+  let base: string;
+  before(async () => {
+    ({ os, base } = await serve({
+      authorization: true,
+      authorizationConfig: {
+        verificationKeys: [HS_SECRET],
+        algorithm: 'HS256',
+        roles: { runner: { allow: ['workflows:*:run'], deny: ['workflows:team-pipeline:run'] } },
+        rolesClaim: 'role',
+        trustTokenScopes: false,
+      },
+    }));
+  });
+  after(() => os.close());
+
+  it("a role's allow starts a run, its deny refuses one, token scopes are not trusted", async () => {
+    const s = await openSocket(base);
+    s.send({ action: 'authenticate', token: await token('alice', [], { role: 'runner' }) });
+    assert.equal((await s.next()).event, 'authenticated');
+    s.send({ action: 'start-workflow', workflow_id: 'content-pipeline', message: 'hello' });
+    const frames = await s.until(isEnd);
+    assert.notEqual(frames.at(-1)?.event, 'error', JSON.stringify(frames.at(-1)));
+    s.send({ action: 'start-workflow', workflow_id: 'team-pipeline', message: 'hello' });
+    assert.deepEqual(await s.next(), { event: 'error', error: MESSAGES.forbiddenStart });
+    s.close();
+    // Scopes in the token give nothing when roles decide (trustTokenScopes false), as on REST.
+    const t = await openSocket(base);
+    t.send({ action: 'authenticate', token: await token('bob', ['workflows:content-pipeline:run']) });
+    assert.equal((await t.next()).event, 'authenticated');
+    t.send({ action: 'start-workflow', workflow_id: 'content-pipeline', message: 'hello' });
+    assert.deepEqual(await t.next(), { event: 'error', error: MESSAGES.forbiddenStart });
+    t.close();
+  });
+});

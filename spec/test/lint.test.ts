@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_ADMIN_SCOPE as CORE_DEFAULT_ADMIN_SCOPE, compileRequirement } from '@agentos/core';
 import { parse } from 'yaml';
 import {
   bundleSpec,
@@ -13,7 +14,7 @@ import {
   specPath,
   specSourcesPath,
 } from '../src/index.js';
-import { parseScope } from '../src/lib/scope.js';
+import { DEFAULT_ADMIN_SCOPE, parseScope } from '../src/lib/scope.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/lint/${name}.yaml`, import.meta.url));
 
@@ -62,7 +63,8 @@ const cases: Case[] = [
     {
       given: 'scope-malformed',
       want: {
-        errors: [0, 1, 2, 3].map((i) => `scope-malformed /paths/~1agents/get/x-required-scopes/${i}`),
+        errors: [1, 2, 3, 4].map((i) => `scope-malformed /paths/~1agents/get/x-required-scopes/${i}`),
+        warnings: ['scope-malformed /paths/~1agents/get/x-required-scopes/0'],
       },
     },
   ],
@@ -252,9 +254,16 @@ describe('lintSpec', () => {
   }
 
   it('quotes the faulty value and the grammar in scope-malformed messages', async () => {
-    const { errors } = await lintSpec(fixture('scope-malformed'));
-    assert.match(errors[0]!.message, /^Scope "Agents:Read" of GET \/agents \(listAgents\) is malformed: /);
+    const { errors, warnings } = await lintSpec(fixture('scope-malformed'));
+    assert.match(
+      errors[0]!.message,
+      /^Scope "agents:a:b:read" of GET \/agents \(listAgents\) is malformed: /,
+    );
     assert.match(errors[0]!.message, /"resource:\{param\}:action"/);
+    assert.match(
+      warnings[0]!.message,
+      /^Scope "Agents:Read" of GET \/agents \(listAgents\) has capitals: .*"agents:read"/,
+    );
   });
 
   it('explains object-level findings: the field, the media type, the known kinds, the YAML pitfall', async () => {
@@ -379,6 +388,9 @@ describe('scope grammar', () => {
     ['digits, _ and -', { given: 'service_accounts:write-2', want: 'global' }],
     ['per-resource template', { given: 'agents:{agent_id}:run', want: 'param' }],
     ['wildcard', { given: 'agents:*:run', want: 'wildcard' }],
+    // core's grammar: case-sensitive names of letters, digits, _ . - (capitals are a lint warning)
+    ['capitals (a warning, not an error)', { given: 'Agents:read', want: 'global' }],
+    ['an identity provider scope', { given: 'Files.Read:all', want: 'global' }],
   ];
   for (const [name, { given, want }] of valid) {
     it(`accepts ${name}: ${given}`, () => assert.equal(parseScope(given, admin)?.kind, want));
@@ -386,9 +398,9 @@ describe('scope grammar', () => {
   const invalid = [
     '',
     'admin',
-    'Agents:read',
-    'agents:Read',
     'agents: read',
+    'agents:r$ad',
+    'agents:"read"',
     'agents:read ',
     'agents:a:b:read',
     'agents::read',
@@ -403,4 +415,24 @@ describe('scope grammar', () => {
   for (const given of invalid) {
     it(`rejects ${JSON.stringify(given)}`, () => assert.equal(parseScope(given, admin), undefined));
   }
+  // The lint had its own grammar ([a-z0-9_-]) while the server compiled another ([A-Za-z0-9_.-]):
+  // what the lint accepts must be exactly what the server compiles.
+  it('accepts exactly what @agentos/core compiles', () => {
+    for (const given of [
+      ...valid.map(([, c]) => c.given),
+      ...invalid,
+      'a.b:c',
+      'x-y:z_1',
+      'agents:{a.b}:run',
+    ]) {
+      let compiles = true;
+      try {
+        compileRequirement(given, { adminScope: admin[0] });
+      } catch {
+        compiles = false;
+      }
+      assert.equal(parseScope(given, admin) !== undefined, compiles, given);
+    }
+    assert.equal(DEFAULT_ADMIN_SCOPE, CORE_DEFAULT_ADMIN_SCOPE);
+  });
 });

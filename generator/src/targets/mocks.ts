@@ -1,9 +1,9 @@
 /**
  * @module Target `mocks`: msw v2 handlers for every operation that answer from the document's
  * examples (or supplied `data`) and enforce the same 401/403/filtering as the contract, with the
- * decision taken by `@agentos/core`. Ships `mocks-runtime.ts` and `mock-examples.json`.
+ * decision taken by `@agentos/core`. The handlers come from the versioned runtime
+ * `@agentos/runtime/msw` (generated files hold tables and types only); ships `mock-examples.json`.
  */
-import { readFileSync } from 'node:fs';
 import { type GeneratorContext, jsonStamp, tsHeader } from '../context.js';
 import { orderedStringify } from '../lib/json.js';
 import { sampleFromSchema } from '../lib/sample.js';
@@ -15,7 +15,6 @@ import {
   printNodes,
   propertyName,
   reexportDecl,
-  reprint,
   toExpression,
   ts,
   withJsDoc,
@@ -24,7 +23,8 @@ import type { MediaTypeModel, OperationModel, ResponseModel } from '../model.js'
 import { isObject, resolveReference, type TransformContext } from '../transform/reference.js';
 import { defineTarget } from './target.js';
 
-const RUNTIME_SOURCE = new URL('../runtime/mocks-runtime.ts', import.meta.url);
+/** The msw runtime the generated module imports (a package, versioned, never copied). */
+export const MOCKS_RUNTIME = '@agentos/runtime/msw';
 
 /** What the mock of one operation answers, decided at generation time. */
 interface MockPlan {
@@ -138,13 +138,13 @@ function mocksModule(ctx: GeneratorContext, plans: ReadonlyMap<string, MockPlan>
     importDecl('./mock-examples.json', [], { defaultName: 'examples', attributes: { type: 'json' } }),
     importDecl('./openapi.js', ['operations'], { typeOnly: true }),
     importDecl('./routes.js', ['routes', { name: 'OperationId', type: true }]),
-    importDecl('./mocks-runtime.js', [
+    importDecl(MOCKS_RUNTIME, [
       'createAgentosMockHandlers',
       { name: 'MockEntry', type: true },
       { name: 'MockOperation', type: true },
       { name: 'MockOptions', type: true },
     ]),
-    reexportDecl('./mocks-runtime.js', [
+    reexportDecl(MOCKS_RUNTIME, [
       { name: 'MockEntry', type: true },
       { name: 'MockOptions', type: true },
       { name: 'MockRequestInfo', type: true },
@@ -275,10 +275,6 @@ export const mocksTarget = defineTarget({
     const plans = new Map(ctx.model.operations.map((op) => [op.operationId, planOf(tctx, op)]));
     return [
       { path: 'mocks.ts', contents: mocksModule(ctx, plans) },
-      {
-        path: 'mocks-runtime.ts',
-        contents: tsHeader(ctx) + reprint(readFileSync(RUNTIME_SOURCE, 'utf8'), 'mocks-runtime.ts'),
-      },
       { path: 'mock-examples.json', contents: examplesJson(ctx, tctx, plans) },
     ];
   },

@@ -1,11 +1,10 @@
 /**
  * @module Target `server`: Express 5 stubs — a `Handlers` interface with one method per
  * operationId (typed path, query, body and caller in; a union over the documented statuses out,
- * SSE included) and `createRouter(handlers, options)`. Ships `server-runtime.ts` (the router's
- * code, printed from this package's `runtime/server-runtime.ts`) and `openapi.json` (the bundled
- * document the validator reads).
+ * SSE included) and `createRouter(handlers, options)`, which calls the versioned router runtime
+ * `@agentos/runtime/express` (generated files hold tables and types only), and `openapi.json` (the
+ * bundled document the validator reads).
  */
-import { readFileSync } from 'node:fs';
 import { type GeneratorContext, jsonStamp, tsHeader } from '../context.js';
 import {
   exportConst,
@@ -16,7 +15,6 @@ import {
   printNodes,
   propertyName,
   reexportDecl,
-  reprint,
   toExpression,
   ts,
   withJsDoc,
@@ -26,7 +24,8 @@ import { pathTemplateParams } from '../transform/operation-object.js';
 import { defineTarget } from './target.js';
 import { statusType } from './types.js';
 
-const RUNTIME_SOURCE = new URL('../runtime/server-runtime.ts', import.meta.url);
+/** The router runtime the generated module imports (a package, versioned, never copied). */
+export const SERVER_RUNTIME = '@agentos/runtime/express';
 
 const ref = (name: string) => f.createTypeReferenceNode(name);
 const kw = (k: ts.KeywordTypeSyntaxKind) => f.createKeywordTypeNode(k);
@@ -173,14 +172,14 @@ function serverModule(ctx: GeneratorContext): string {
     importDecl('./openapi.json', [], { defaultName: 'apiSpec', attributes: { type: 'json' } }),
     importDecl('./openapi.js', ['operations'], { typeOnly: true }),
     importDecl('./routes.js', ['routes', { name: 'OperationId', type: true }]),
-    importDecl('./server-runtime.js', [
+    importDecl(SERVER_RUNTIME, [
       'createAgentosRouter',
       { name: 'HandlerContext', type: true },
       { name: 'ResponseHeaders', type: true },
       { name: 'RouterOptions', type: true },
       { name: 'SseEvent', type: true },
     ]),
-    reexportDecl('./server-runtime.js', [
+    reexportDecl(SERVER_RUNTIME, [
       'HttpError',
       { name: 'HandlerContext', type: true },
       { name: 'ResponseHeaders', type: true },
@@ -298,10 +297,6 @@ function exportConstPrivate(name: string, init: ts.Expression): ts.VariableState
   return f.updateVariableStatement(stmt, undefined, stmt.declarationList);
 }
 
-function runtimeModule(ctx: GeneratorContext): string {
-  return tsHeader(ctx) + reprint(readFileSync(RUNTIME_SOURCE, 'utf8'), 'server-runtime.ts');
-}
-
 function apiSpecJson(ctx: GeneratorContext): string {
   const { openapi, ...rest } = ctx.model.document;
   return `${JSON.stringify({ openapi, 'x-agentos-generated': jsonStamp(ctx), ...rest }, null, 2)}\n`;
@@ -312,7 +307,6 @@ export const serverTarget = defineTarget({
   generate(ctx) {
     return [
       { path: 'server.ts', contents: serverModule(ctx) },
-      { path: 'server-runtime.ts', contents: runtimeModule(ctx) },
       { path: 'openapi.json', contents: apiSpecJson(ctx) },
     ];
   },

@@ -3,21 +3,12 @@
  * checked for what the targets rely on (unique operationIds, one operation per route).
  * `webhooks` are not routes of a server and are left to the types target.
  */
-import { DEFAULT_ADMIN_SCOPE } from '@agentos/core';
+import { adminScopesOf } from '@agentos/core';
 import { GenerationError } from '../errors.js';
 import { compareStrings } from '../lib/sort.js';
 import type { ApiModel, JsonObject, OperationModel } from '../model.js';
 import { transformPathItemObject } from './path-item-object.js';
 import { isObject, type TransformContext } from './reference.js';
-
-/** `agent_os:admin` plus any `x-admin-scope` (a string or a list) at the document root. */
-export function adminScopesOf(document: JsonObject): string[] {
-  const declared = document['x-admin-scope'];
-  const extra = (Array.isArray(declared) ? declared : [declared]).filter(
-    (s): s is string => typeof s === 'string',
-  );
-  return [...new Set([DEFAULT_ADMIN_SCOPE, ...extra])];
-}
 
 /**
  * Builds the model of a bundled document.

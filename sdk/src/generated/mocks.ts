@@ -4,8 +4,8 @@ import type { HttpHandler } from "msw";
 import examples from "./mock-examples.json" with { type: "json" };
 import type { operations } from "./openapi.js";
 import { routes, type OperationId } from "./routes.js";
-import { createAgentosMockHandlers, type MockEntry, type MockOperation, type MockOptions } from "./mocks-runtime.js";
-export { type MockEntry, type MockOptions, type MockRequestInfo } from "./mocks-runtime.js";
+import { createAgentosMockHandlers, type MockEntry, type MockOperation, type MockOptions } from "@agentos/runtime/msw";
+export { type MockEntry, type MockOptions, type MockRequestInfo } from "@agentos/runtime/msw";
 
 /** The success body each operation's mock answers. */
 export interface MockBodies {

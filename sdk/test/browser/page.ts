@@ -56,7 +56,7 @@ async function main() {
   check(
     '403 is typed',
     denied.error instanceof HttpError &&
-      denied.error.code === 'ERR_INSUFFICIENT_SCOPE' &&
+      denied.error.code === 'ERR_SCOPE_INSUFFICIENT' &&
       denied.error.requiredScopes[0] === 'agents:a2:read',
     denied.error?.code,
   );

@@ -1,29 +1,10 @@
 /**
- * @module Claims → caller context (contract.md §1: configurable claim names; RFC 9068 §2.2.3 for
- * the `scope` string form).
+ * @module Principal → caller context (contract.md §1: configurable claim names). The claims are
+ * read with `@agentos/core`'s claim reader, never here.
  */
 import type { CallerContext, Grants } from '@agentos/core';
+import { compileGrants } from '@agentos/core';
 import type { JWTPayload } from 'jose';
-
-/** Claim names whose string value is the RFC 6749 §3.3 / RFC 9068 space-delimited list. */
-const SPACE_DELIMITED = new Set(['scope', 'scp']);
-
-/**
- * The scopes a token carries.
- * - `scope` / `scp` (RFC 9068 form): a string is split on spaces (only SP, RFC 6749 §3.3, so a
- *   tab or newline never separates two scopes); an array is taken as is.
- * - any other claim name (the seeds' `scopes`): an array; a lone string is one scope; anything else is none.
- * Non-string members are dropped.
- */
-export function readScopes(claims: JWTPayload, claimName: string): string[] {
-  const value = claims[claimName];
-  if (typeof value === 'string') {
-    if (SPACE_DELIMITED.has(claimName)) return value.split(' ').filter((s) => s.length > 0);
-    return [value];
-  }
-  if (Array.isArray(value)) return value.filter((s): s is string => typeof s === 'string');
-  return [];
-}
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
@@ -37,8 +18,9 @@ function pick(claims: JWTPayload, names: readonly string[]): Record<string, unkn
 export interface CallerInput {
   readonly operationId: string;
   readonly claims: JWTPayload;
+  /** The caller's user id (the JWT's user id claim, or the service account's principal). */
+  readonly userId: string | null;
   readonly grants: Grants;
-  readonly userIdClaim: string;
   readonly sessionIdClaim: string;
   readonly dependenciesClaims: readonly string[];
   readonly sessionStateClaims: readonly string[];
@@ -49,14 +31,15 @@ export interface CallerInput {
 
 /** The context of an authenticated caller. */
 export function buildCallerContext(input: CallerInput): CallerContext {
-  const { claims, grants } = input;
-  const userId = str(claims[input.userIdClaim]);
+  const { claims, grants, userId } = input;
   return Object.freeze({
     operationId: input.operationId,
     authenticated: true,
     userId,
     sessionId: str(claims[input.sessionIdClaim]),
     scopes: Object.freeze([...grants.scopes]),
+    grants,
+    roles: grants.roles,
     claims: Object.freeze({ ...claims }),
     dependencies: pick(claims, input.dependenciesClaims),
     sessionState: pick(claims, input.sessionStateClaims),
@@ -67,6 +50,7 @@ export function buildCallerContext(input: CallerInput): CallerContext {
 }
 
 const EMPTY = Object.freeze({});
+const NO_GRANTS = compileGrants([]);
 
 /** The context of a request that needs no token (public operation, excluded path, open mode). */
 export function anonymousCallerContext(
@@ -79,6 +63,8 @@ export function anonymousCallerContext(
     userId: null,
     sessionId: null,
     scopes: Object.freeze([]) as readonly string[],
+    grants: NO_GRANTS,
+    roles: NO_GRANTS.roles,
     claims: EMPTY,
     dependencies: EMPTY,
     sessionState: EMPTY,

@@ -2,7 +2,7 @@
  * @module The per-request auth state on Express's `Request`, typed by augmentation (the way Hono
  * types `ContextVariableMap`). Importing the auth middleware brings the augmentation along.
  * The generated router reads the same two properties (`AgentosRequestState` in
- * `generated/server-runtime.ts`) without declaring them.
+ * `@agentos/runtime/express`) without declaring them.
  */
 import type { CallerContext, CompiledRoute } from '@agentos/core';
 

@@ -31,7 +31,7 @@ const refuse = (why: string) =>
     403,
     `Cross-site request refused: ${why}. A state-changing request authenticated by the cookie must come from this origin; ` +
       'send the token in the Authorization header instead, or add your front-end origin to corsAllowedOrigins',
-    { 'Cache-Control': 'no-store' },
+    { headers: { 'Cache-Control': 'no-store' } },
   );
 
 function ownOrigin(req: Request): string | null {

@@ -2,7 +2,14 @@
  * @module HTTP errors of the auth layer (contract.md §3, RFC 6750 §3): a coded domain error that
  * carries its status, `detail` and `WWW-Authenticate` challenge, rendered by one error handler.
  */
-import { bearerChallenge, type ChallengeError, insufficientScopeDetail } from '@agentos/core';
+import {
+  bearerChallenge,
+  type ChallengeError,
+  type ContractErrorCode,
+  ERR_SCOPE_INSUFFICIENT,
+  insufficientScopeDetail,
+} from '@agentos/core';
+import { HttpError } from '@agentos/runtime/http';
 
 /** Stable codes of every answer the auth layer gives instead of running the handler. */
 export type AuthErrorCode =
@@ -16,33 +23,17 @@ export type AuthErrorCode =
   | 'ERR_JWT_AUDIENCE'
   | 'ERR_JWT_INVALID'
   | 'ERR_JWT_SUBJECT_RESERVED'
-  /** Valid token, scopes insufficient: 403 insufficient_scope. */
-  | 'ERR_SCOPE_INSUFFICIENT'
+  /** The contract's codes (core): valid token, scopes insufficient is `ERR_SCOPE_INSUFFICIENT`. */
+  | ContractErrorCode
   /** The keys cannot be fetched (JWKS URL or discovery down): 503. */
   | 'ERR_KEYS_UNAVAILABLE';
 
-/** Status and body of an HTTP error, rendered by the app's error handler as `{detail}`. */
-export class HttpError extends Error {
-  readonly status: number;
-  readonly detail: string;
-  readonly headers: Readonly<Record<string, string>>;
-
-  constructor(
-    status: number,
-    detail: string,
-    headers: Record<string, string> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(detail, options);
-    this.name = 'HttpError';
-    this.status = status;
-    this.detail = detail;
-    this.headers = headers;
-  }
-}
+/** The one HTTP error type (`@agentos/runtime/http`), rendered by the one error handler as `{detail}`. */
+export { HttpError };
 
 /** An authentication or authorization failure. `reason` is a short code for logs. */
 export class AuthError extends HttpError {
+  override readonly name: string = 'AuthError';
   readonly code: AuthErrorCode;
   readonly reason: string;
 
@@ -56,8 +47,7 @@ export class AuthError extends HttpError {
   ) {
     const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
     if (challenge) headers['WWW-Authenticate'] = bearerChallenge({ realm: 'agentos', ...challenge });
-    super(status, detail, headers, options);
-    this.name = 'AuthError';
+    super(status, detail, { headers, cause: options?.cause });
     this.code = code;
     this.reason = reason;
   }
@@ -116,7 +106,7 @@ export const reservedSubject = () =>
 /** 403 with the required scopes rendered for this request. */
 export const insufficientScope = (required: readonly string[]) =>
   new AuthError(
-    'ERR_SCOPE_INSUFFICIENT',
+    ERR_SCOPE_INSUFFICIENT,
     403,
     insufficientScopeDetail(required),
     { error: 'insufficient_scope', scope: required },

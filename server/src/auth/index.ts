@@ -2,7 +2,7 @@
  * @module The auth layer of the reference server: token extraction, jose verification, the
  * scope decision middleware and its errors.
  */
-export { anonymousCallerContext, buildCallerContext, readScopes } from './claims.js';
+export { anonymousCallerContext, buildCallerContext } from './claims.js';
 export type { AgentOSRouteMatch, CallerContext } from './context.js';
 export {
   AuthError,
@@ -21,6 +21,14 @@ export {
 export { createPathExcluder } from './excluded.js';
 export { type ImportedKeys, importKeys, type LocalKey } from './keys.js';
 export { type AuthDecisionLog, type AuthMiddlewareOptions, createAuthMiddleware } from './middleware.js';
+export type { CredentialVerifier, Principal } from './principal.js';
+export {
+  bindClientAddress,
+  createCredentialVerifier,
+  createInternalToken,
+  createServiceAccountVerifier,
+  type ServiceAccountStore,
+} from './service-accounts.js';
 export { extractToken, type TokenSourceOptions } from './token.js';
 export {
   createTokenVerifier,

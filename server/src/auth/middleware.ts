@@ -4,10 +4,11 @@
  * decision, the caller context on `req.auth`, and one structured log line per request.
  */
 import {
+  type CallerContext,
   type CompiledRoute,
-  compileGrants,
   compileScopeMappings,
   decide,
+  type Grants,
   type Requirement,
   type RouteIndex,
   renderRequirement,
@@ -17,21 +18,28 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { JWTPayload } from 'jose';
 import type { Logger } from 'pino';
 import type { ResolvedAuthConfig } from '../config/options.js';
-import { anonymousCallerContext, buildCallerContext, readScopes } from './claims.js';
+import { anonymousCallerContext, buildCallerContext } from './claims.js';
 import './context.js';
-import { AuthError, insufficientScope } from './errors.js';
+import { AuthError, HttpError, insufficientScope } from './errors.js';
 import { createPathExcluder } from './excluded.js';
+import { createGrantResolver } from './grants.js';
+import type { CredentialVerifier, Principal } from './principal.js';
 import { securityKeyError } from './security-key.js';
 import { extractToken } from './token.js';
-import type { TokenVerifier } from './verify.js';
 
 /** Options of `createAuthMiddleware`, validated once. */
 export interface AuthMiddlewareOptions {
   readonly config: ResolvedAuthConfig;
   /** The compiled route→scope table. */
   readonly index: RouteIndex;
-  readonly verifier: TokenVerifier;
+  /** Turns a credential into a principal (`createCredentialVerifier`). */
+  readonly verifier: CredentialVerifier;
   readonly logger: Logger;
+  /**
+   * The roles stored for a subject (agno's `/authz/subjects/{s}/roles`), asked only when roles
+   * are configured and the token names none. A failure answers 503 (fail closed).
+   */
+  readonly assignedRoles?: ((subject: string) => Promise<readonly string[]>) | undefined;
   /** Called with every allow and deny on a request that presented a valid token (decision audit). */
   readonly onDecision?: ((event: AuthDecisionEvent) => void) | undefined;
 }
@@ -67,6 +75,8 @@ interface Target {
   readonly params: Readonly<Record<string, string>>;
   readonly requirements: readonly Requirement[];
   readonly filter: ScopeFilter | undefined;
+  /** `RouteSpec.anyOf` (generic profile): alternative exact scope sets. */
+  readonly anyOf?: readonly (readonly string[])[] | undefined;
   readonly userOwned: boolean;
   readonly public: boolean;
   readonly template: string;
@@ -81,6 +91,8 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
   const { config, index, verifier, logger, onDecision } = options;
   const scopeOptions = { adminScope: config.adminScope };
   const overrides = compileScopeMappings(config.scopeMappings, scopeOptions);
+  // Roles are compiled once; every request resolves its grants against them (core/src/roles.ts).
+  const grantsOf = createGrantResolver(config, options.assignedRoles);
   const isExcluded = createPathExcluder(config.excludedRoutePaths);
   const tokenOptions = { tokenSource: config.tokenSource, cookieName: config.cookieName };
   const rbac = config.mode === 'rbac';
@@ -117,6 +129,7 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
         params,
         requirements: route.requirements,
         filter: route.spec.filter,
+        anyOf: route.anyOf,
         userOwned: route.spec.userOwned,
         public: route.spec.public,
         template: route.spec.path,
@@ -170,11 +183,11 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
       return;
     }
 
-    let claims: JWTPayload;
+    let principal: Principal;
     let token = '';
     try {
       token = extractToken(req, tokenOptions);
-      claims = await verifier.verify(token);
+      principal = await verifier.authenticate(token);
     } catch (caught) {
       const e = config.method === 'security_key' ? securityKeyError(caught) : caught;
       if (e instanceof AuthError) {
@@ -189,19 +202,31 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
       next(e);
       return;
     }
-    const grants = compileGrants(readScopes(claims, config.scopesClaim), scopeOptions);
-    const userIdValue = claims[config.userIdClaim];
-    const sub = typeof userIdValue === 'string' ? userIdValue : null;
+    const sub = principal.subject;
+    const claims: JWTPayload = principal.kind === 'jwt' ? principal.claims : {};
+    let grants: Grants;
+    try {
+      grants = await grantsOf(principal);
+    } catch (e) {
+      log('error', req, target, 'unavailable', 'role_assignments_unavailable', sub);
+      next(
+        new HttpError(503, 'Authorization is temporarily unavailable', {
+          headers: { 'Retry-After': '5' },
+          cause: e,
+        }),
+      );
+      return;
+    }
     // Authenticated answers vary by credential; keep them out of shared caches.
     res.vary(config.tokenSource === 'header' ? 'Authorization' : 'Authorization, Cookie');
     res.setHeader('Cache-Control', 'private, no-store');
 
-    const caller = (accessibleIds: '*' | ReadonlySet<string> | null) =>
+    const caller = (accessibleIds: CallerContext['accessibleIds']) =>
       buildCallerContext({
         operationId: target?.operationId ?? '',
         claims,
         grants,
-        userIdClaim: config.userIdClaim,
+        userId: sub,
         sessionIdClaim: config.sessionIdClaim,
         dependenciesClaims: config.dependenciesClaims,
         sessionStateClaims: config.sessionStateClaims,
@@ -225,7 +250,7 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
       return;
     }
     const decision = decide(
-      { requirements: target.requirements, filter: target.filter },
+      { requirements: target.requirements, filter: target.filter, anyOf: target.anyOf },
       target.params,
       grants,
     );

@@ -10,10 +10,9 @@
  * our RFC 6750 challenge. The comparison is constant time (agno compares with `!=`).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { JWTPayload } from 'jose';
 import { AuthError } from './errors.js';
-import { type ClaimNames, isServiceAccountToken } from './service-accounts.js';
-import type { TokenVerifier } from './verify.js';
+import type { CredentialVerifier, Principal } from './principal.js';
+import { isServiceAccountToken } from './service-account-token.js';
 
 /** 401 body when no credential is sent in security-key mode (the Python AgentOS's wording). */
 export const SECURITY_KEY_MISSING = 'Authorization header required';
@@ -62,34 +61,35 @@ export interface WithSecurityKeyOptions {
   readonly key: SecurityKey;
   /** The admin scope the key stands for. */
   readonly adminScope: string;
-  /** Where the scopes go in the claims the key becomes (default `scopes`). */
-  readonly claims?: ClaimNames | undefined;
   /** The scheduler's internal token check (the wrapped verifier accepts it). */
   readonly isInternalToken?: ((token: string) => boolean) | undefined;
 }
 
 /**
  * Wraps the verifier of service-account and internal tokens (`withServiceAccounts`) for
- * security-key mode: the key becomes claims holding the admin scope and no user id; service-account
+ * security-key mode: the key becomes a principal holding the admin scope and no user id; service-account
  * and internal tokens go to the wrapped verifier; anything else is refused without reaching the
  * JWT verifier (which has no key in this mode).
  * @example
- * const verifier = withSecurityKey(withServiceAccounts(jwt, { serviceAccounts, internal }),
+ * const verifier = withSecurityKey(createCredentialVerifier(jwt, { serviceAccounts, internal }),
  *   { key: createSecurityKey(config.auth.securityKey), adminScope: config.auth.adminScope,
  *     isInternalToken: (t) => internal.matches(t) });
  */
-export function withSecurityKey(inner: TokenVerifier, options: WithSecurityKeyOptions): TokenVerifier {
+export function withSecurityKey(
+  inner: CredentialVerifier,
+  options: WithSecurityKeyOptions,
+): CredentialVerifier {
   const { key, adminScope, isInternalToken } = options;
-  const scopesClaim = options.claims?.scopesClaim ?? 'scopes';
+  const scopes = Object.freeze([adminScope]);
   return {
     get warnings() {
       return inner.warnings;
     },
     warmUp: async () => true,
-    async verify(token: string): Promise<JWTPayload> {
+    async authenticate(token: string): Promise<Principal> {
       // The key is compared first, always: a key that happens to start with agno_pat_ still works.
-      if (key.matches(token)) return { [scopesClaim]: [adminScope] };
-      if (isServiceAccountToken(token) || isInternalToken?.(token)) return inner.verify(token);
+      if (key.matches(token)) return { kind: 'security_key', subject: null, scopes };
+      if (isServiceAccountToken(token) || isInternalToken?.(token)) return inner.authenticate(token);
       throw securityKeyInvalid();
     },
   };

@@ -151,7 +151,7 @@ export function createAuthority(options: AuthorityOptions) {
     } catch (err) {
       logger.error({ err, what }, 'authority: storage unavailable, request refused');
       throw new HttpError(503, 'Service temporarily unavailable: authorization state could not be read', {
-        'Retry-After': '5',
+        headers: { 'Retry-After': '5' },
       });
     }
   }

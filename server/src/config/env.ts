@@ -24,6 +24,8 @@ export const ENV_VARS = {
   JWT_CACHE_SECONDS: 'authorizationConfig.tokenCacheSeconds',
   AGENTOS_ADMIN_SCOPE: 'authorizationConfig.adminScope',
   AGENTOS_USER_ISOLATION: 'authorizationConfig.userIsolation',
+  JWT_ROLES_CLAIM: 'authorizationConfig.rolesClaim',
+  AGENTOS_TRUST_TOKEN_SCOPES: 'authorizationConfig.trustTokenScopes',
   JWT_TOKEN_SOURCE: 'tokenSource',
   JWT_COOKIE_NAME: 'cookieName',
   JWT_SCOPES_CLAIM: 'scopesClaim',
@@ -144,6 +146,8 @@ export function readEnv(env: Readonly<Record<string, string | undefined>>, issue
   setAuthz('tokenCacheSeconds', num('JWT_CACHE_SECONDS', false), 'JWT_CACHE_SECONDS');
   setAuthz('adminScope', get('AGENTOS_ADMIN_SCOPE'), 'AGENTOS_ADMIN_SCOPE');
   setAuthz('userIsolation', bool('AGENTOS_USER_ISOLATION'), 'AGENTOS_USER_ISOLATION');
+  setAuthz('rolesClaim', get('JWT_ROLES_CLAIM')?.trim(), 'JWT_ROLES_CLAIM');
+  setAuthz('trustTokenScopes', bool('AGENTOS_TRUST_TOKEN_SCOPES'), 'AGENTOS_TRUST_TOKEN_SCOPES');
   const source = get('JWT_TOKEN_SOURCE')?.trim().toLowerCase();
   if (source !== undefined && source !== 'header' && source !== 'cookie' && source !== 'both') {
     issues.add('JWT_TOKEN_SOURCE', `must be "header", "cookie" or "both", got ${JSON.stringify(source)}`);

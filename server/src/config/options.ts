@@ -60,6 +60,19 @@ export interface AuthorizationConfig {
   issuer?: string | undefined;
   /** The admin scope, an exact string (default `agent_os:admin`). Env `AGENTOS_ADMIN_SCOPE`. */
   adminScope?: string | undefined;
+  /**
+   * Roles (AgentOS 3.1): name → the scopes it allows and denies (deny beats allow); a list is all
+   * allows. With roles, a caller's grants come from its roles (the `rolesClaim`) and the token's
+   * scopes are ignored unless `trustTokenScopes`. An unknown role grants nothing.
+   */
+  roles?: Record<string, { allow?: string[]; deny?: string[] } | string[]> | undefined;
+  /** The claim naming the caller's roles (a string or a list). Env `JWT_ROLES_CLAIM`. */
+  rolesClaim?: string | undefined;
+  /**
+   * With roles: the token's scopes count as well, and override a role's deny (agno
+   * `trust_token_scopes`). Default false. Env `AGENTOS_TRUST_TOKEN_SCOPES`.
+   */
+  trustTokenScopes?: boolean | undefined;
   /** Per-user row isolation for non-admin callers (contract.md §5). Env `AGENTOS_USER_ISOLATION`. */
   userIsolation?: boolean | undefined;
   /** Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds (default 10). Env `JWT_LEEWAY_SECONDS`. */
@@ -178,6 +191,11 @@ export interface AgentOSOptions extends AgentOSFileOptions {
   clock?: (() => Date) | undefined;
   /** The route→scope table; default the one generated from the spec. */
   routeTable?: readonly RouteSpec[] | undefined;
+  /**
+   * The spec the generated table must come from (checked at start; default `@agentos/spec`'s
+   * `agentos.openapi.yaml`). Not used with a `routeTable` of your own.
+   */
+  specFile?: string | undefined;
   /** Base directory for relative paths (`jwksFile`, `verificationKeyFiles`). Default the cwd. */
   baseDir?: string | undefined;
 }
@@ -235,6 +253,15 @@ export interface ResolvedAuthConfig {
   /** Accepted audiences when `verifyAudience` (configured, else the OS id). */
   readonly audience: readonly string[];
   readonly adminScope: string;
+  /** The configured roles, as given (compile them with core's `compileRoles`). */
+  readonly roles: Readonly<
+    Record<
+      string,
+      { readonly allow?: readonly string[]; readonly deny?: readonly string[] } | readonly string[]
+    >
+  >;
+  readonly rolesClaim: string | null;
+  readonly trustTokenScopes: boolean;
   readonly userIsolation: boolean;
   readonly leewaySeconds: number;
   readonly jwksCacheMaxAgeSeconds: number;

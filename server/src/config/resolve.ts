@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
-import { compileScopeMappings, DEFAULT_ADMIN_SCOPE } from '@agentos/core';
+import { compileRoles, compileScopeMappings, DEFAULT_ADMIN_SCOPE } from '@agentos/core';
 import { type EnvLayer, readEnv } from './env.js';
 import { closest, IssueCollector } from './errors.js';
 import type { ConfigFile } from './file.js';
@@ -17,6 +17,7 @@ import {
   type AgentOSFileOptions,
   type AgentOSOptions,
   type AuthMode,
+  type AuthorizationConfig,
   DEFAULT_CORS_ORIGINS,
   DEFAULT_EXCLUDED_ROUTE_PATHS,
   type EntityConfig,
@@ -279,6 +280,15 @@ export function resolveConfig(input: ResolveInput): AgentOSConfig {
       issues.add(scopeMappingsPicked.where, (e as Error).message);
     }
   }
+  const rolesPicked = pick<NonNullable<AuthorizationConfig['roles']>>('authorizationConfig.roles');
+  const roles = rolesPicked?.value ?? {};
+  if (rolesPicked) {
+    try {
+      compileRoles(roles, { adminScope });
+    } catch (e) {
+      issues.add(rolesPicked.where, (e as Error).message);
+    }
+  }
   const excludedPicked = pick<string[]>('excludedRoutePaths');
   const excludedRoutePaths = excludedPicked?.value ?? DEFAULT_EXCLUDED_ROUTE_PATHS;
   excludedRoutePaths.forEach((p, i) => {
@@ -350,6 +360,9 @@ export function resolveConfig(input: ResolveInput): AgentOSConfig {
       verifyAudience,
       audience: Object.freeze(audience),
       adminScope,
+      roles: Object.freeze(roles),
+      rolesClaim: value<string | null>('authorizationConfig.rolesClaim', null),
+      trustTokenScopes: value<boolean>('authorizationConfig.trustTokenScopes', false),
       userIsolation: value<boolean>('authorizationConfig.userIsolation', false),
       leewaySeconds,
       jwksCacheMaxAgeSeconds: value<number>('authorizationConfig.jwksCacheMaxAgeSeconds', 600),

@@ -14,6 +14,7 @@ type Kind =
   | 'stringOrList'
   | 'entities'
   | 'scopeMappings'
+  | 'roles'
   | 'tokenSource'
   | 'authorizationConfig';
 
@@ -60,6 +61,9 @@ const AUTHZ: Readonly<Record<keyof AuthorizationConfig, Kind>> = {
   jwksCooldownSeconds: 'seconds',
   jwksTimeoutSeconds: 'seconds',
   tokenCacheSeconds: 'seconds',
+  roles: 'roles',
+  rolesClaim: 'string',
+  trustTokenScopes: 'boolean',
 };
 
 /** Keys `createAgentOS` accepts besides the file options (functions and test hooks). */
@@ -70,6 +74,7 @@ export const CODE_ONLY_KEYS: readonly string[] = [
   'env',
   'clock',
   'routeTable',
+  'specFile',
   'baseDir',
   'configFile',
   'database',
@@ -166,6 +171,29 @@ function checkValue(kind: Kind, value: unknown, where: string, issues: IssueColl
           issues.add(
             `${where}["${k}"]`,
             `must be a list of scope strings ([] makes the route public), got ${show(v)}`,
+          );
+          return false;
+        }
+      }
+      return true;
+    case 'roles':
+      if (!isObject(value)) {
+        issues.add(
+          where,
+          `must be an object like { "reader": { "allow": ["agents:*:read"], "deny": [] } }, got ${show(value)}`,
+        );
+        return false;
+      }
+      for (const [k, v] of Object.entries(value)) {
+        const lists = Array.isArray(v) ? { allow: v } : isObject(v) ? v : null;
+        const bad =
+          lists === null ||
+          Object.keys(lists).some((key) => key !== 'allow' && key !== 'deny') ||
+          Object.values(lists).some((l) => !Array.isArray(l) || l.some((s) => typeof s !== 'string'));
+        if (bad) {
+          issues.add(
+            `${where}["${k}"]`,
+            `must be { "allow": [scopes], "deny": [scopes] } or a list of scopes, got ${show(v)}`,
           );
           return false;
         }

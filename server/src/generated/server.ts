@@ -4,8 +4,8 @@ import type { Router } from "express";
 import apiSpec from "./openapi.json" with { type: "json" };
 import type { operations } from "./openapi.js";
 import { routes, type OperationId } from "./routes.js";
-import { createAgentosRouter, type HandlerContext, type ResponseHeaders, type RouterOptions, type SseEvent } from "./server-runtime.js";
-export { HttpError, type HandlerContext, type ResponseHeaders, type RouterOptions, type SseEvent } from "./server-runtime.js";
+import { createAgentosRouter, type HandlerContext, type ResponseHeaders, type RouterOptions, type SseEvent } from "@agentos/runtime/express";
+export { HttpError, type HandlerContext, type ResponseHeaders, type RouterOptions, type SseEvent } from "@agentos/runtime/express";
 
 /** Request and response of every operation: what its handler receives and may return. */
 export interface ServerOperations {

@@ -2,8 +2,8 @@
  * @module Service metadata and the configured agents, teams and workflows (tags Core, Agents,
  * Teams, Workflows: the operations that read configuration, not runs).
  *
- * Lists with `x-scope-filter` show only the items whose id is in `caller.accessibleIds`
- * (contract.md §3); `/config` is not filtered, as in the Python AgentOS (its description says so).
+ * Lists answer every item: the router keeps those the caller may see, by the operation's
+ * `x-scope-filter` (contract.md §3, core's `filterResponse`); `/config` is not filtered, as in the Python AgentOS (its description says so).
  */
 import type { EntityConfig } from '../config/options.js';
 import type { ServerContext } from '../context.js';
@@ -158,12 +158,6 @@ function dbSection(...tables: string[]) {
   return { dbs: [tables.length > 0 ? { ...db, tables } : db] };
 }
 
-/** Items of a filterable list the caller may see (`caller.accessibleIds`). */
-function visible<T extends { id: string }>(ids: '*' | ReadonlySet<string> | null, items: readonly T[]): T[] {
-  if (ids === null || ids === '*') return [...items];
-  return items.filter((i) => ids.has(i.id));
-}
-
 function find(kind: string, list: readonly EntityConfig[], id: string): EntityConfig {
   const found = list.find((e) => e.id === id);
   if (!found) throw new HttpError(404, `${kind} not found`);
@@ -227,12 +221,12 @@ export function createCoreHandlers(ctx: ServerContext): Pick<Handlers, CoreOpera
         }),
       ),
     listModels: () => ok(models().map((m) => ({ id: m.id, provider: m.provider }))),
-    listAgents: ({ caller }) => ok(visible(caller.accessibleIds, config.agents).map(agent)),
+    // Lists answer every item: the router keeps those the caller may see, by `x-scope-filter`.
+    listAgents: () => ok(config.agents.map(agent)),
     getAgent: ({ path }) => ok(agent(find('Agent', config.agents, path.agent_id))),
-    listTeams: ({ caller }) =>
-      ok(visible(caller.accessibleIds, config.teams).map((t) => team(t, config.agents))),
+    listTeams: () => ok(config.teams.map((t) => team(t, config.agents))),
     getTeam: ({ path }) => ok(team(find('Team', config.teams, path.team_id), config.agents)),
-    listWorkflows: ({ caller }) => ok(visible(caller.accessibleIds, config.workflows).map(workflowSummary)),
+    listWorkflows: () => ok(config.workflows.map(workflowSummary)),
     getWorkflow: ({ path }) =>
       ok(workflow(find('Workflow', config.workflows, path.workflow_id), config.agents, config.teams)),
   };

@@ -5,7 +5,13 @@
  * "Filesystem not found". One difference: a caller who may read no agent gets an empty listing, not
  * agno's 403.
  */
-import { accessibleIds, type CallerContext, compileGrants } from '@agentos/core';
+import {
+  type AccessibleIds,
+  accessibleIds,
+  type CallerContext,
+  compileGrants,
+  isAccessible,
+} from '@agentos/core';
 import type { ServerContext } from '../context.js';
 import type { Handlers } from '../generated/server.js';
 import { fail } from './_util.js';
@@ -22,7 +28,7 @@ export function createFilesystemHandlers(ctx: ServerContext): FilesystemHandlers
   const adminScope = ctx.config.auth.adminScope;
 
   /** The agent ids the caller may read (agno `get_accessible_resources`), or '*' without RBAC. */
-  function readableAgents(caller: CallerContext): '*' | ReadonlySet<string> {
+  function readableAgents(caller: CallerContext): AccessibleIds {
     if (ctx.config.auth.mode !== 'rbac' || caller.isAdmin) return '*';
     return accessibleIds(compileGrants(caller.scopes, { adminScope }), 'agents', 'read');
   }
@@ -31,12 +37,12 @@ export function createFilesystemHandlers(ctx: ServerContext): FilesystemHandlers
   function agentIds(caller: CallerContext, agentId: string | null | undefined): string[] {
     const readable = readableAgents(caller);
     if (agentId) {
-      if (readable !== '*' && !readable.has(agentId)) fail(403, AGENTS_READ_DENIED);
+      if (!isAccessible(readable, agentId)) fail(403, AGENTS_READ_DENIED);
       return [agentId];
     }
     // (differs) agno answers 403 "agents:read" when the caller may read no agent; here the listing
     // is filtered to nothing, as every filtered list of the contract (contract.md §2).
-    return ctx.config.agents.map((a) => a.id).filter((id) => readable === '*' || readable.has(id));
+    return ctx.config.agents.map((a) => a.id).filter((id) => isAccessible(readable, id));
   }
 
   /** agno `_get_agent_filesystems` for an agent of this server: it has none. */

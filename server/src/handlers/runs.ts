@@ -12,7 +12,7 @@
  * pending required approval needs `approvals:write` (or the admin scope), else 403.
  */
 import { randomUUID } from 'node:crypto';
-import { type CallerContext, compileGrants, compileRequirement, satisfies } from '@agentos/core';
+import { type CallerContext, compileRequirement, satisfies } from '@agentos/core';
 import type { Request, Response } from 'express';
 import type { ServerContext } from '../context.js';
 import type { RunRow, SessionRow } from '../db/index.js';
@@ -186,7 +186,7 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
     // Without RBAC no scope is enforced: whoever may call continue may also resolve approvals.
     if (ctx.config.auth.mode !== 'rbac') return true;
     if (caller.isAdmin) return true;
-    return satisfies(compileGrants(caller.scopes, { adminScope }), approvalsWrite, {});
+    return satisfies(caller.grants, approvalsWrite, {});
   }
 
   /** Answers a started or continued run in the mode asked for. */

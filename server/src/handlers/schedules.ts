@@ -8,7 +8,7 @@
  * token: a `POST /agents|teams|workflows/{id}/runs` target needs `<family>:<id>:run` (or wider),
  * any other target needs the admin scope (the Python AgentOS's `_require_endpoint_permission`).
  */
-import { type CallerContext, compileGrants, insufficientScopeDetail } from '@agentos/core';
+import { type CallerContext, compileRequirement, insufficientScopeDetail, satisfies } from '@agentos/core';
 import type { ServerContext } from '../context.js';
 import { epochSeconds, isUniqueViolation } from '../db/index.js';
 import { schedules } from '../db/repos/index.js';
@@ -110,8 +110,7 @@ export function createScheduleHandlers(
   /** 403 body when the caller may not schedule `method endpoint`, else null. */
   function permissionError(caller: CallerContext, endpoint: string, method: string): string | null {
     if (!rbac) return null;
-    const grants = compileGrants(caller.scopes, { adminScope });
-    if (grants.admin) return null;
+    if (caller.isAdmin) return null;
     const m = method.toUpperCase() === 'POST' ? RUN_ENDPOINT.exec(endpoint) : null;
     if (!m) return 'Only admins can schedule an endpoint that is not a run endpoint';
     const family = m[1]!;
@@ -121,8 +120,8 @@ export function createScheduleHandlers(
     } catch {
       return `Invalid endpoint: ${JSON.stringify(endpoint)}`;
     }
-    const key = `${family}:run`;
-    if (grants.all.has(key) || grants.byId.get(key)?.has(id)) return null;
+    if (satisfies(caller.grants, compileRequirement(`${family}:{id}:run`, { adminScope }), { id }))
+      return null;
     return insufficientScopeDetail([`${family}:${id}:run`]);
   }
 

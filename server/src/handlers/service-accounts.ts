@@ -11,7 +11,7 @@
  */
 
 import type { CallerContext } from '@agentos/core';
-import { compileGrants, compileRequirement, parseScope } from '@agentos/core';
+import { compileRequirement, holdsScope, parseScope } from '@agentos/core';
 import {
   DEFAULT_EXPIRY_DAYS,
   DEFAULT_SERVICE_ACCOUNT_SCOPES,
@@ -92,25 +92,6 @@ function toResponse(row: ServiceAccountRow, adminScope: string) {
   };
 }
 
-/** Whether the caller's own scopes cover one scope it wants to grant (contract.md §2 rules). */
-function holds(caller: CallerContext, scope: string, adminScope: string): boolean {
-  const grants = compileGrants(caller.scopes, { adminScope });
-  if (grants.admin) return true;
-  const p = parseScope(scope, { adminScope });
-  switch (p.kind) {
-    case 'admin':
-    case 'unknown':
-      return false;
-    case 'global':
-    case 'wildcard':
-      return grants.all.has(`${p.resource}:${p.action}`);
-    case 'resource': {
-      const key = `${p.resource}:${p.action}`;
-      return grants.all.has(key) || grants.byId.get(key)?.has(p.id) === true;
-    }
-  }
-}
-
 /**
  * Creates the Service Accounts handlers.
  * @param options `verifier`: the service-account verifier of the auth middleware (cache eviction on revoke)
@@ -151,7 +132,7 @@ export function createServiceAccountHandlers(
             'Privileged tokens must be deliberate, never accidental.',
         );
       }
-      const notHeld = scopes.filter((s) => !holds(caller, s, adminScope));
+      const notHeld = scopes.filter((s) => !holdsScope(caller.grants, s, { adminScope }));
       if (notHeld.length > 0) return bad(403, `Cannot grant scope(s) you do not hold: ${notHeld.join(', ')}`);
 
       const conflict = `An active service account named '${body.name}' already exists. Revoke it first to rotate.`;

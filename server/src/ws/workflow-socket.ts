@@ -23,17 +23,17 @@ import type { Duplex } from 'node:stream';
 import {
   type CallerContext,
   type CompiledRoute,
-  compileGrants,
   compileScopeMappings,
   decide,
+  type Grants,
   type RouteIndex,
 } from '@agentos/core';
 import type { JWTPayload } from 'jose';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
-import { anonymousCallerContext, buildCallerContext, readScopes } from '../auth/claims.js';
+import { anonymousCallerContext, buildCallerContext } from '../auth/claims.js';
 import { AuthError } from '../auth/errors.js';
-import { isServiceAccountToken } from '../auth/service-accounts.js';
-import type { TokenVerifier } from '../auth/verify.js';
+import { createGrantResolver } from '../auth/grants.js';
+import type { CredentialVerifier, Principal } from '../auth/principal.js';
 import type { ServerContext } from '../context.js';
 import { stepDecisions } from '../handlers/runs-form.js';
 import { RunRuntimeError } from '../runtime/errors.js';
@@ -62,7 +62,7 @@ export interface WorkflowSocketDeps {
   /** The compiled route table the HTTP middleware uses. */
   readonly index: RouteIndex;
   /** The HTTP middleware's verifier (JWT, service accounts, security key). */
-  readonly verifier: TokenVerifier;
+  readonly verifier: CredentialVerifier;
   readonly options?: WorkflowSocketOptions | undefined;
 }
 
@@ -88,6 +88,7 @@ const obj = (v: unknown): Record<string, unknown> | undefined =>
  */
 export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
   const { ctx, index, verifier } = deps;
+  const grantsOf = createGrantResolver(ctx.config.auth);
   const o = deps.options ?? {};
   const maxPayload = o.maxPayloadBytes ?? 64 * 1024;
   const rate = o.messagesPerSecond ?? 10;
@@ -119,8 +120,7 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
     const override = overrides.size > 0 ? overrides.find(route.spec.method, path) : undefined;
     if (override?.public) return true;
     const requirements = override ? override.requirements : route.requirements;
-    const grants = compileGrants(caller.scopes, scopeOptions);
-    return decide({ requirements }, { ...override?.params, ...params }, grants).effect !== 'deny';
+    return decide({ requirements }, { ...override?.params, ...params }, caller.grants).effect !== 'deny';
   }
 
   function engine(): RunEngine {
@@ -129,7 +129,8 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
   }
 
   function onConnection(ws: WebSocket): void {
-    let claims: JWTPayload | null = null;
+    let principal: Principal | null = null;
+    let grants: Grants | null = null;
     let authenticated = !requiresAuth;
     let authFailures = 0;
     let tokens = burst;
@@ -158,13 +159,13 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
 
     function callerFor(route: CompiledRoute): CallerContext {
       const operationId = route.spec.operationId;
-      if (!claims) return anonymousCallerContext(operationId, null);
-      const grants = compileGrants(readScopes(claims, auth.scopesClaim), scopeOptions);
+      if (!principal || !grants) return anonymousCallerContext(operationId, null);
+      const claims: JWTPayload = principal.kind === 'jwt' ? principal.claims : {};
       return buildCallerContext({
         operationId,
         claims,
         grants,
-        userIdClaim: auth.userIdClaim,
+        userId: principal.subject,
         sessionIdClaim: auth.sessionIdClaim,
         dependenciesClaims: auth.dependenciesClaims,
         sessionStateClaims: auth.sessionStateClaims,
@@ -175,14 +176,15 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
 
     /** User isolation applies: on, an `x-user-owned` operation, an authenticated non-admin. */
     const isolatedCaller = (route: CompiledRoute, caller: CallerContext): boolean =>
-      auth.userIsolation && route.spec.userOwned && claims !== null && !caller.isAdmin;
+      auth.userIsolation && route.spec.userOwned && principal !== null && !caller.isAdmin;
 
     /** A token that expired while the socket was open must be renewed (agno does not re-check). */
     function expired(): boolean {
-      const exp = claims?.exp;
+      const exp = principal?.kind === 'jwt' ? principal.claims.exp : undefined;
       if (typeof exp !== 'number') return false;
       if (ctx.now().getTime() / 1000 <= exp + auth.leewaySeconds) return false;
-      claims = null;
+      principal = null;
+      grants = null;
       authenticated = false;
       send({ event: 'auth_error', error: 'Token has expired', error_type: 'expired' });
       return true;
@@ -199,22 +201,25 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
         return;
       }
       try {
-        const verified = await verifier.verify(token);
-        claims = verified;
+        const verified = await verifier.authenticate(token);
+        // The same grants as on REST (roles and deny included), resolved once per authentication.
+        grants = await grantsOf(verified);
+        principal = verified;
         authenticated = true;
         authFailures = 0;
         clearTimeout(authTimer);
-        const sub = verified[auth.userIdClaim];
-        const userId = typeof sub === 'string' ? sub : null;
-        const message = isServiceAccountToken(token)
-          ? MESSAGES.serviceAccountOk
-          : userId === null && auth.method === 'security_key'
-            ? MESSAGES.authOk
-            : MESSAGES.jwtOk;
+        const userId = verified.subject;
+        const message =
+          verified.kind === 'service_account'
+            ? MESSAGES.serviceAccountOk
+            : verified.kind === 'security_key'
+              ? MESSAGES.authOk
+              : MESSAGES.jwtOk;
         send({ event: 'authenticated', message, ...(userId !== null ? { user_id: userId } : {}) });
       } catch (e) {
         // A failed attempt drops any earlier identity: the socket is then unauthenticated.
-        claims = null;
+        principal = null;
+        grants = null;
         authenticated = false;
         authFailures++;
         if (e instanceof AuthError) {

@@ -1,11 +1,12 @@
 /**
- * @module The scope grammar of `x-required-scopes` (contract.md §2 "Scopes", design.md "The contract
- * vocabulary"): the admin scope, `resource:action`, `resource:{param}:action`, `resource:*:action`.
+ * @module The scope grammar of `x-required-scopes`, as the lint rules see it: `@agentos/core`'s
+ * grammar (contract.md §2 "Scopes"), with the admin scopes the document declares. No grammar of
+ * its own: what the lint accepts is exactly what the server compiles.
  */
+import { adminScopesOf, DEFAULT_ADMIN_SCOPE, parseRequirement, SCOPE_GRAMMAR } from '@agentos/core';
 import type { OpenAPIDocument } from './document.js';
 
-/** The admin scope when the document declares no `x-admin-scope`. */
-export const DEFAULT_ADMIN_SCOPE = 'agent_os:admin';
+export { DEFAULT_ADMIN_SCOPE, SCOPE_GRAMMAR };
 
 export type ParsedScope =
   | { kind: 'admin'; scope: string }
@@ -13,34 +14,30 @@ export type ParsedScope =
   | { kind: 'wildcard'; scope: string; resource: string; action: string }
   | { kind: 'param'; scope: string; resource: string; param: string; action: string };
 
-/** Human-readable grammar, quoted by the messages of the scope rules. */
-export const SCOPE_GRAMMAR =
-  '"resource:action", "resource:{param}:action" or "resource:*:action" (resource and action made of ' +
-  'lowercase letters, digits, "_" and "-"; "{param}" names a path parameter)';
-
-const SEGMENT = /^[a-z0-9_-]+$/;
-const PARAM = /^\{([A-Za-z_][A-Za-z0-9_.-]*)\}$/;
-
 /** `agent_os:admin` plus any `x-admin-scope` (a string or a list of strings) at the document root. */
 export function adminScopes(document: OpenAPIDocument): string[] {
-  const declared = document['x-admin-scope'];
-  const extra = (Array.isArray(declared) ? declared : [declared]).filter(
-    (s): s is string => typeof s === 'string',
-  );
-  return [DEFAULT_ADMIN_SCOPE, ...extra];
+  return adminScopesOf(document);
 }
 
-/** Parses a required scope; `undefined` when it does not follow the grammar. */
+/** Parses a required scope with core's grammar; `undefined` when it does not follow it. */
 export function parseScope(scope: string, admin: readonly string[]): ParsedScope | undefined {
   if (admin.includes(scope)) return { kind: 'admin', scope };
-  const parts = scope.split(':');
-  const resource = parts[0] ?? '';
-  const action = parts[parts.length - 1] ?? '';
-  if (!SEGMENT.test(resource) || !SEGMENT.test(action)) return undefined;
-  if (parts.length === 2) return { kind: 'global', scope, resource, action };
-  if (parts.length !== 3) return undefined;
-  const middle = parts[1]!;
-  if (middle === '*') return { kind: 'wildcard', scope, resource, action };
-  const param = PARAM.exec(middle)?.[1];
-  return param === undefined ? undefined : { kind: 'param', scope, resource, param, action };
+  const req = parseRequirement(scope, { adminScope: admin[0] ?? DEFAULT_ADMIN_SCOPE });
+  if (!req) return undefined;
+  if (req.kind === 'admin') return { kind: 'admin', scope };
+  const { resource, action } = req;
+  if (req.kind === 'param') return { kind: 'param', scope, resource, param: req.param, action };
+  return { kind: scope.split(':').length === 3 ? 'wildcard' : 'global', scope, resource, action };
+}
+
+/**
+ * Whether a valid scope's resource and action are lowercase, as every AgentOS scope is. The grammar
+ * is case-sensitive and accepts capitals (RFC 6749 §3.3; identity providers issue `Files.Read`),
+ * so this is a warning: `Agents:read` is a different scope from `agents:read`.
+ */
+export function isLowercaseScope(parsed: ParsedScope): boolean {
+  return (
+    parsed.kind === 'admin' ||
+    (parsed.resource === parsed.resource.toLowerCase() && parsed.action === parsed.action.toLowerCase())
+  );
 }

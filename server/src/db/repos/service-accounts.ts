@@ -132,3 +132,17 @@ export async function revoke(
     .returningAll()
     .executeTakeFirst();
 }
+
+/**
+ * The storage port of the auth layer's service-account verifier (`ServiceAccountStore` in
+ * auth/service-account-verifier.ts, matched structurally: storage does not import auth).
+ */
+export function createServiceAccountStore(db: Db): {
+  findByTokenHash(sha256: string): Promise<ServiceAccountRow | undefined>;
+  touch(id: string, at: Date): Promise<void>;
+} {
+  return {
+    findByTokenHash: (sha256) => findByTokenHash(db, sha256),
+    touch: (id, at) => touch(db, id, at),
+  };
+}

@@ -1,5 +1,6 @@
 /**
- * @module Runtime of the generated msw handlers, copied next to `mocks.ts` by agentos-gen.
+ * @module Runtime of the generated msw handlers (`@agentos/runtime/msw`): the generated `mocks.ts` holds the
+ * tables and types and imports this versioned module; nothing is copied.
  *
  * Every handler answers like a conforming AgentOS server (contract.md §1–§3): no token → 401,
  * bad token → 401 `invalid_token`, missing scopes → 403 `insufficient_scope`, filterable lists
@@ -15,11 +16,14 @@ import {
   compileGrants,
   compileRequirement,
   compileRoutes,
+  DEFAULT_SCOPES_CLAIM,
   decide,
+  filterResponse,
   type Grants,
   insufficientScopeDetail,
   type RouteMatch,
   type RouteSpec,
+  readScopesClaim,
   renderRequirement,
   satisfies,
 } from '@agentos/core';
@@ -31,6 +35,7 @@ import {
   type KeyInput,
 } from 'jose';
 import { type HttpHandler, HttpResponse, http } from 'msw';
+import { allowHeader } from './http.js';
 
 /** What a `data` function receives. */
 export interface MockRequestInfo {
@@ -126,73 +131,6 @@ function invalidTokenDetail(error: unknown): string {
   return `Invalid token: ${error instanceof Error ? error.message : String(error)}`;
 }
 
-function itemsAt(
-  body: unknown,
-  path: readonly string[],
-): { holder: Json | null; key: string | null; items: unknown[] } | null {
-  if (path.length === 0) return Array.isArray(body) ? { holder: null, key: null, items: body } : null;
-  let holder: unknown = body;
-  for (const k of path.slice(0, -1)) holder = isObject(holder) ? holder[k] : undefined;
-  const key = path[path.length - 1]!;
-  if (!isObject(holder) || !Array.isArray(holder[key])) return null;
-  return { holder, key, items: holder[key] as unknown[] };
-}
-
-/** Keeps the items whose id property is one of `ids` (contract.md §3, filterable lists). */
-function filterItems(
-  body: unknown,
-  path: readonly string[],
-  idProperty: string,
-  ids: ReadonlySet<string>,
-): unknown {
-  const found = itemsAt(body, path);
-  if (!found) return body;
-  const kept = found.items.filter((item) => isObject(item) && ids.has(String(item[idProperty])));
-  if (found.holder === null) return kept;
-  return { ...found.holder, [found.key!]: kept };
-}
-
-/** The value at a JSON pointer (RFC 6901), or undefined. */
-function atPointer(body: unknown, ptr: string): { holder: Json | unknown[]; key: string } | null {
-  const keys = ptr
-    .slice(1)
-    .split('/')
-    .map((k) => k.replaceAll('~1', '/').replaceAll('~0', '~'));
-  let holder: unknown = body;
-  for (const k of keys.slice(0, -1)) {
-    holder = Array.isArray(holder) ? holder[Number(k)] : isObject(holder) ? holder[k] : undefined;
-  }
-  if (!isObject(holder) && !Array.isArray(holder)) return null;
-  return { holder, key: keys[keys.length - 1]! };
-}
-
-/**
- * `x-nested-filters` (contract.md §8.5): each array at `at` keeps the items the caller may act on.
- * Entries sharing a pointer describe a mixed array (a team's agents and teams); the mock cannot
- * tell an item's kind, so it keeps an item any of them grants (the server checks each item in its
- * own family). Filters in place: pass a copy.
- */
-function filterNested(
-  body: unknown,
-  filters: NonNullable<RouteSpec['nestedFilters']>,
-  grants: Grants,
-): unknown {
-  const byPointer = new Map<string, (typeof filters)[number][]>();
-  for (const f of filters) byPointer.set(f.at, [...(byPointer.get(f.at) ?? []), f]);
-  for (const [ptr, group] of byPointer) {
-    const found = atPointer(body, ptr);
-    if (!found) continue;
-    const holder = found.holder as Record<string, unknown>;
-    const list = holder[found.key];
-    if (!Array.isArray(list)) continue;
-    const grantsFor = group.map((f) => ({ id: f.id, ids: accessibleIdsOf(grants, f.resource, f.action) }));
-    holder[found.key] = list.filter(
-      (item) => isObject(item) && grantsFor.some(({ id, ids }) => ids === '*' || ids.has(String(item[id]))),
-    );
-  }
-  return body;
-}
-
 /**
  * Builds the msw handlers of a generated `mocks.ts`. Use the generated `createMockHandlers`.
  * @throws {TypeError} when `baseUrl` is not an absolute URL, or neither `keys` nor `verify` is given
@@ -216,7 +154,7 @@ export function createAgentosMockHandlers(table: MockTable, options: MockOptions
     isObject(table.examples) && isObject(table.examples.operations) ? table.examples.operations : {}
   ) as Json;
   const data = (isObject(options.data) ? options.data : {}) as Json;
-  const scopesClaim = options.scopesClaim ?? 'scopes';
+  const scopesClaim = options.scopesClaim ?? DEFAULT_SCOPES_CLAIM;
   const verifyOptions: JWTVerifyOptions = {
     requiredClaims: ['exp'],
     clockTolerance: CLOCK_TOLERANCE_S,
@@ -270,27 +208,25 @@ export function createAgentosMockHandlers(table: MockTable, options: MockOptions
     return claims;
   }
 
+  /** The caller, with the server's claim reader and grants (`@agentos/core`). */
   function callerOf(
     operationId: string,
     claims: Json | null,
+    grants: Grants,
     accessibleIds: CallerContext['accessibleIds'],
   ): CallerContext {
-    const raw = claims?.[scopesClaim];
-    const scopes = Array.isArray(raw)
-      ? raw.filter((s): s is string => typeof s === 'string')
-      : typeof raw === 'string'
-        ? [raw]
-        : [];
     return {
       operationId,
       authenticated: claims !== null,
       userId: typeof claims?.sub === 'string' ? claims.sub : null,
       sessionId: typeof claims?.session_id === 'string' ? claims.session_id : null,
-      scopes,
+      scopes: grants.scopes,
+      grants,
+      roles: grants.roles,
       claims: claims ?? {},
       dependencies: {},
       sessionState: {},
-      isAdmin: compileGrants(scopes, scopeOptions).admin,
+      isAdmin: grants.admin,
       accessibleIds,
       scopedUserId: null,
     };
@@ -310,13 +246,13 @@ export function createAgentosMockHandlers(table: MockTable, options: MockOptions
     if (m.kind === 'method-not-allowed') {
       return HttpResponse.json(
         { detail: 'Method Not Allowed' },
-        { status: 405, headers: { Allow: m.allowed.join(', ') } },
+        { status: 405, headers: { Allow: allowHeader(m.allowed) } },
       );
     }
     const spec = m.route.spec;
     let accessibleIds: CallerContext['accessibleIds'] = null;
+    const grants = compileGrants(spec.public ? [] : readScopesClaim(claims, scopesClaim), scopeOptions);
     if (!spec.public) {
-      const grants = compileGrants(callerOf(spec.operationId, claims, null).scopes, scopeOptions);
       const decision = decide(m.route, m.params, grants);
       if (decision.effect === 'deny') {
         return problem(403, insufficientScopeDetail(decision.required), {
@@ -335,7 +271,7 @@ export function createAgentosMockHandlers(table: MockTable, options: MockOptions
         }
       }
     }
-    const caller = callerOf(spec.operationId, claims, accessibleIds);
+    const caller = callerOf(spec.operationId, claims, grants, accessibleIds);
     return answer(request, spec, m.params, caller);
   }
 
@@ -426,16 +362,9 @@ export function createAgentosMockHandlers(table: MockTable, options: MockOptions
       body = structuredClone(example.body);
     }
 
-    if (spec.filter && caller.accessibleIds instanceof Set && op.items) {
-      body = filterItems(body, op.items, spec.filter.id, caller.accessibleIds);
-    }
-    if (spec.nestedFilters && !spec.public && body !== undefined) {
-      body = filterNested(
-        structuredClone(body),
-        spec.nestedFilters,
-        compileGrants(caller.scopes, scopeOptions),
-      );
-    }
+    // contract.md §3: the list and nested arrays cut down to what the caller may see, as the server does.
+    if (!spec.public)
+      body = filterResponse(body, spec, caller.accessibleIds, caller.grants, { path: op.items });
     if (op.kind === 'empty' || body === undefined) return new HttpResponse(null, { status: op.status });
     if (op.kind === 'text' || op.kind === 'sse') {
       return new HttpResponse(noBody ? null : String(body), {

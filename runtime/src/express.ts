@@ -1,5 +1,6 @@
 /**
- * @module Runtime of the generated Express router, copied next to `server.ts` by agentos-gen.
+ * @module Runtime of the generated Express router (`@agentos/runtime/express`): the generated `server.ts` holds
+ * the tables and types and imports this versioned module; nothing is copied.
  *
  * Request path: `options.auth` (sets `req.auth` and `req.agentos`, or answers 401/403/404) →
  * body parsers → express-openapi-validator (validation and coercion only) → the handler of the
@@ -22,7 +23,14 @@
  */
 
 import type { IncomingHttpHeaders } from 'node:http';
-import { type CallerContext, type CompiledRoute, compileRoutes, type RouteSpec } from '@agentos/core';
+import {
+  type CallerContext,
+  type CompiledRoute,
+  compileRoutes,
+  filterResponse,
+  type RouteIndex,
+  type RouteSpec,
+} from '@agentos/core';
 import express, {
   type NextFunction,
   type Request,
@@ -31,6 +39,9 @@ import express, {
   Router,
 } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
+import { allowHeader, HttpError, hasNoBody, type ResponseHeaders, toErrorResponse } from './http.js';
+
+export { allowHeader, HttpError, hasNoBody, type ResponseHeaders, toErrorResponse } from './http.js';
 
 /**
  * What the auth middleware sets on the request before the router dispatches. The server declares
@@ -52,9 +63,6 @@ export interface SseEvent {
   readonly data: unknown;
   readonly id?: string;
 }
-
-/** Extra response headers a handler may set. */
-export type ResponseHeaders = Readonly<Record<string, string | readonly string[]>>;
 
 /** What every handler receives besides its typed path, query and body. */
 export interface HandlerContext {
@@ -79,22 +87,17 @@ export type AnyHandlerResult =
 // biome-ignore lint/suspicious/noExplicitAny: each generated handler takes its own request type.
 type AnyHandler = (request: any) => unknown;
 
-/** An error a handler throws to answer `{ detail }` with its status (RFC 9110 status codes). */
-export class HttpError extends Error {
-  override readonly name = 'HttpError';
-  readonly status: number;
-  readonly detail: unknown;
-  readonly headers: ResponseHeaders | undefined;
-
-  constructor(status: number, detail: unknown, options?: { headers?: ResponseHeaders; cause?: unknown }) {
-    super(typeof detail === 'string' ? detail : `HTTP ${status}`, { cause: options?.cause });
-    this.status = status;
-    this.detail = detail;
-    this.headers = options?.headers;
-  }
-}
-
 export interface RouterOptions {
+  /**
+   * The route index the auth middleware matched with (`compileRoutes(routes, { adminScope })`): one
+   * index per server, so auth and dispatch cannot disagree. Default: compiled here from the table
+   * with `adminScope`.
+   */
+  readonly index?: RouteIndex | undefined;
+  /** The admin scope the default index is compiled with. Default `agent_os:admin`. */
+  readonly adminScope?: string | undefined;
+  /** List OPTIONS in the `Allow` of a 405 (the server answers preflights with CORS). Default false. */
+  readonly allowOptions?: boolean | undefined;
   /**
    * The auth middleware. It must set `req.auth` (a `CallerContext`) and
    * `req.agentos = { route, params }` from `compileRoutes(routes).match(...)`, or answer itself
@@ -371,38 +374,6 @@ function coerce(value: string, type: 'integer' | 'number' | 'boolean'): unknown 
   return Number.isFinite(n) && (type === 'number' || Number.isSafeInteger(n)) ? n : undefined;
 }
 
-const LOCATIONS: Readonly<Record<string, string>> = { params: 'path', headers: 'header', cookies: 'cookie' };
-
-/** `/body/items/0/name` → `['body', 'items', 0, 'name']` (FastAPI's `loc`). */
-function toLoc(path: unknown): (string | number)[] {
-  if (typeof path !== 'string') return [];
-  return path
-    .split('/')
-    .filter((s) => s.length > 0)
-    .map((s, i) => {
-      if (/^\d+$/.test(s)) return Number(s);
-      const token = s.replaceAll('~1', '/').replaceAll('~0', '~');
-      // express-openapi-validator says `params`, `headers`, `cookies`; FastAPI says `path`, `header`, `cookie`.
-      return i === 0 ? (LOCATIONS[token] ?? token) : token;
-    });
-}
-
-/** `required.openapi.validation` → `missing`, `type.openapi.validation` → `type_error`, … */
-function toType(errorCode: unknown): string {
-  const keyword = typeof errorCode === 'string' ? errorCode.split('.')[0]! : 'invalid';
-  return (
-    (({ required: 'missing', type: 'type_error', additionalProperties: 'extra_forbidden' } as Json)[
-      keyword
-    ] as string | undefined) ?? keyword
-  );
-}
-
-/** Whether the request carries a body (RFC 9112 §6.3: a non-zero Content-Length or a Transfer-Encoding). */
-function hasBody(req: Request): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
 function sendJson(res: Response, status: number, body: unknown, headers?: ResponseHeaders): void {
   if (headers) res.set(headers as Record<string, string | string[]>);
   res.status(status).json(body);
@@ -422,7 +393,7 @@ function writeFrame(res: Response, event: SseEvent): void {
 export function createAgentosRouter(handlers: object, table: RouterTable, options: RouterOptions): Router {
   if (typeof options?.auth !== 'function') {
     throw new TypeError(
-      'createRouter: options.auth must be an Express middleware that sets req.auth and req.agentos (see server-runtime.ts)',
+      'createRouter: options.auth must be an Express middleware that sets req.auth and req.agentos (see @agentos/runtime/express)',
     );
   }
   const byId = handlers as Readonly<Record<string, AnyHandler | undefined>>;
@@ -435,7 +406,16 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
   const mounted = table.routes.filter((r) => served(r.operationId));
   const unmounted = new Set(table.routes.filter((r) => !served(r.operationId)).map((r) => r.operationId));
 
-  const index = compileRoutes(mounted);
+  // The shared index holds every operation of the table (the auth middleware matched with it);
+  // only the mounted ones get a slot, a validator plan and a handler.
+  const index = options.index ?? compileRoutes(table.routes, { adminScope: options.adminScope });
+  for (const r of table.routes) {
+    if (index.byOperationId(r.operationId)?.spec.path !== r.path) {
+      throw new TypeError(
+        `createRouter: options.index does not hold ${r.operationId} (${r.method} ${r.path})`,
+      );
+    }
+  }
   const slot = new Map(mounted.map((r, n) => [r.operationId, n]));
   const plans = planOperations(table.apiSpec, mounted);
   const onError = options.onError ?? ((error: unknown) => console.error(error));
@@ -490,13 +470,11 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
     // after that decision (401/403 stay the middleware's), it is not found, whatever else the path
     // could match here.
     if (auth && agentos && unmounted.has(agentos.route.spec.operationId)) {
-      return sendJson(res, 404, { detail: 'Not Found' });
+      return next(new HttpError(404, 'Not Found'));
     }
     const match = index.match(req.method, req.path);
-    if (match.kind === 'not-found') return sendJson(res, 404, { detail: 'Not Found' });
-    if (match.kind === 'method-not-allowed') {
-      return sendJson(res, 405, { detail: 'Method Not Allowed' }, { Allow: match.allowed.join(', ') });
-    }
+    if (match.kind !== 'found') return next(notFoundError(match, options));
+    if (unmounted.has(match.route.spec.operationId)) return next(new HttpError(404, 'Not Found'));
     // A documented operation reached dispatch without a decision: fail closed.
     next(
       new Error(
@@ -598,11 +576,17 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
     if (result.headers) res.set(result.headers as Record<string, string | string[]>);
     if ('sse' in result) return streamSse(req, res, result.status, result.sse);
     if (result.body === undefined) return void res.status(result.status).end();
+    // contract.md §3, once for every operation from the table: `x-scope-filter` lists and
+    // `x-nested-filters` arrays keep only what the caller may see (handlers answer everything).
+    const body =
+      result.status < 300
+        ? filterResponse(result.body, route.spec, auth!.accessibleIds, auth!.grants)
+        : result.body;
     if (result.contentType && !/json/i.test(result.contentType)) {
-      return void res.status(result.status).type(result.contentType).send(result.body);
+      return void res.status(result.status).type(result.contentType).send(body);
     }
     if (result.contentType) res.type(result.contentType);
-    res.status(result.status).json(result.body);
+    res.status(result.status).json(body);
   });
 
   async function streamSse(req: Request, res: Response, status: number, events: AsyncIterable<SseEvent>) {
@@ -632,70 +616,53 @@ export function createAgentosRouter(handlers: object, table: RouterTable, option
     if (!closed) res.end();
   }
 
-  router.use(function agentosErrors(error: unknown, req: Request, res: Response, next: NextFunction) {
-    if (res.headersSent) return next(error);
-    const e = (isObject(error) || error instanceof Error ? error : {}) as Json;
-    const status =
-      typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
-    const headers = isObject(e.headers) ? (e.headers as ResponseHeaders) : undefined;
-
-    if (error instanceof HttpError || (typeof e.status === 'number' && 'detail' in e)) {
-      return sendJson(res, status, { detail: e.detail }, headers);
-    }
-    // body-parser: a body that is not JSON, or too large.
-    if (e.type === 'entity.parse.failed')
-      return sendJson(res, 400, { detail: 'Malformed request body: invalid JSON' });
-    if (e.type === 'entity.too.large') return sendJson(res, 413, { detail: 'Request body too large' });
-    // multer/busboy under express-openapi-validator: a malformed or oversized multipart body is the
-    // client's fault, though the validator wraps it as a 500.
-    const message = typeof e.message === 'string' ? e.message : '';
-    if (/LIMIT_FILE_SIZE|File too large/.test(`${String(e.code)} ${message}`)) {
-      return sendJson(res, 413, { detail: 'Uploaded file too large' });
-    }
-    if (
-      /^LIMIT_/.test(String(e.code)) ||
-      /Unexpected end of (form|multipart)|Malformed part header|Boundary not found|Part terminated early|Multipart/i.test(
-        message,
-      )
-    ) {
-      return sendJson(res, 400, { detail: `Malformed multipart body: ${message || String(e.code)}` });
-    }
-    // express-openapi-validator: request validation (400 with `errors`), media type, method.
-    if (status === 400 && Array.isArray(e.errors) && e.errors.length > 0) {
-      return sendJson(res, 422, {
-        detail: (e.errors as Json[]).map((x) => ({
-          loc: toLoc(x.path),
-          msg: String(x.message),
-          type: toType(x.errorCode),
-        })),
-      });
-    }
-    // express-openapi-validator: no body (and no media type) where the document requires one. FastAPI
-    // answers that 422 (the body is a missing field), not 415 "unsupported media type undefined".
-    if (status === 415 && req.headers['content-type'] === undefined && !hasBody(req)) {
-      return sendJson(res, 422, { detail: [{ loc: ['body'], msg: 'Field required', type: 'missing' }] });
-    }
-    if (status >= 400 && status < 500) {
-      return sendJson(
-        res,
-        status,
-        { detail: typeof e.message === 'string' ? e.message : 'Bad Request' },
-        headers,
-      );
-    }
-    if (
-      status >= 500 &&
-      typeof e.path === 'string' &&
-      Array.isArray(e.errors) &&
-      /response/i.test(String(e.message))
-    ) {
-      // express-openapi-validator: the handler's answer does not match the document.
-      onError(error, req);
-      return sendJson(res, 500, { detail: `Response validation failed: ${String(e.message)}` });
-    }
-    onError(error, req);
-    sendJson(res, 500, { detail: 'Internal server error' });
-  });
+  router.use(createErrorHandler({ onError }));
 
   return router;
+}
+
+/** The 404, or the 405 with its `Allow`, of a request no operation takes. */
+function notFoundError(
+  match: Exclude<ReturnType<RouteIndex['match']>, { kind: 'found' }>,
+  options: { readonly allowOptions?: boolean | undefined },
+): HttpError {
+  return match.kind === 'method-not-allowed'
+    ? new HttpError(405, 'Method Not Allowed', {
+        headers: { Allow: allowHeader(match.allowed, { options: options.allowOptions }) },
+      })
+    : new HttpError(404, 'Not Found');
+}
+
+/**
+ * The one 404/405 answer of a server: mount it after every route. It renders through the error
+ * handler, so the answer is the router's own.
+ * @param index the server's route index (405 when the path exists with other methods)
+ */
+export function createNotFoundHandler(
+  index: RouteIndex,
+  options: { readonly allowOptions?: boolean | undefined } = {},
+): RequestHandler {
+  return function agentosNotFound(req: Request, _res: Response, next: NextFunction) {
+    const match = index.match(req.method, req.path);
+    next(notFoundError(match.kind === 'found' ? { kind: 'not-found' } : match, options));
+  };
+}
+
+/**
+ * The one error handler: every error becomes `toErrorResponse`'s `{ detail }` answer; server
+ * faults go to `onError` (default `console.error`).
+ */
+export function createErrorHandler(
+  options: { readonly onError?: ((error: unknown, req: Request) => void) | undefined } = {},
+) {
+  const onError = options.onError ?? ((error: unknown) => console.error(error));
+  return function agentosErrors(error: unknown, req: Request, res: Response, next: NextFunction): void {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const r = toErrorResponse(error, { bodyless: hasNoBody(req.headers) });
+    if (r.log) onError(error, req);
+    sendJson(res, r.status, r.body, r.headers);
+  };
 }
