@@ -1,7 +1,7 @@
 /**
  * @module seed — self-seeding (`--mode full`, or `--seed` for a disposable target in safe mode):
  * rows owned by user A are created through the target's own API (a session, a memory, a learning,
- * a run of an agent, whatever it serves), so the isolation probes always have another user's rows
+ * a service account, a run of an agent, whatever it serves), so the isolation probes always have another user's rows
  * to aim at, then removed after the run. Nothing here reads the database: only HTTP.
  */
 import type { Discovery } from './context.js';
@@ -60,6 +60,21 @@ const SEEDABLE: Seedable[] = [
     id: 'learning_id',
     scopes: () => ['learnings:write'],
     remove: (id) => ({ method: 'DELETE', path: `/learnings/${id}` }),
+  },
+  {
+    // A's own service account (user-owned since 3.1): names are unique among active accounts, so a
+    // random suffix keeps a rerun against a kept target from colliding with an unrevoked seed.
+    method: 'POST',
+    path: '/service-accounts',
+    body: () =>
+      jsonBody({
+        name: `conformance-seed-${Math.random().toString(36).slice(2, 10)}`,
+        scopes: [{ scope: 'sessions:read' }],
+        expires_in_days: 1,
+      }),
+    id: 'id',
+    scopes: () => ['service_accounts:write', 'sessions:read'],
+    remove: (id) => ({ method: 'DELETE', path: `/service-accounts/${id}` }),
   },
   {
     method: 'POST',

@@ -15,6 +15,8 @@ target_init() {
   server_pid=""
   key_file=""
   mkdir -p "$rundir"
+  # The servers started here name their database (in memory); a DATABASE_URL from the caller would win over it.
+  unset DATABASE_URL
   trap target_cleanup EXIT
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/private.pem" 2>/dev/null
   openssl pkey -in "$tmp/private.pem" -pubout -out "$tmp/public.pem"

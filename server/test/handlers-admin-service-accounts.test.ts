@@ -249,6 +249,77 @@ describe('listServiceAccounts and revokeServiceAccount', () => {
   });
 });
 
+describe('service accounts under user isolation (contract §5, agno 3.1 scoped reads)', () => {
+  let iso: Harness;
+  before(async () => {
+    iso = await startHarness({ userIsolation: true });
+  });
+  after(() => iso.close());
+
+  it("lists the caller's own and workspace-level accounts only; another user's revoke answers 404, a workspace-level one 403", async () => {
+    const minter = (sub: string) =>
+      iso.token(sub, [
+        'service_accounts:write',
+        'service_accounts:read',
+        'service_accounts:delete',
+        'sessions:read',
+      ]);
+    const alice = await minter('alice');
+    const bob = await minter('bob');
+    const mintAs = (token: string, name: string) =>
+      iso.call('POST', '/service-accounts', { token, json: { name, scopes: [{ scope: 'sessions:read' }] } });
+    const a = await mintAs(alice, 'iso-alice');
+    const b = await mintAs(bob, 'iso-bob');
+    assert.equal(a.status, 201, a.text);
+    assert.equal(b.status, 201, b.text);
+    assert.equal(a.body.user_id, 'alice');
+    // A workspace-level account: no owner (made in storage, as an operator would).
+    await iso.ctx.database.db
+      .insertInto('service_accounts')
+      .values({
+        id: 'sa_workspace',
+        name: 'iso-workspace',
+        user_id: null,
+        token_prefix: 'agno_pat_wwwwwww',
+        token_sha256: 'w'.repeat(64),
+        scopes: JSON.stringify(['sessions:read']),
+        created_by: null,
+        principal: 'sa:iso-workspace',
+      } as never)
+      .execute();
+
+    for (const query of ['', '?user_id=bob']) {
+      const list = await iso.call('GET', `/service-accounts?limit=100${query.replace('?', '&')}`, {
+        token: alice,
+      });
+      assert.equal(list.status, 200, list.text);
+      const names = list.body.data.map((x: { name: string }) => x.name).sort();
+      assert.deepEqual(names, ['iso-alice', 'iso-workspace'], `as alice${query}`);
+      assert.equal(list.body.meta.total_count, 2);
+    }
+
+    const other = await iso.call('DELETE', `/service-accounts/${b.body.id}`, { token: alice });
+    assert.equal(other.status, 404, other.text);
+    assert.equal(other.body.detail, `Service account '${b.body.id}' not found`);
+    const shared = await iso.call('DELETE', '/service-accounts/sa_workspace', { token: alice });
+    assert.equal(shared.status, 403, shared.text);
+    assert.equal(shared.body.detail, 'Cannot revoke a workspace-level service account');
+    // Bob's account still works; alice revokes her own.
+    const bobRow = await iso.ctx.database.db
+      .selectFrom('service_accounts')
+      .select('revoked_at')
+      .where('id', '=', b.body.id)
+      .executeTakeFirstOrThrow();
+    assert.equal(bobRow.revoked_at, null, "bob's account is not revoked by alice's refused call");
+    assert.equal((await iso.call('DELETE', `/service-accounts/${a.body.id}`, { token: alice })).status, 204);
+    // The admin sees and revokes every account.
+    const root = await iso.token('root', [ADMIN]);
+    const all = await iso.call('GET', '/service-accounts?limit=100', { token: root });
+    assert.equal(all.body.meta.total_count, 3);
+    assert.equal((await iso.call('DELETE', '/service-accounts/sa_workspace', { token: root })).status, 204);
+  });
+});
+
 describe('service-account tokens as credentials', () => {
   it('a valid token calls as sa:<name> with exactly its scopes, and updates last_used_at', async () => {
     const sa = await mint({ name: 'caller', scopes: [{ scope: 'schedules:read' }] });

@@ -166,8 +166,9 @@ export function createServiceAccountHandlers(
       return { status: 201, body: { ...toResponse(row, adminScope), token } };
     },
 
-    async listServiceAccounts({ query }) {
+    async listServiceAccounts({ query, caller }) {
       const { rows, total } = await serviceAccounts.list(db, {
+        visibleTo: caller.scopedUserId ?? undefined,
         includeRevoked: query.include_revoked !== false,
         sortBy: query.sort_by,
         sortOrder: query.sort_order,
@@ -187,6 +188,17 @@ export function createServiceAccountHandlers(
     async revokeServiceAccount({ path, caller }) {
       const id = path.service_account_id;
       const now = ctx.now();
+      // Under isolation (agno 3.1's scoped read, contract §5): another user's account answers the
+      // same 404 as a missing one; a workspace-level account (no owner) is visible but no single
+      // caller may revoke it.
+      const scoped = caller.scopedUserId;
+      if (scoped !== null) {
+        const existing = await serviceAccounts.get(db, id);
+        if (!existing || (existing.user_id !== null && existing.user_id !== scoped)) {
+          return bad(404, `Service account '${id}' not found`);
+        }
+        if (existing.user_id === null) return bad(403, 'Cannot revoke a workspace-level service account');
+      }
       // Idempotent: an already revoked account keeps its first revoked_at.
       const row = await serviceAccounts.revoke(db, id, now);
       if (!row) return bad(404, `Service account '${id}' not found`);

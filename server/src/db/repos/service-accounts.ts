@@ -91,12 +91,22 @@ export const SERVICE_ACCOUNT_SORT_COLUMNS = ['created_at', 'name', 'expires_at',
 
 export async function list(
   db: Db,
-  opts: PageOptions & { includeRevoked?: boolean; sortBy?: string; sortOrder?: string } = {},
+  opts: PageOptions & {
+    includeRevoked?: boolean;
+    sortBy?: string;
+    sortOrder?: string;
+    /** Under isolation: the caller's own accounts and the workspace-level ones (no owner). */
+    visibleTo?: string | undefined;
+  } = {},
 ): Promise<Page<ServiceAccountRow>> {
   const { limit, offset } = paging(opts);
+  const visibleTo = opts.visibleTo;
   const base = db
     .selectFrom('service_accounts')
-    .$if(opts.includeRevoked === false, (q) => q.where('revoked_at', 'is', null));
+    .$if(opts.includeRevoked === false, (q) => q.where('revoked_at', 'is', null))
+    .$if(visibleTo !== undefined, (q) =>
+      q.where((eb) => eb.or([eb('user_id', '=', visibleTo as string), eb('user_id', 'is', null)])),
+    );
   const sortBy = sortColumn(opts.sortBy, SERVICE_ACCOUNT_SORT_COLUMNS, 'created_at');
   const [count, rows] = await Promise.all([
     base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
