@@ -34,6 +34,7 @@ import pg from 'pg';
 import { migrationProvider } from './migrations/index.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Schema } from './schema.js';
+import { copyTemplate, findTemplate } from './template.js';
 
 export { migrations } from './migrations/index.js';
 export * from './repos/index.js';
@@ -70,6 +71,11 @@ export interface OpenDatabaseOptions {
    * true). Turning it off keeps durability against a process crash but not against an OS crash.
    */
   fsync?: boolean;
+  /**
+   * PGlite data directory only: the template a new (empty) directory is copied from instead of
+   * initdb (template.ts). Default: the one `npm run build` makes, when it matches; false: initdb.
+   */
+  template?: string | false;
   logger?: DbLogger;
 }
 
@@ -321,6 +327,25 @@ await pg.close();`;
   logger.info({ dataDir, ms: Date.now() - started }, 'PGlite database created');
 }
 
+/**
+ * Makes a new data directory: a copy of the matching template (milliseconds), else initdb in a
+ * child process. Copied to a sibling renamed into place, as initdb does.
+ */
+async function createDataDir(dataDir: string, template: string | false | undefined, logger: DbLogger) {
+  const from = template === false ? null : await findTemplate(template, logger);
+  if (!from) return initDataDirInChild(dataDir, logger);
+  const started = Date.now();
+  const staging = `${dataDir}.init-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  copyTemplate(from.dir, staging);
+  rmdirSync(dataDir);
+  renameSync(staging, dataDir);
+  logger.info(
+    { dataDir, template: from.dir, ms: Date.now() - started },
+    'PGlite database created from the template',
+  );
+}
+
 // ------------------------------------------------------------------------- data directory lock
 
 /** Data directories this process holds open. */
@@ -411,7 +436,7 @@ async function openPGlite(options: OpenDatabaseOptions, logger: DbLogger): Promi
     mkdirSync(dataDir, { recursive: true });
     unlock = lockDataDir(dataDir, logger);
     try {
-      if (readdirSync(dataDir).length === 0) await initDataDirInChild(dataDir, logger);
+      if (readdirSync(dataDir).length === 0) await createDataDir(dataDir, options.template, logger);
     } catch (err) {
       unlock();
       throw err;
