@@ -141,6 +141,7 @@ describe('PGlite data directory template', () => {
       readdirSync(join(dir, rel), { withFileTypes: true }).flatMap((e) =>
         e.isDirectory() ? walk(dir, join(rel, e.name)) : [join(rel, e.name)],
       );
+    assert.equal(statSync(copy).mode & 0o777, 0o700, 'the data directory is private');
     const files = walk(template).sort();
     assert.deepEqual(walk(copy).sort(), files);
     for (const f of files) assert.ok(readFileSync(join(copy, f)).equals(readFileSync(join(template, f))), f);

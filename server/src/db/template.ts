@@ -192,9 +192,12 @@ function copySparse(src: string, dst: string): void {
   }
 }
 
-/** Copies a template directory to `to` (which must not exist). */
+/**
+ * Copies a template directory to `to` (which must not exist). Directories are made 0700, as
+ * PostgreSQL wants its data directory (a template unpacked from an npm tarball is world-readable).
+ */
 export function copyTemplate(from: string, to: string): void {
-  mkdirSync(to);
+  mkdirSync(to, { mode: 0o700 });
   for (const e of readdirSync(from, { withFileTypes: true })) {
     const src = join(from, e.name);
     const dst = join(to, e.name);
