@@ -4,6 +4,7 @@
 import {
   type AccessibleIds,
   accessibleIds,
+  type GrantPlane,
   type Grants,
   planeSatisfies,
   type Requirement,
@@ -48,27 +49,63 @@ export function decide(
 ): Decision {
   if (route.anyOf) return decideAnyOf(route.anyOf, grants, route.filter ? '*' : null);
   const reqs = route.requirements;
-  const { filter } = route;
-  const filters = (r: Requirement) =>
-    r.kind !== 'admin' && r.resource === filter?.resource && r.action === filter.action;
-  const passing = (lackingFilterOnly: boolean) =>
-    grants.planes.filter((plane) =>
-      reqs.every((r) => planeSatisfies(plane, r, params) || (lackingFilterOnly && filters(r))),
-    );
+  const filter = route.filter;
+  const planes = grants.planes;
   // The list is filtered only where the route requires the filter's scope (a `scopeMappings`
   // override may require another one: then the override decides alone, as for any route).
-  if (reqs.some(filters)) {
-    const ids = accessibleIds(grants, filter!.resource, filter!.action, passing(true));
+  let filtered = false;
+  if (filter) {
+    for (let i = 0; i < reqs.length; i++) {
+      if (filters(reqs[i]!, filter)) {
+        filtered = true;
+        break;
+      }
+    }
+  }
+  if (filtered) {
+    const passing = planes.filter((plane) => planePasses(plane, reqs, params, filter));
+    const ids = accessibleIds(grants, filter!.resource, filter!.action, passing);
     if (ids === '*') return { effect: 'allow', accessibleIds: ids };
     // No plane passes, or the passing ones grant no id: 403 (contract.md §3).
     if (!(ids instanceof Set) || ids.size > 0) return { effect: 'filter', accessibleIds: ids };
-  } else if (passing(false).length > 0) {
-    return { effect: 'allow', accessibleIds: filter ? '*' : null };
+  } else {
+    for (let i = 0; i < planes.length; i++) {
+      if (planePasses(planes[i]!, reqs, params, undefined)) {
+        return { effect: 'allow', accessibleIds: filter ? '*' : null };
+      }
+    }
   }
-  const render = (list: readonly Requirement[]) => list.map((r) => renderRequirement(r, params));
-  const missing = reqs.filter((r) => !satisfies(grants, r, params));
+  const required = new Array<string>(reqs.length);
+  const missing: string[] = [];
+  for (let i = 0; i < reqs.length; i++) {
+    const r = reqs[i]!;
+    required[i] = renderRequirement(r, params);
+    if (!satisfies(grants, r, params)) missing.push(required[i]!);
+  }
   // One plane may meet some requirements and another the rest: then every one is "missing".
-  return { effect: 'deny', required: render(reqs), missing: render(missing.length > 0 ? missing : reqs) };
+  return { effect: 'deny', required, missing: missing.length > 0 ? missing : [...required] };
+}
+
+/** Whether `r` is the requirement a list filter stands for. */
+function filters(r: Requirement, filter: ScopeFilter): boolean {
+  return r.kind !== 'admin' && r.resource === filter.resource && r.action === filter.action;
+}
+
+/**
+ * Whether one plane meets every requirement; with `filter`, the filter's own requirement counts as
+ * met (the plane then contributes the ids it grants).
+ */
+function planePasses(
+  plane: GrantPlane,
+  reqs: readonly Requirement[],
+  params: Readonly<Record<string, string>>,
+  filter: ScopeFilter | undefined,
+): boolean {
+  for (let i = 0; i < reqs.length; i++) {
+    const r = reqs[i]!;
+    if (!planeSatisfies(plane, r, params) && !(filter && filters(r, filter))) return false;
+  }
+  return true;
 }
 
 /**

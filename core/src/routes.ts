@@ -28,7 +28,13 @@ interface Node {
   literal: Map<string, Node>;
   param?: { name: string; node: Node };
   /** Operations ending at this node, by method. */
-  ops: Map<string, { route: CompiledRoute; names: readonly string[] }>;
+  ops: Map<string, Op>;
+}
+
+/** An operation at a trie node, with the names of its path parameters in order. */
+interface Op {
+  readonly route: CompiledRoute;
+  readonly names: readonly string[];
 }
 
 const newNode = (): Node => ({ literal: new Map(), ops: new Map() });
@@ -41,13 +47,16 @@ const NOT_FOUND: RouteMatch = { kind: 'not-found' };
  */
 export function splitPath(path: string): string[] | null {
   if (path.length === 0 || path.charCodeAt(0) !== 47 /* / */) return null;
-  let p = path;
-  if (p.length > 1 && p.charCodeAt(p.length - 1) === 47) p = p.slice(0, -1);
-  if (p === '/') return [];
-  const raw = p.slice(1).split('/');
-  const out = new Array<string>(raw.length);
-  for (let i = 0; i < raw.length; i++) {
-    let seg = raw[i]!;
+  let end = path.length;
+  if (end > 1 && path.charCodeAt(end - 1) === 47) end--;
+  if (end === 1) return [];
+  const out: string[] = [];
+  let start = 1;
+  // One pass over the path: no intermediate array, each segment decoded at most once.
+  while (start <= end) {
+    let stop = path.indexOf('/', start);
+    if (stop === -1 || stop > end) stop = end;
+    let seg = path.slice(start, stop);
     if (seg.indexOf('%') !== -1) {
       try {
         seg = decodeURIComponent(seg);
@@ -56,7 +65,8 @@ export function splitPath(path: string): string[] | null {
       }
     }
     if (seg.length === 0 || seg === '.' || seg === '..') return null;
-    out[i] = seg;
+    out.push(seg);
+    start = stop + 1;
   }
   return out;
 }
@@ -83,6 +93,8 @@ export function compileRoutes(routes: readonly RouteSpec[], options: ScopeOption
   const root = newNode();
   const compiled: CompiledRoute[] = [];
   const byId = new Map<string, CompiledRoute>();
+  /** Trie nodes of templates without parameters, by path: one lookup instead of a walk. */
+  const literalPaths = new Map<string, Node>();
   for (const spec of routes) {
     // A standard `security` list holds opaque scope strings: they are compared exactly, not compiled.
     const route: CompiledRoute = spec.anyOf
@@ -109,57 +121,77 @@ export function compileRoutes(routes: readonly RouteSpec[], options: ScopeOption
         node = next;
       }
     }
+    const segs = templateSegments(spec.path);
+    if (names.length === 0 && segs.every((seg) => seg !== '' && seg !== '.' && seg !== '..')) {
+      literalPaths.set(`/${segs.join('/')}`, node);
+    }
     if (node.ops.has(spec.method)) {
       throw new TypeError(`Two operations for ${spec.method} ${spec.path}`);
     }
     node.ops.set(spec.method, { route, names });
   }
 
-  /** Finds the node for `segs` that has an operation accepted by `accepts`, literal edges first. */
+  /** The operation of `node` for `method` (HEAD is answered by GET, RFC 9110 §9.3.2). */
+  function opOf(node: Node, method: string): Op | undefined {
+    const op = node.ops.get(method);
+    return op === undefined && method === 'HEAD' ? node.ops.get('GET') : op;
+  }
+
+  /**
+   * Finds the node for `segs` with an operation for `method` (any operation when `method` is
+   * null), literal edges first; pushes the parameter values on `values`.
+   */
   function walk(
     node: Node,
     segs: readonly string[],
     i: number,
     values: string[],
-    accepts: (n: Node) => boolean,
+    method: string | null,
   ): Node | null {
-    if (i === segs.length) return accepts(node) ? node : null;
+    if (i === segs.length) {
+      return (method === null ? node.ops.size > 0 : opOf(node, method) !== undefined) ? node : null;
+    }
     const seg = segs[i]!;
     const lit = node.literal.get(seg);
-    if (lit) {
-      const found = walk(lit, segs, i + 1, values, accepts);
-      if (found) return found;
+    if (lit !== undefined) {
+      const found = walk(lit, segs, i + 1, values, method);
+      if (found !== null) return found;
     }
-    if (node.param) {
+    const param = node.param;
+    if (param !== undefined) {
       values.push(seg);
-      const found = walk(node.param.node, segs, i + 1, values, accepts);
-      if (found) return found;
+      const found = walk(param.node, segs, i + 1, values, method);
+      if (found !== null) return found;
       values.pop();
     }
     return null;
   }
 
-  const anyOp = (n: Node) => n.ops.size > 0;
-
   return {
     routes: compiled,
     byOperationId: (id) => byId.get(id),
     match(method, path) {
+      // A literal template is the first candidate of the walk (literal edges first): when the
+      // path is one and has the method, the walk would return it. Encoded paths take the walk.
+      if (path.indexOf('%') === -1) {
+        const last = path.length - 1;
+        const key = last > 0 && path.charCodeAt(last) === 47 ? path.slice(0, last) : path;
+        const node = literalPaths.get(key);
+        if (node !== undefined) {
+          const op = opOf(node, method);
+          if (op !== undefined) return { kind: 'found', route: op.route, params: {} };
+        }
+      }
       const segs = splitPath(path);
       if (!segs) return NOT_FOUND;
-      // HEAD is answered by the GET operation, as HTTP servers do (RFC 9110 §9.3.2).
-      const lookup =
-        method === 'HEAD'
-          ? (n: Node) => n.ops.get('HEAD') ?? n.ops.get('GET')
-          : (n: Node) => n.ops.get(method);
       const values: string[] = [];
-      const node = walk(root, segs, 0, values, (n) => lookup(n) !== undefined);
+      const node = walk(root, segs, 0, values, method);
       if (!node) {
-        const other = walk(root, segs, 0, [], anyOp);
+        const other = walk(root, segs, 0, [], null);
         if (!other) return NOT_FOUND;
         return { kind: 'method-not-allowed', allowed: [...other.ops.keys()].sort() as HttpMethod[] };
       }
-      const op = lookup(node)!;
+      const op = opOf(node, method)!;
       const params: Record<string, string> = {};
       for (let k = 0; k < op.names.length; k++) params[op.names[k]!] = values[k]!;
       return { kind: 'found', route: op.route, params };

@@ -144,7 +144,14 @@ export function compileGrants(scopes: readonly unknown[], options: ScopeOptions 
 /** A required scope from `x-required-scopes`, compiled. */
 export type Requirement =
   | { readonly kind: 'admin'; readonly template: string }
-  | { readonly kind: 'global'; readonly template: string; readonly resource: string; readonly action: string }
+  | {
+      readonly kind: 'global';
+      readonly template: string;
+      readonly resource: string;
+      readonly action: string;
+      /** `resource:action`, precomputed by `parseRequirement` (computed when absent). */
+      readonly key?: string | undefined;
+    }
   | {
       readonly kind: 'param';
       readonly template: string;
@@ -152,6 +159,8 @@ export type Requirement =
       readonly action: string;
       /** Name of the path parameter whose decoded value is the resource id. */
       readonly param: string;
+      /** `resource:action`, precomputed by `parseRequirement` (computed when absent). */
+      readonly key?: string | undefined;
     };
 
 /**
@@ -164,10 +173,11 @@ export function parseRequirement(template: string, options: ScopeOptions = {}): 
   const p = split(template);
   if (!p) return undefined;
   const [resource, id, action] = p;
+  const key = `${resource}:${action}`;
   // `res:*:act` required means every resource, which is what the global form says.
-  if (id === undefined || id === '*') return { kind: 'global', template, resource, action };
+  if (id === undefined || id === '*') return { kind: 'global', template, resource, action, key };
   const m = PARAM.exec(id);
-  return m ? { kind: 'param', template, resource, action, param: m[1]! } : undefined;
+  return m ? { kind: 'param', template, resource, action, param: m[1]!, key } : undefined;
 }
 
 /**
@@ -184,9 +194,11 @@ export function compileRequirement(template: string, options: ScopeOptions = {})
 function holds(set: ScopeSet, req: Requirement, params: Readonly<Record<string, string>>): boolean {
   if (set.admin) return true;
   if (req.kind === 'admin') return false;
-  const key = `${req.resource}:${req.action}`;
+  const key = req.key ?? `${req.resource}:${req.action}`;
+  if (set.all.has(key)) return true;
+  if (req.kind !== 'param' || set.byId.size === 0) return false;
   // A missing path value is no id: `has(undefined)` is false.
-  return set.all.has(key) || (req.kind === 'param' && set.byId.get(key)?.has(params[req.param]!) === true);
+  return set.byId.get(key)?.has(params[req.param]!) === true;
 }
 
 /** Whether one plane allows one requirement: some allow holds it and no deny names it. */
@@ -207,7 +219,9 @@ export function satisfies(
   req: Requirement,
   params: Readonly<Record<string, string>>,
 ): boolean {
-  return grants.planes.some((p) => planeSatisfies(p, req, params));
+  const planes = grants.planes;
+  for (let i = 0; i < planes.length; i++) if (planeSatisfies(planes[i]!, req, params)) return true;
+  return false;
 }
 
 /**

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { compileGrants, compileRoutes, compileScopeMappings, decide, type RouteSpec } from '../src/index.js';
 
 const r = (
@@ -220,6 +221,43 @@ describe('compileScopeMappings (contract.md §4)', () => {
   test('malformed key', () => assert.throws(() => compileScopeMappings({ '/agents': [] }), /must look like/));
   test('malformed scope', () =>
     assert.throws(() => compileScopeMappings({ 'GET /a': ['nope'] }), /scopeMappings\["GET \/a"\]/));
+});
+
+describe('compileRoutes().match: the literal-path shortcut agrees with the trie walk', () => {
+  // A path without `%` may be answered from the table of literal templates; the same path with a
+  // letter percent-encoded always takes the walk. Both must give the same answer.
+  const encodeALetter = (path: string) => path.replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16)}`);
+  const seg = fc.constantFrom(
+    'agents',
+    'a1',
+    'runs',
+    'r1',
+    'components',
+    'configs',
+    'current',
+    '',
+    '.',
+    '..',
+  );
+  const method = fc.constantFrom('GET', 'HEAD', 'POST', 'PATCH', 'DELETE');
+  test("for paths made of the table's segments", () => {
+    fc.assert(
+      fc.property(method, fc.array(seg, { maxLength: 5 }), fc.boolean(), (m, segs, slash) => {
+        const path = `/${segs.join('/')}${slash ? '/' : ''}`;
+        if (!/[a-z]/.test(path)) return;
+        assert.deepEqual(index.match(m, path), index.match(m, encodeALetter(path)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  test('a literal template that lacks the method falls back to the walk', () => {
+    const t = compileRoutes([
+      r('getThing', 'GET', '/things/{id}', []),
+      r('makeNew', 'POST', '/things/new', []),
+    ]);
+    assert.deepEqual(t.match('GET', '/things/new'), t.match('GET', '/things/%6eew'));
+    assert.equal(t.match('GET', '/things/new').kind, 'found');
+  });
 });
 
 describe('bearerChallenge', () => {

@@ -13,6 +13,7 @@
  *   node server/scripts/build.mjs            build
  *   node server/scripts/build.mjs --if-stale build only when a source changed since the last build
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +22,11 @@ const SERVER = resolve(fileURLToPath(import.meta.url), '../..');
 const ROOT = resolve(SERVER, '..');
 const DIST = join(SERVER, 'dist');
 const MANIFEST = join(DIST, 'manifest.json');
-const ENTRIES = { cli: 'src/cli.ts', 'token-cli': 'src/token-cli.ts' };
+const ENTRIES = {
+  cli: 'src/cli.ts',
+  'token-cli': 'src/token-cli.ts',
+  'template-cli': 'src/db/template-cli.ts',
+};
 /** Not bundled: PGlite finds its .wasm/.data files through its own module URL; pg-native is optional. */
 const EXTERNAL = /^(@electric-sql\/pglite|pg-native)(\/|$)/;
 
@@ -32,6 +37,9 @@ const EXTERNAL = /^(@electric-sql\/pglite|pg-native)(\/|$)/;
  * peak RSS under the benchmark's load 220-260 → 175 MB. Buffers (uploads) are outside these limits.
  */
 export const SERVER_NODE_OPTIONS = ['--max-old-space-size=128', '--max-semi-space-size=4'];
+
+/** Node options of a process that only runs PGlite (as bin/agentos-server.js runs it: baseline WebAssembly). */
+const PGLITE_NODE_OPTIONS = ['--liftoff-only'];
 
 function stamp(file) {
   const s = statSync(file);
@@ -52,6 +60,22 @@ export function distEntry(name) {
   } catch {
     return null;
   }
+}
+
+/**
+ * Makes `dist/pgdata-template/` with the bundle just built (a child process: initdb's memory stays
+ * there), unless the one there matches. A new PGlite database is a copy of it (src/db/template.ts).
+ * @returns `made`, `up to date`, or the reason it failed (the server then creates databases with initdb)
+ */
+function makeTemplate() {
+  const r = spawnSync(process.execPath, [...PGLITE_NODE_OPTIONS, join(DIST, 'template-cli.mjs'), DIST], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (r.status === 0) return r.stdout.trim();
+  const why = `PGlite data directory template not made (${r.error?.message ?? r.status}): ${r.stderr.slice(-500)}`;
+  process.stderr.write(`${why}\n`);
+  return why;
 }
 
 /** Bundles every entry into dist/ (written to temporary names, then renamed: concurrent builds are safe). */
@@ -109,7 +133,8 @@ export async function build() {
     `${JSON.stringify({ built: new Date().toISOString(), entries: Object.keys(ENTRIES), inputs }, null, 1)}\n`,
   );
   renameSync(manifestTmp, MANIFEST);
-  return { ms: Math.round(performance.now() - started), inputs: Object.keys(inputs).length };
+  const template = makeTemplate();
+  return { ms: Math.round(performance.now() - started), inputs: Object.keys(inputs).length, template };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -118,6 +143,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.stderr.write('server/dist is up to date\n');
   } else {
     const r = await build();
-    process.stderr.write(`built server/dist (${r.inputs} source files) in ${r.ms} ms\n`);
+    process.stderr.write(
+      `built server/dist (${r.inputs} source files) in ${r.ms} ms; PGlite data directory template: ${r.template}\n`,
+    );
   }
 }

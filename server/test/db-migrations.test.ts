@@ -94,7 +94,9 @@ describe('migrations (pglite data directory)', () => {
       warn: () => {},
       error: () => {},
     };
-    const first = await openDatabase({ dataDir: dir, logger });
+    // initdb and every migration (a new directory copied from the data directory template has
+    // them applied already: db-template.test.ts).
+    const first = await openDatabase({ dataDir: dir, logger, template: false });
     assert.equal(first.kind, 'pglite');
     await first.db.insertInto('sessions').values({ session_id: 's1', session_type: 'agent' }).execute();
     await first.close();

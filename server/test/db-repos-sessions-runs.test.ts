@@ -130,6 +130,48 @@ describeEachBackend('repositories: sessions and runs', (t) => {
         ['ses-a', null],
       ],
     );
+    // Only where a list needs it: a session without a name, or with a string session_data name.
+    await sessions.create(db, { session_id: 'ses-unnamed', session_type: 'agent', user_id: 'user_789' });
+    await sessions.create(db, {
+      session_id: 'ses-data-named',
+      session_type: 'agent',
+      user_id: 'user_789',
+      session_data: { session_name: 'from data' },
+    });
+    await sessions.create(db, {
+      session_id: 'ses-data-number',
+      session_type: 'agent',
+      user_id: 'user_789',
+      session_data: { session_name: 7 },
+    });
+    let minute = 0;
+    for (const id of ['ses-unnamed', 'ses-data-named', 'ses-data-number']) {
+      await runs.create(db, {
+        run_id: `fi-${id}`,
+        session_id: id,
+        entity_type: 'agent',
+        entity_id: 'support-agent',
+        input: `first of ${id}`,
+        created_at: at(`2026-11-01T15:0${minute++}:00Z`),
+      });
+    }
+    const byId = async (opts: Parameters<typeof sessions.list>[1]) =>
+      Object.fromEntries((await sessions.list(db, opts)).rows.map((r) => [r.session_id, r.first_input]));
+    assert.deepEqual(await byId({ userId: 'user_789' }), {
+      'ses-unnamed': 'first of ses-unnamed',
+      'ses-data-named': 'first of ses-data-named',
+      'ses-data-number': 'first of ses-data-number',
+    });
+    assert.deepEqual(await byId({ userId: 'user_789', firstInputUnlessNamed: true }), {
+      'ses-unnamed': 'first of ses-unnamed',
+      'ses-data-named': null,
+      'ses-data-number': 'first of ses-data-number',
+    });
+    assert.deepEqual(await byId({ userId: 'user_123', firstInputUnlessNamed: true }), {
+      'ses-c': null,
+      'ses-a': null,
+    });
+    for (const id of ['ses-unnamed', 'ses-data-named', 'ses-data-number']) await sessions.delete(db, id);
 
     const before = (await sessions.get(db, 'ses-a'))!;
     const updated = await sessions.update(db, 'ses-a', {

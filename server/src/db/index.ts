@@ -34,6 +34,7 @@ import pg from 'pg';
 import { migrationProvider } from './migrations/index.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Schema } from './schema.js';
+import { copyTemplate, findTemplate } from './template.js';
 
 export { migrations } from './migrations/index.js';
 export * from './repos/index.js';
@@ -70,6 +71,11 @@ export interface OpenDatabaseOptions {
    * true). Turning it off keeps durability against a process crash but not against an OS crash.
    */
   fsync?: boolean;
+  /**
+   * PGlite data directory only: the template a new (empty) directory is copied from instead of
+   * initdb (template.ts). Default: the one `npm run build` makes, when it matches; false: initdb.
+   */
+  template?: string | false;
   logger?: DbLogger;
 }
 
@@ -236,12 +242,27 @@ function installFsync(pglite: PGlite): boolean {
 }
 
 /**
- * PostgreSQL's memory settings for PGlite. Its shared buffers live in the WebAssembly heap, and
- * PostgreSQL touches all of them at start: the default 128 MB is most of an idle server's resident
- * memory. 16 MB (2,048 pages of 8 kB) holds this server's working set many times over; a larger
- * database reads through the OS page cache like any PostgreSQL with small buffers.
+ * PostgreSQL's memory settings for PGlite. Its shared memory lives in the WebAssembly heap, and
+ * PostgreSQL touches all of it at start: the default 128 MB of shared buffers is most of an idle
+ * server's resident memory. 4 MB (512 pages of 8 kB) holds this server's working set (the bench's
+ * 1,000 sessions take under 1 MB with their indexes); a larger database reads through the OS page
+ * cache like any PostgreSQL with small buffers (16 → 4 MB: idle RSS −12 MB). PGlite runs one
+ * backend and no replication: connection slots and WAL senders sized for that (−4 MB).
  */
-const PGLITE_MEMORY_PARAMS = ['-c', 'shared_buffers=16MB', '-c', 'wal_buffers=1MB'];
+const PGLITE_MEMORY_PARAMS = [
+  '-c',
+  'shared_buffers=4MB',
+  '-c',
+  'wal_buffers=256kB',
+  '-c',
+  'max_connections=4',
+  '-c',
+  'superuser_reserved_connections=0',
+  '-c',
+  'max_wal_senders=0',
+  '-c',
+  'max_replication_slots=0',
+];
 
 /** PGlite's start parameters with this server's memory settings (and `extra` after them). */
 function pgliteStartParams(extra: readonly string[] = []): string[] {
@@ -319,6 +340,25 @@ await pg.close();`;
   rmdirSync(dataDir);
   renameSync(staging, dataDir);
   logger.info({ dataDir, ms: Date.now() - started }, 'PGlite database created');
+}
+
+/**
+ * Makes a new data directory: a copy of the matching template (milliseconds), else initdb in a
+ * child process. Copied to a sibling renamed into place, as initdb does.
+ */
+async function createDataDir(dataDir: string, template: string | false | undefined, logger: DbLogger) {
+  const from = template === false ? null : await findTemplate(template, logger);
+  if (!from) return initDataDirInChild(dataDir, logger);
+  const started = Date.now();
+  const staging = `${dataDir}.init-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  copyTemplate(from.dir, staging);
+  rmdirSync(dataDir);
+  renameSync(staging, dataDir);
+  logger.info(
+    { dataDir, template: from.dir, ms: Date.now() - started },
+    'PGlite database created from the template',
+  );
 }
 
 // ------------------------------------------------------------------------- data directory lock
@@ -411,7 +451,7 @@ async function openPGlite(options: OpenDatabaseOptions, logger: DbLogger): Promi
     mkdirSync(dataDir, { recursive: true });
     unlock = lockDataDir(dataDir, logger);
     try {
-      if (readdirSync(dataDir).length === 0) await initDataDirInChild(dataDir, logger);
+      if (readdirSync(dataDir).length === 0) await createDataDir(dataDir, options.template, logger);
     } catch (err) {
       unlock();
       throw err;

@@ -394,6 +394,8 @@ export function createSessionHandlers(ctx: ServerContext): SessionHandlers {
         sortOrder: sortOrder(query.sort_order),
         limit: p.limit,
         page: p.page,
+        // toListItem reads first_input only for a session without a name (sessionName).
+        firstInputUnlessNamed: true,
       });
       return { status: 200, body: { data: rows.map(toListItem), meta: pageMeta(p, total, started) } };
     },

@@ -91,6 +91,12 @@ export interface ListSessionsOptions extends PageOptions {
   sortBy?: string;
   /** Of both the sort column and the `session_id` tie-break (default `desc`). */
   sortOrder?: SortOrder | string;
+  /**
+   * `first_input` only for sessions without a name to show (`session_name`, else a string
+   * `session_data.session_name`), null for the others: what a list of names needs, in a second
+   * query only when the page has such sessions.
+   */
+  firstInputUnlessNamed?: boolean;
 }
 
 function values(s: NewSession) {
@@ -177,7 +183,41 @@ export async function getWithFirstInput(
     .executeTakeFirst();
 }
 
-/** A page of sessions (each with the input of its first top-level run) and the number matching. */
+/** Whether a listed session has a name to show: `session_name`, else a string `session_data.session_name`. */
+function named(row: SessionRow): boolean {
+  if (row.session_name !== null) return true;
+  const data = row.session_data;
+  return (
+    typeof data === 'object' &&
+    data !== null &&
+    !Array.isArray(data) &&
+    typeof (data as Record<string, unknown>).session_name === 'string'
+  );
+}
+
+/**
+ * The input of the first top-level run of each session in `ids` (oldest, then lowest `run_id`),
+ * by session id; sessions without one are absent.
+ */
+async function firstInputs(db: Db, ids: readonly string[]): Promise<Map<string, JsonValue | null>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('runs as r')
+    .distinctOn('r.session_id')
+    .select(['r.session_id', 'r.input'])
+    .where('r.session_id', 'in', [...ids])
+    .where('r.parent_run_id', 'is', null)
+    .orderBy('r.session_id')
+    .orderBy('r.created_at', 'asc')
+    .orderBy('r.run_id', 'asc')
+    .execute();
+  return new Map(rows.map((r) => [r.session_id, r.input]));
+}
+
+/**
+ * A page of sessions (each with the input of its first top-level run, or with
+ * `firstInputUnlessNamed` only those without a name) and the number matching.
+ */
 export async function list(db: Db, opts: ListSessionsOptions = {}): Promise<Page<SessionWithFirstInput>> {
   const { limit, offset } = paging(opts);
   const { componentId, type } = opts;
@@ -203,17 +243,26 @@ export async function list(db: Db, opts: ListSessionsOptions = {}): Promise<Page
     .$if(!!opts.sessionName, (q) => q.where('s.session_name', 'ilike', `%${likeEscape(opts.sessionName!)}%`));
   const sortBy = sortColumn(opts.sortBy, SESSION_SORT_COLUMNS, 'created_at');
   const direction = order(opts.sortOrder);
-  const [count, rows] = await Promise.all([
+  const page = base.selectAll('s').orderBy(`s.${sortBy}`, direction).orderBy('s.session_id', direction);
+  if (!opts.firstInputUnlessNamed) {
+    const [count, rows] = await Promise.all([
+      base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      page.select(firstInput).limit(limit).offset(offset).execute(),
+    ]);
+    return { rows, total: toCount(count.n) };
+  }
+  // The first inputs in a query of their own, for the unnamed sessions of the page only: planned
+  // into the page query, the subquery costs more than the page itself on PGlite even when no row
+  // needs it.
+  const [count, sessionRows] = await Promise.all([
     base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    base
-      .selectAll('s')
-      .select(firstInput)
-      .orderBy(`s.${sortBy}`, direction)
-      .orderBy('s.session_id', direction)
-      .limit(limit)
-      .offset(offset)
-      .execute(),
+    page.limit(limit).offset(offset).execute(),
   ]);
+  const inputs = await firstInputs(
+    db,
+    sessionRows.filter((r) => !named(r)).map((r) => r.session_id),
+  );
+  const rows = sessionRows.map((r) => ({ ...r, first_input: inputs.get(r.session_id) ?? null }));
   return { rows, total: toCount(count.n) };
 }
 
