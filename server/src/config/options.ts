@@ -151,6 +151,19 @@ export interface AgentOSFileOptions {
   host?: string | undefined;
   /** pino level (default `info`). Env `LOG_LEVEL`. */
   logLevel?: string | undefined;
+  /**
+   * Roles stored in the database and managed through `/authz` (feature `authz`, agno's
+   * `Authorization` with a role store). With it, roles are in force from the start: a caller's
+   * grants come from its roles (configured and stored), and the token's scopes are ignored unless
+   * `trustTokenScopes` (contract.md §9.1). Default false. Env `AGENTOS_MANAGED_ROLES`.
+   */
+  managedRoles?: boolean | undefined;
+  /**
+   * The user directory `/users` (feature `users`, agno's `AgentOS(user_directory=True)`): subjects
+   * provisioned from their token on first sight, and a `disabled` switch denying a subject on every
+   * request (contract.md §9.4). Default false. Env `AGENTOS_USER_DIRECTORY`.
+   */
+  userDirectory?: boolean | undefined;
 }
 
 /** What an operation handler receives (the generated router's `HandlerContext` plus the request parts). */
@@ -294,6 +307,8 @@ export interface AgentOSConfig {
   readonly port: number;
   readonly host: string;
   readonly logLevel: string;
+  /** The 3.1 feature families this server mounts (`x-agentos-feature`): `authz`, `users`. */
+  readonly features: { readonly authz: boolean; readonly users: boolean };
   /** Things worth saying at start (audience verification off, weak secret, …). */
   readonly warnings: readonly string[];
 }

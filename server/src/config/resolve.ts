@@ -384,6 +384,10 @@ export function resolveConfig(input: ResolveInput): AgentOSConfig {
     port: value<number>('port', DEFAULT_PORT),
     host: value<string>('host', DEFAULT_HOST),
     logLevel,
+    features: Object.freeze({
+      authz: value<boolean>('managedRoles', false),
+      users: value<boolean>('userDirectory', false),
+    }),
     warnings: Object.freeze(warnings),
   });
 }

@@ -42,6 +42,8 @@ const TOP: Readonly<Record<keyof AgentOSFileOptions, Kind>> = {
   port: 'port',
   host: 'string',
   logLevel: 'string',
+  managedRoles: 'boolean',
+  userDirectory: 'boolean',
 };
 
 const AUTHZ: Readonly<Record<keyof AuthorizationConfig, Kind>> = {
