@@ -82,7 +82,27 @@ describe('defaults', () => {
     assert.deepEqual(c.cors.origins, DEFAULT_CORS_ORIGINS);
     assert.equal(c.port, 7777);
     assert.equal(c.host, '127.0.0.1');
+    assert.deepEqual(c.features, { authz: false, users: false });
     assert.match(c.warnings.join('\n'), /authentication is off: every endpoint is open/);
+  });
+
+  test('decisionAudit: retention days and record count are checked at start (ConfigError)', async () => {
+    await assert.rejects(
+      createAgentOS({ env: {}, decisionAudit: { retentionDays: 0, maxRecords: 1.5 } }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.issues.map((i) => `${i.where}: ${i.message}`).join('\n') ===
+          'decisionAudit.retentionDays: must be a number of days > 0, got 0\n' +
+            'decisionAudit.maxRecords: must be an integer >= 1, got 1.5',
+    );
+  });
+
+  test('the 3.1 feature switches: set by an option or by the environment', () => {
+    assert.deepEqual(resolve({ managedRoles: true }).features, { authz: true, users: false });
+    assert.deepEqual(resolve({}, { AGENTOS_MANAGED_ROLES: '1', AGENTOS_USER_DIRECTORY: 'on' }).features, {
+      authz: true,
+      users: true,
+    });
   });
 
   test('modes: a key without authorization verifies only; authorization enforces scopes', () => {
@@ -330,6 +350,16 @@ describe('invalid configurations: what, where, how to fix', () => {
       'a boolean env var that is not one',
       () => resolve({}, { JWT_VERIFY_AUDIENCE: 'maybe' }),
       ['JWT_VERIFY_AUDIENCE: must be true or false (also 1/0, yes/no, on/off), got "maybe"'],
+    ],
+    [
+      'a feature switch that is not a boolean (managedRoles)',
+      () => resolve({ managedRoles: 'yes' }),
+      ['managedRoles: must be true or false, got "yes"'],
+    ],
+    [
+      'a feature switch env var that is not a boolean (AGENTOS_USER_DIRECTORY)',
+      () => resolve({}, { AGENTOS_USER_DIRECTORY: 'sometimes' }),
+      ['AGENTOS_USER_DIRECTORY: must be true or false (also 1/0, yes/no, on/off), got "sometimes"'],
     ],
     [
       'a port out of range',
