@@ -165,6 +165,31 @@ describe('roles', () => {
     assert.match(r.body.detail, /cannot be the default role/);
   });
 
+  it('the last holder of an admin role cannot lose it (agno last-admin guard): 409, nothing changed', async () => {
+    // `ops` allows the admin scope (previous test); nobody holds it yet, so nothing is guarded.
+    assert.equal(
+      (await s.call('POST', '/authz/subjects/op1/roles', { token: admin, json: { role: 'ops' } })).status,
+      200,
+    );
+    const refusals: [string, string, unknown][] = [
+      ['DELETE', '/authz/subjects/op1/roles/ops', undefined],
+      ['POST', '/authz/subjects/op1/roles', { role: 'auditor' }],
+      ['DELETE', '/authz/roles/ops', undefined],
+      ['PUT', '/authz/roles/ops/scopes', { scopes: ['agents:read'] }],
+      ['PATCH', '/authz/roles/ops/scopes', { remove: [ADMIN] }],
+    ];
+    for (const [method, path, json] of refusals) {
+      const r = await s.call(method, path, { token: admin, json });
+      assert.equal(r.status, 409, `${method} ${path}: ${r.text}`);
+      assert.match(r.body.detail, /would leave no subject holding a role that confers 'agent_os:admin'/);
+    }
+    assert.equal((await s.call('GET', '/authz/subjects/op1/roles', { token: admin })).body.role, 'ops');
+    assert.equal((await s.call('GET', '/authz/roles/ops', { token: admin })).body.scopes[0].raw, ADMIN);
+    // With a second holder, the first may go.
+    await s.call('POST', '/authz/subjects/op2/roles', { token: admin, json: { role: 'ops' } });
+    assert.equal((await s.call('DELETE', '/authz/subjects/op1/roles/ops', { token: admin })).status, 200);
+  });
+
   it('configured roles are listed and assignable but read-only: 409 naming the configuration', async () => {
     const got = await s.call('GET', '/authz/roles/auditor', { token: admin });
     assert.equal(got.status, 200);

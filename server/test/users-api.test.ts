@@ -136,6 +136,14 @@ describe('the disabled kill-switch (contract.md §9.4)', () => {
     const del = await s.call('DELETE', '/users/fay', { token: admin });
     assert.deepEqual([del.status, del.body], [200, { id: 'fay', deleted: true }]);
     assert.equal((await s.call('GET', '/authz/subjects/fay/roles', { token: admin })).body.role, null);
+    // The last holder of an admin role is not deleted (agno): 409, user and role kept.
+    await s.call('POST', '/authz/roles', { token: admin, json: { slug: 'boss' } });
+    await s.call('PUT', '/authz/roles/boss/scopes', { token: admin, json: { scopes: [ADMIN] } });
+    await s.call('POST', '/users', { token: admin, json: { id: 'sole' } });
+    await s.call('POST', '/authz/subjects/sole/roles', { token: admin, json: { role: 'boss' } });
+    const refused = await s.call('DELETE', '/users/sole', { token: admin });
+    assert.equal(refused.status, 409, refused.text);
+    assert.equal((await s.call('GET', '/users/sole', { token: admin })).body.role_slug, 'boss');
   });
 });
 

@@ -110,16 +110,7 @@ export function createAuthzHandlers(
   const { managed } = options;
 
   /** Configured roles as `ScopeEntry` lists (read-only). */
-  const configured = new Map<string, ScopeEntry[]>();
-  for (const [name, def] of Object.entries(ctx.config.auth.roles)) {
-    const { allow = [], deny = [] } = Array.isArray(def)
-      ? { allow: def as readonly string[] }
-      : (def as { allow?: readonly string[]; deny?: readonly string[] });
-    configured.set(name, [
-      ...allow.map((scope) => ({ scope, effect: 'allow' as const })),
-      ...deny.map((scope) => ({ scope, effect: 'deny' as const })),
-    ]);
-  }
+  const configured = configuredEntries(ctx);
   const configuredRole = (slug: string) => {
     const scopes = configured.get(slug);
     return scopes
@@ -206,6 +197,8 @@ export function createAuthzHandlers(
         'non-admin role as the default and assign admin explicitly.',
     );
   }
+
+  const refuseLockout = createLockoutGuard(ctx);
 
   async function change(
     actor: string | null,
@@ -296,6 +289,7 @@ export function createAuthzHandlers(
 
     async deleteRole({ path, caller }) {
       const before = await storedOr404(path.slug);
+      await refuseLockout((_, confers) => confers.delete(path.slug));
       await authz.deleteRole(db, path.slug);
       await change(
         actorOf(caller),
@@ -311,6 +305,7 @@ export function createAuthzHandlers(
       const before = await storedOr404(path.slug);
       const scopes = normalise(body.scopes);
       if (before.is_default && confersAdmin(scopes)) refuseAdminDefault(path.slug);
+      await refuseLockout((_, confers) => confers.set(path.slug, confersAdmin(scopes)));
       const row = (await authz.setRoleScopes(db, path.slug, scopes, ctx.now()))!;
       await change(actorOf(caller), 'role.set_scopes', path.slug, entriesOf(before), entriesOf(row));
       return { status: 200, body: entriesOf(row).map(scopeSchema) };
@@ -325,6 +320,7 @@ export function createAuthzHandlers(
       for (const e of upsert) next.set(e.scope, e);
       const scopes = [...next.values()];
       if (before.is_default && confersAdmin(scopes)) refuseAdminDefault(path.slug);
+      await refuseLockout((_, confers) => confers.set(path.slug, confersAdmin(scopes)));
       const row = (await authz.setRoleScopes(db, path.slug, scopes, ctx.now()))!;
       await change(actorOf(caller), 'role.set_scopes', path.slug, entriesOf(before), entriesOf(row));
       return { status: 200, body: roleSchema({ ...row, scopes: entriesOf(row) }) };
@@ -370,6 +366,7 @@ export function createAuthzHandlers(
         );
       }
       const before = await authz.rolesOf(db, subject);
+      await refuseLockout((assigned) => assigned.set(subject, new Set([role])));
       await authz.assignRole(db, subject, role, ctx.now());
       await change(actorOf(caller), 'user.assigned', subject, before, [role]);
       return { status: 200, body: { subject, role: await roleOf(subject) } };
@@ -377,6 +374,7 @@ export function createAuthzHandlers(
 
     async revokeSubjectRole({ path, caller }) {
       const before = await authz.rolesOf(db, path.subject);
+      await refuseLockout((assigned) => assigned.get(path.subject)?.delete(path.role));
       if (await authz.unassignRole(db, path.subject, path.role)) {
         await change(
           actorOf(caller),
@@ -446,6 +444,62 @@ export function createAuthzHandlers(
         },
       };
     },
+  };
+}
+
+/** The configured roles (`authorizationConfig.roles`) as `ScopeEntry` lists. */
+function configuredEntries(ctx: ServerContext): Map<string, ScopeEntry[]> {
+  const configured = new Map<string, ScopeEntry[]>();
+  for (const [name, def] of Object.entries(ctx.config.auth.roles)) {
+    const { allow = [], deny = [] } = Array.isArray(def)
+      ? { allow: def as readonly string[] }
+      : (def as { allow?: readonly string[]; deny?: readonly string[] });
+    configured.set(name, [
+      ...allow.map((scope) => ({ scope, effect: 'allow' as const })),
+      ...deny.map((scope) => ({ scope, effect: 'deny' as const })),
+    ]);
+  }
+  return configured;
+}
+
+/**
+ * agno's last-admin guard: a change that would leave no subject holding a role that allows the
+ * admin scope, when one holds it now, is refused (409), since nothing but database surgery (or a
+ * configured admin role named by the roles claim) would repair it. A store with no admin holder yet
+ * is never blocked, so bootstrapping works. The returned function takes the change, applied to a copy
+ * of the assignments and of each role's admin flag.
+ */
+export function createLockoutGuard(
+  ctx: ServerContext,
+): (mutate: (assigned: Map<string, Set<string>>, confers: Map<string, boolean>) => void) => Promise<void> {
+  const db = ctx.database.db;
+  const adminScope = ctx.config.auth.adminScope;
+  const configured = configuredEntries(ctx);
+  const confersAdmin = (entries: readonly ScopeEntry[]) =>
+    entries.some((e) => e.scope === adminScope && e.effect === 'allow');
+  return async function refuseLockout(mutate) {
+    const assigned = new Map<string, Set<string>>();
+    for (const a of await authz.allAssignments(db)) {
+      const set = assigned.get(a.subject) ?? new Set<string>();
+      set.add(a.role);
+      assigned.set(a.subject, set);
+    }
+    const confers = new Map<string, boolean>();
+    for (const [name, entries] of configured) confers.set(name, confersAdmin(entries));
+    for (const r of await authz.listRoles(db)) {
+      if (!configured.has(r.slug)) confers.set(r.slug, confersAdmin(entriesOf(r)));
+    }
+    const holders = () =>
+      [...assigned.values()].filter((roles) => [...roles].some((r) => confers.get(r) === true)).length;
+    if (holders() === 0) return;
+    mutate(assigned, confers);
+    if (holders() === 0) {
+      fail(
+        409,
+        `Refused: this change would leave no subject holding a role that confers '${adminScope}', so nobody ` +
+          'could administer authorization afterwards. Grant another subject an admin role first.',
+      );
+    }
   };
 }
 

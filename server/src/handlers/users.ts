@@ -12,6 +12,7 @@ import { authz, users } from '../db/repos/index.js';
 import type { AuthzUserRow } from '../db/schema.js';
 import type { Handlers } from '../generated/server.js';
 import { fail, pageMeta, pageRequest, startTimer } from './_util.js';
+import { createLockoutGuard } from './authz.js';
 
 export type UserOperations =
   | 'listUsers'
@@ -40,6 +41,7 @@ export function createUserHandlers(
   const db = ctx.database.db;
   const { managed, withRoles } = options;
   const configuredRoles = new Set(Object.keys(ctx.config.auth.roles));
+  const refuseLockout = createLockoutGuard(ctx);
 
   async function roleNames(): Promise<Map<string, string>> {
     const out = new Map<string, string>([...configuredRoles].map((r) => [r, r]));
@@ -208,6 +210,8 @@ export function createUserHandlers(
       // A complete removal: the user's roles go too, or a deleted (disabled) user's still-valid
       // token would regain its old access through the surviving assignment (as agno).
       const roles = withRoles ? await authz.rolesOf(db, id) : [];
+      // Deleting the last admin would lock the directory and roles APIs: refused before anything goes.
+      if (roles.length > 0) await refuseLockout((assigned) => assigned.delete(id));
       for (const r of roles) await authz.unassignRole(db, id, r);
       const deleted = await users.remove(db, id);
       if (deleted || roles.length > 0) {

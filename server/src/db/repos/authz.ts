@@ -272,3 +272,8 @@ export function createRoleStore(db: () => Db): {
     rolesOf: (subject) => rolesOf(db(), subject),
   };
 }
+
+/** Every assignment (the last-admin guard reads them all; one row per subject through the API). */
+export async function allAssignments(db: Db): Promise<{ subject: string; role: string }[]> {
+  return db.selectFrom('authz_subject_roles').select(['subject', 'role']).execute();
+}
