@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { ADMIN, type AuthzServer, startAuthzServer } from './authz-harness.js';
+import { openSocket } from './ws-helpers.js';
 
 let s: AuthzServer;
 let admin: string;
@@ -127,6 +128,23 @@ describe('the disabled kill-switch (contract.md §9.4)', () => {
     const still = await s.call('GET', '/users/eve', { token: admin });
     assert.equal(still.body.disabled, true, 'the disabled admin could not re-enable itself');
     assert.equal((await s.call('GET', '/authz/roles/eve-made', { token: admin })).status, 404);
+  });
+
+  it('the workflow socket refuses a disabled subject as REST does', async () => {
+    await s.call('PATCH', '/users/wanda', { token: admin, json: { disabled: true } });
+    const ws = await openSocket(s.base);
+    try {
+      ws.send({ action: 'authenticate', token: await s.token('wanda', [ADMIN]) });
+      assert.deepEqual(await ws.next(), {
+        event: 'auth_error',
+        error: 'User is disabled',
+        error_type: 'forbidden',
+      });
+      ws.send({ action: 'authenticate', token: await s.token('walter', ['workflows:read']) });
+      assert.equal((await ws.next()).event, 'authenticated');
+    } finally {
+      ws.close();
+    }
   });
 
   it('deleting a user removes its role too (a deleted user regains nothing through a stale assignment)', async () => {
