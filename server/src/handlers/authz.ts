@@ -11,6 +11,7 @@
  */
 import { parseScope } from '@agentos/core';
 import type { ManagedRoles } from '../auth/managed-roles.js';
+import { isReservedSubject } from '../auth/verify.js';
 import type { ServerContext } from '../context.js';
 import { epochSeconds, isUniqueViolation } from '../db/index.js';
 import type { Effect, ScopeEntry } from '../db/repos/authz.js';
@@ -90,11 +91,6 @@ function entriesOf(row: AuthzRoleRow): ScopeEntry[] {
     scope: e.scope,
     effect: e.effect === 'deny' ? 'deny' : 'allow',
   }));
-}
-
-/** Reserved principals never hold a role (agno: service accounts carry their scopes, the scheduler its owner's). */
-function isReservedPrincipal(subject: string): boolean {
-  return subject.startsWith('sa:') || subject.startsWith('__');
 }
 
 /**
@@ -352,7 +348,7 @@ export function createAuthzHandlers(
       if (subject === '' || subject !== subject.trim()) {
         fail(400, `Subject '${subject}' must be a non-empty string with no surrounding whitespace.`);
       }
-      if (isReservedPrincipal(subject)) {
+      if (isReservedSubject(subject)) {
         fail(
           400,
           `'${subject}' is a reserved server principal and cannot hold a role. Service accounts carry their ` +

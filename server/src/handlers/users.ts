@@ -6,6 +6,7 @@
  * (`agent_os:admin`); a disabled admin is refused by the auth layer before reaching here.
  */
 import type { ManagedRoles } from '../auth/managed-roles.js';
+import { isReservedSubject } from '../auth/verify.js';
 import type { ServerContext } from '../context.js';
 import { epochSeconds } from '../db/index.js';
 import { authz, users } from '../db/repos/index.js';
@@ -76,7 +77,7 @@ export function createUserHandlers(
 
   /** agno `_refuse_non_user_id`: reserved principals and role names are never directory users. */
   async function refuseNonUser(id: string): Promise<void> {
-    if (id.startsWith('sa:') || id.startsWith('__')) {
+    if (isReservedSubject(id)) {
       fail(
         422,
         `'${id}' is a system-reserved principal, not a directory user. Service accounts and system identities ` +
