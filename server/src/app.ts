@@ -30,7 +30,6 @@ import { createTokenVerifier } from './auth/verify.js';
 import { createDecisionAudit } from './authority/audit.js';
 import { createBodyLimits } from './authority/body-limits.js';
 import { createAuthority, createDatabaseAuthorityStore } from './authority/index.js';
-import { ConfigError } from './config/errors.js';
 import { loadConfigFile } from './config/file.js';
 import type { AgentOSConfig, AgentOSOptions, OperationHandler } from './config/options.js';
 import { resolveConfig } from './config/resolve.js';
@@ -79,11 +78,6 @@ export interface CreateAgentOSOptions extends AgentOSOptions {
    */
   database?: Database | undefined;
   storage?: { url?: string; dataDir?: string; memory?: boolean } | undefined;
-  /**
-   * Record every allow and deny of requests with a token (contract.md §9.6) in the database,
-   * kept `retentionDays` (default 30) and at most `maxRecords` (default 100 000). Default off.
-   */
-  decisionAudit?: { retentionDays?: number; maxRecords?: number } | undefined;
   /** Run the scheduler once listening (default false; the CLI turns it on unless `AGENTOS_SCHEDULER=false`). */
   scheduler?: boolean | undefined;
   /**
@@ -180,7 +174,6 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
   const cwd = process.cwd();
   const file = options.configFile ? loadConfigFile(resolve(cwd, options.configFile), env) : null;
   const config = resolveConfig({ options, file, env, cwd });
-  checkDecisionAudit(options.decisionAudit);
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? (() => new Date());
 
@@ -254,7 +247,7 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
     logger,
   });
   // Decision audit (contract.md §9.6), when configured: records through the database port.
-  const audit = options.decisionAudit
+  const audit = config.decisionAudit
     ? createDecisionAudit({
         store: {
           insertMany: (rows) => decisions.insertMany(database.db, rows),
@@ -262,8 +255,8 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
         },
         logger,
         now: clock,
-        retentionDays: options.decisionAudit.retentionDays,
-        maxRecords: options.decisionAudit.maxRecords,
+        retentionDays: config.decisionAudit.retentionDays,
+        maxRecords: config.decisionAudit.maxRecords,
       })
     : undefined;
   // Object-level rules of the route table (containment, approval gate, body scopes, targets,
@@ -436,33 +429,6 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
       if (ownDatabase) await database.close();
     },
   };
-}
-
-/**
- * `decisionAudit` (contract.md §9.6): `retentionDays` a number of days > 0, `maxRecords` an integer >= 1.
- * @throws {ConfigError} naming the field
- */
-function checkDecisionAudit(audit: CreateAgentOSOptions['decisionAudit']): void {
-  if (audit === undefined) return;
-  const issues: { where: string; message: string }[] = [];
-  if (typeof audit !== 'object' || audit === null) {
-    issues.push({ where: 'decisionAudit', message: 'must be an object { retentionDays?, maxRecords? }' });
-  } else {
-    const { retentionDays: days, maxRecords: max } = audit;
-    if (days !== undefined && !(typeof days === 'number' && Number.isFinite(days) && days > 0)) {
-      issues.push({
-        where: 'decisionAudit.retentionDays',
-        message: `must be a number of days > 0, got ${String(days)}`,
-      });
-    }
-    if (max !== undefined && !(Number.isInteger(max) && max >= 1)) {
-      issues.push({
-        where: 'decisionAudit.maxRecords',
-        message: `must be an integer >= 1, got ${String(max)}`,
-      });
-    }
-  }
-  if (issues.length > 0) throw new ConfigError(issues);
 }
 
 /** Custom routes without a `scopeMappings` entry are open to any authenticated caller: say so at start. */

@@ -86,14 +86,30 @@ describe('defaults', () => {
     assert.match(c.warnings.join('\n'), /authentication is off: every endpoint is open/);
   });
 
-  test('decisionAudit: retention days and record count are checked at start (ConfigError)', async () => {
-    await assert.rejects(
-      createAgentOS({ env: {}, decisionAudit: { retentionDays: 0, maxRecords: 1.5 } }),
-      (e: unknown) =>
-        e instanceof ConfigError &&
-        e.issues.map((i) => `${i.where}: ${i.message}`).join('\n') ===
-          'decisionAudit.retentionDays: must be a number of days > 0, got 0\n' +
-            'decisionAudit.maxRecords: must be an integer >= 1, got 1.5',
+  test('decisionAudit: off by default; true or AGENTOS_DECISION_AUDIT turn it on with the default bounds', () => {
+    assert.equal(resolve({}).decisionAudit, null);
+    assert.deepEqual(resolve({ decisionAudit: true }).decisionAudit, {
+      retentionDays: 30,
+      maxRecords: 100_000,
+    });
+    assert.deepEqual(resolve({}, { AGENTOS_DECISION_AUDIT: 'true' }).decisionAudit, {
+      retentionDays: 30,
+      maxRecords: 100_000,
+    });
+    assert.deepEqual(resolve({ decisionAudit: { retentionDays: 7 } }).decisionAudit, {
+      retentionDays: 7,
+      maxRecords: 100_000,
+    });
+  });
+
+  test('decisionAudit: retention days and record count are checked (ConfigError naming each)', () => {
+    assert.deepEqual(
+      issuesOf(() => resolve({ decisionAudit: { retentionDays: 0, maxRecords: 1.5, keep: 1 } })),
+      [
+        'decisionAudit.keep: unknown option; known: retentionDays, maxRecords',
+        'decisionAudit.retentionDays: must be a number of days > 0, got number 0',
+        'decisionAudit.maxRecords: must be an integer >= 1, got number 1.5',
+      ],
     );
   });
 

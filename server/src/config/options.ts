@@ -164,6 +164,12 @@ export interface AgentOSFileOptions {
    * request (contract.md §9.4). Default false. Env `AGENTOS_USER_DIRECTORY`.
    */
   userDirectory?: boolean | undefined;
+  /**
+   * Record every allow and deny of requests with a token (contract.md §9.6) in the database, read by
+   * `GET /authz/decisions`: `true`, or the bounds `{ retentionDays (default 30), maxRecords (default
+   * 100 000) }`. Default off (as agno's `Authorization(audit=False)`). Env `AGENTOS_DECISION_AUDIT`.
+   */
+  decisionAudit?: boolean | { retentionDays?: number; maxRecords?: number } | undefined;
 }
 
 /** What an operation handler receives (the generated router's `HandlerContext` plus the request parts). */
@@ -309,6 +315,8 @@ export interface AgentOSConfig {
   readonly logLevel: string;
   /** The 3.1 feature families this server mounts (`x-agentos-feature`): `authz`, `users`. */
   readonly features: { readonly authz: boolean; readonly users: boolean };
+  /** The decision audit's bounds, or null when it is off (contract.md §9.6). */
+  readonly decisionAudit: { readonly retentionDays: number; readonly maxRecords: number } | null;
   /** Things worth saying at start (audience verification off, weak secret, …). */
   readonly warnings: readonly string[];
 }
