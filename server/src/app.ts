@@ -15,6 +15,7 @@ import { allowHeader, createErrorHandler, createNotFoundHandler, HttpError } fro
 import cors from 'cors';
 import express, { type Express, type RequestHandler, Router } from 'express';
 import { createCsrfGuard } from './auth/csrf.js';
+import { createManagedRoles } from './auth/managed-roles.js';
 import { createAuthMiddleware } from './auth/middleware.js';
 import type { CredentialVerifier } from './auth/principal.js';
 import { createSecurityKey, withSecurityKey } from './auth/security-key.js';
@@ -34,7 +35,9 @@ import type { AgentOSConfig, AgentOSOptions, OperationHandler } from './config/o
 import { resolveConfig } from './config/resolve.js';
 import type { ServerContext } from './context.js';
 import { type Database, DEFAULT_DATA_DIR, decisions, openDatabase } from './db/index.js';
+import { createRoleStore } from './db/repos/authz.js';
 import { createServiceAccountStore } from './db/repos/service-accounts.js';
+import { createDirectory } from './db/repos/users.js';
 import { generated, routes as generatedRoutes } from './generated/routes.js';
 import { createRouter, type Handlers } from './generated/server.js';
 import { createDocsAssets } from './handlers/docs.js';
@@ -75,11 +78,6 @@ export interface CreateAgentOSOptions extends AgentOSOptions {
    */
   database?: Database | undefined;
   storage?: { url?: string; dataDir?: string; memory?: boolean } | undefined;
-  /**
-   * Record every allow and deny of requests with a token (contract.md §9.6) in the database,
-   * kept `retentionDays` (default 30) and at most `maxRecords` (default 100 000). Default off.
-   */
-  decisionAudit?: { retentionDays?: number; maxRecords?: number } | undefined;
   /** Run the scheduler once listening (default false; the CLI turns it on unless `AGENTOS_SCHEDULER=false`). */
   scheduler?: boolean | undefined;
   /**
@@ -232,8 +230,24 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
         });
   for (const w of [...config.warnings, ...verifier.warnings]) logger.warn(w);
 
+  // Configured and managed roles, stored assignments and the user directory (contract.md §9), read
+  // by the auth layer through its storage ports and cached; the /authz and /users handlers
+  // invalidate the cache on every change.
+  const managed = createManagedRoles({
+    configured: config.auth.roles as Parameters<typeof createManagedRoles>[0]['configured'],
+    adminScope: config.auth.adminScope,
+    store: config.features.authz ? createRoleStore(() => database.db) : undefined,
+    directory: config.features.users
+      ? createDirectory(() => database.db, {
+          roleNames: Object.keys(config.auth.roles),
+          now: clock,
+          withRoles: config.features.authz,
+        })
+      : undefined,
+    logger,
+  });
   // Decision audit (contract.md §9.6), when configured: records through the database port.
-  const audit = options.decisionAudit
+  const audit = config.decisionAudit
     ? createDecisionAudit({
         store: {
           insertMany: (rows) => decisions.insertMany(database.db, rows),
@@ -241,8 +255,8 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
         },
         logger,
         now: clock,
-        retentionDays: options.decisionAudit.retentionDays,
-        maxRecords: options.decisionAudit.maxRecords,
+        retentionDays: config.decisionAudit.retentionDays,
+        maxRecords: config.decisionAudit.maxRecords,
       })
     : undefined;
   // Object-level rules of the route table (containment, approval gate, body scopes, targets,
@@ -264,6 +278,8 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
         docsEnabled: env.DOCS_ENABLED !== 'false',
         // Read per request, once every handler (the options' included) is known.
         served: (id: string) => typeof handlers[id] === 'function',
+        managed,
+        decisionAudit: audit !== undefined,
       }) as unknown as Record<string, OperationHandler>,
     ),
     // Handlers given in the options keep their objects elsewhere: the rules that read this
@@ -305,6 +321,7 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
       index,
       verifier,
       logger,
+      managed,
       onDecision: audit ? (event) => audit.record(event) : undefined,
     }),
   );
@@ -378,7 +395,13 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
         servers.add(server);
         server.on('close', () => servers.delete(server));
         // The workflow WebSocket (GET /workflows/ws); any other upgrade is answered 404.
-        sockets ??= createWorkflowSocket({ ctx: context, index, verifier, options: options.workflowSocket });
+        sockets ??= createWorkflowSocket({
+          ctx: context,
+          index,
+          verifier,
+          managed,
+          options: options.workflowSocket,
+        });
         const ws = sockets;
         server.on('upgrade', (req, socket, head) => {
           if (!ws.handleUpgrade(req, socket, head)) {

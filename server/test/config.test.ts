@@ -82,7 +82,43 @@ describe('defaults', () => {
     assert.deepEqual(c.cors.origins, DEFAULT_CORS_ORIGINS);
     assert.equal(c.port, 7777);
     assert.equal(c.host, '127.0.0.1');
+    assert.deepEqual(c.features, { authz: false, users: false });
     assert.match(c.warnings.join('\n'), /authentication is off: every endpoint is open/);
+  });
+
+  test('decisionAudit: off by default; true or AGENTOS_DECISION_AUDIT turn it on with the default bounds', () => {
+    assert.equal(resolve({}).decisionAudit, null);
+    assert.deepEqual(resolve({ decisionAudit: true }).decisionAudit, {
+      retentionDays: 30,
+      maxRecords: 100_000,
+    });
+    assert.deepEqual(resolve({}, { AGENTOS_DECISION_AUDIT: 'true' }).decisionAudit, {
+      retentionDays: 30,
+      maxRecords: 100_000,
+    });
+    assert.deepEqual(resolve({ decisionAudit: { retentionDays: 7 } }).decisionAudit, {
+      retentionDays: 7,
+      maxRecords: 100_000,
+    });
+  });
+
+  test('decisionAudit: retention days and record count are checked (ConfigError naming each)', () => {
+    assert.deepEqual(
+      issuesOf(() => resolve({ decisionAudit: { retentionDays: 0, maxRecords: 1.5, keep: 1 } })),
+      [
+        'decisionAudit.keep: unknown option; known: retentionDays, maxRecords',
+        'decisionAudit.retentionDays: must be a number of days > 0, got number 0',
+        'decisionAudit.maxRecords: must be an integer >= 1, got number 1.5',
+      ],
+    );
+  });
+
+  test('the 3.1 feature switches: set by an option or by the environment', () => {
+    assert.deepEqual(resolve({ managedRoles: true }).features, { authz: true, users: false });
+    assert.deepEqual(resolve({}, { AGENTOS_MANAGED_ROLES: '1', AGENTOS_USER_DIRECTORY: 'on' }).features, {
+      authz: true,
+      users: true,
+    });
   });
 
   test('modes: a key without authorization verifies only; authorization enforces scopes', () => {
@@ -330,6 +366,16 @@ describe('invalid configurations: what, where, how to fix', () => {
       'a boolean env var that is not one',
       () => resolve({}, { JWT_VERIFY_AUDIENCE: 'maybe' }),
       ['JWT_VERIFY_AUDIENCE: must be true or false (also 1/0, yes/no, on/off), got "maybe"'],
+    ],
+    [
+      'a feature switch that is not a boolean (managedRoles)',
+      () => resolve({ managedRoles: 'yes' }),
+      ['managedRoles: must be true or false, got "yes"'],
+    ],
+    [
+      'a feature switch env var that is not a boolean (AGENTOS_USER_DIRECTORY)',
+      () => resolve({}, { AGENTOS_USER_DIRECTORY: 'sometimes' }),
+      ['AGENTOS_USER_DIRECTORY: must be true or false (also 1/0, yes/no, on/off), got "sometimes"'],
     ],
     [
       'a port out of range',

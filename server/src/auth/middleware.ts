@@ -23,6 +23,7 @@ import './context.js';
 import { AuthError, HttpError, insufficientScope } from './errors.js';
 import { createPathExcluder } from './excluded.js';
 import { createGrantResolver } from './grants.js';
+import type { ManagedRoles } from './managed-roles.js';
 import type { CredentialVerifier, Principal } from './principal.js';
 import { securityKeyError } from './security-key.js';
 import { extractToken } from './token.js';
@@ -36,10 +37,10 @@ export interface AuthMiddlewareOptions {
   readonly verifier: CredentialVerifier;
   readonly logger: Logger;
   /**
-   * The roles stored for a subject (agno's `/authz/subjects/{s}/roles`), asked only when roles
-   * are configured and the token names none. A failure answers 503 (fail closed).
+   * Configured and stored roles, stored assignments and the user directory (contract.md §9.1,
+   * §9.4), cached. A store that fails answers 503 (fail closed). Default: the configured roles.
    */
-  readonly assignedRoles?: ((subject: string) => Promise<readonly string[]>) | undefined;
+  readonly managed?: ManagedRoles | undefined;
   /** Called with every allow and deny on a request that presented a valid token (decision audit). */
   readonly onDecision?: ((event: AuthDecisionEvent) => void) | undefined;
 }
@@ -92,7 +93,8 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
   const scopeOptions = { adminScope: config.adminScope };
   const overrides = compileScopeMappings(config.scopeMappings, scopeOptions);
   // Roles are compiled once; every request resolves its grants against them (core/src/roles.ts).
-  const grantsOf = createGrantResolver(config, options.assignedRoles);
+  const grantsOf = createGrantResolver(config, options.managed);
+  const managed = options.managed;
   const isExcluded = createPathExcluder(config.excludedRoutePaths);
   const tokenOptions = { tokenSource: config.tokenSource, cookieName: config.cookieName };
   const rbac = config.mode === 'rbac';
@@ -204,13 +206,45 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
     }
     const sub = principal.subject;
     const claims: JWTPayload = principal.kind === 'jwt' ? principal.claims : {};
+    // The user directory (contract.md §9.4): a JWT subject is provisioned on first sight, and a
+    // disabled one is refused on every operation, whatever it holds (the admin scope included).
+    if (managed && principal.kind === 'jwt' && sub !== null && sub !== '') {
+      let disabled: boolean | null;
+      try {
+        disabled = await managed.disabled(sub, {
+          email: typeof claims.email === 'string' ? claims.email : null,
+          name: typeof claims.name === 'string' ? claims.name : null,
+        });
+      } catch (e) {
+        log('error', req, target, 'unavailable', 'user_directory_unavailable', sub);
+        next(new HttpError(503, 'User directory unavailable', { headers: { 'Retry-After': '5' }, cause: e }));
+        return;
+      }
+      if (disabled) {
+        log('info', req, target, 'denied', 'user_disabled', sub);
+        onDecision?.({
+          allowed: false,
+          principal: sub,
+          method: req.method,
+          path: req.path,
+          operationId: target?.operationId ?? null,
+          required: target?.requirements.map((r) => renderRequirement(r, target.params)) ?? [],
+          scopes: [],
+          reason: 'user_disabled',
+          token,
+          jti: claims.jti,
+        });
+        next(new HttpError(403, 'User is disabled'));
+        return;
+      }
+    }
     let grants: Grants;
     try {
       grants = await grantsOf(principal);
     } catch (e) {
       log('error', req, target, 'unavailable', 'role_assignments_unavailable', sub);
       next(
-        new HttpError(503, 'Authorization is temporarily unavailable', {
+        new HttpError(503, 'Authorization unavailable', {
           headers: { 'Retry-After': '5' },
           cause: e,
         }),

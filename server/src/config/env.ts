@@ -36,6 +36,9 @@ export const ENV_VARS = {
   AGENTOS_HOST: 'host',
   LOG_LEVEL: 'logLevel',
   AGENTOS_CONFIG: 'the config file (CLI)',
+  AGENTOS_MANAGED_ROLES: 'managedRoles',
+  AGENTOS_USER_DIRECTORY: 'userDirectory',
+  AGENTOS_DECISION_AUDIT: 'decisionAudit (true: on with the default bounds)',
 } as const;
 
 export type EnvVar = keyof typeof ENV_VARS;
@@ -123,6 +126,9 @@ export function readEnv(env: Readonly<Record<string, string | undefined>>, issue
   set('name', get('AGENTOS_NAME'), 'AGENTOS_NAME');
   set('description', get('AGENTOS_DESCRIPTION'), 'AGENTOS_DESCRIPTION');
   set('authorization', bool('AUTHORIZATION_ENABLED'), 'AUTHORIZATION_ENABLED');
+  set('managedRoles', bool('AGENTOS_MANAGED_ROLES'), 'AGENTOS_MANAGED_ROLES');
+  set('userDirectory', bool('AGENTOS_USER_DIRECTORY'), 'AGENTOS_USER_DIRECTORY');
+  set('decisionAudit', bool('AGENTOS_DECISION_AUDIT'), 'AGENTOS_DECISION_AUDIT');
   // An empty OS_SECURITY_KEY is unset, as in the Python AgentOS (a falsy key turns the mode off).
   const securityKey = get('OS_SECURITY_KEY');
   set('securityKey', securityKey === '' ? undefined : securityKey, 'OS_SECURITY_KEY');

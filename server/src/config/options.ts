@@ -151,6 +151,25 @@ export interface AgentOSFileOptions {
   host?: string | undefined;
   /** pino level (default `info`). Env `LOG_LEVEL`. */
   logLevel?: string | undefined;
+  /**
+   * Roles stored in the database and managed through `/authz` (feature `authz`, agno's
+   * `Authorization` with a role store). With it, roles are in force from the start: a caller's
+   * grants come from its roles (configured and stored), and the token's scopes are ignored unless
+   * `trustTokenScopes` (contract.md §9.1). Default false. Env `AGENTOS_MANAGED_ROLES`.
+   */
+  managedRoles?: boolean | undefined;
+  /**
+   * The user directory `/users` (feature `users`, agno's `AgentOS(user_directory=True)`): subjects
+   * provisioned from their token on first sight, and a `disabled` switch denying a subject on every
+   * request (contract.md §9.4). Default false. Env `AGENTOS_USER_DIRECTORY`.
+   */
+  userDirectory?: boolean | undefined;
+  /**
+   * Record every allow and deny of requests with a token (contract.md §9.6) in the database, read by
+   * `GET /authz/decisions`: `true`, or the bounds `{ retentionDays (default 30), maxRecords (default
+   * 100 000) }`. Default off (as agno's `Authorization(audit=False)`). Env `AGENTOS_DECISION_AUDIT`.
+   */
+  decisionAudit?: boolean | { retentionDays?: number; maxRecords?: number } | undefined;
 }
 
 /** What an operation handler receives (the generated router's `HandlerContext` plus the request parts). */
@@ -294,6 +313,10 @@ export interface AgentOSConfig {
   readonly port: number;
   readonly host: string;
   readonly logLevel: string;
+  /** The 3.1 feature families this server mounts (`x-agentos-feature`): `authz`, `users`. */
+  readonly features: { readonly authz: boolean; readonly users: boolean };
+  /** The decision audit's bounds, or null when it is off (contract.md §9.6). */
+  readonly decisionAudit: { readonly retentionDays: number; readonly maxRecords: number } | null;
   /** Things worth saying at start (audience verification off, weak secret, …). */
   readonly warnings: readonly string[];
 }

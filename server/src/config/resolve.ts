@@ -384,6 +384,13 @@ export function resolveConfig(input: ResolveInput): AgentOSConfig {
     port: value<number>('port', DEFAULT_PORT),
     host: value<string>('host', DEFAULT_HOST),
     logLevel,
+    decisionAudit: resolveDecisionAudit(
+      value<boolean | { retentionDays?: number; maxRecords?: number }>('decisionAudit', false),
+    ),
+    features: Object.freeze({
+      authz: value<boolean>('managedRoles', false),
+      users: value<boolean>('userDirectory', false),
+    }),
     warnings: Object.freeze(warnings),
   });
 }
@@ -448,4 +455,13 @@ function checkUrl(
 export function looksLikeStructuredKey(value: string): boolean {
   const v = value.trim();
   return v.startsWith('-----BEGIN') || v.startsWith('{');
+}
+
+/** `decisionAudit` (contract.md §9.6): off, or on with its bounds (30 days, 100 000 records by default). */
+function resolveDecisionAudit(
+  v: boolean | { retentionDays?: number; maxRecords?: number },
+): { readonly retentionDays: number; readonly maxRecords: number } | null {
+  if (v === false) return null;
+  const o = v === true ? {} : v;
+  return Object.freeze({ retentionDays: o.retentionDays ?? 30, maxRecords: o.maxRecords ?? 100_000 });
 }

@@ -16,7 +16,8 @@ type Kind =
   | 'scopeMappings'
   | 'roles'
   | 'tokenSource'
-  | 'authorizationConfig';
+  | 'authorizationConfig'
+  | 'decisionAudit';
 
 const TOP: Readonly<Record<keyof AgentOSFileOptions, Kind>> = {
   id: 'string',
@@ -42,6 +43,9 @@ const TOP: Readonly<Record<keyof AgentOSFileOptions, Kind>> = {
   port: 'port',
   host: 'string',
   logLevel: 'string',
+  managedRoles: 'boolean',
+  userDirectory: 'boolean',
+  decisionAudit: 'decisionAudit',
 };
 
 const AUTHZ: Readonly<Record<keyof AuthorizationConfig, Kind>> = {
@@ -82,7 +86,6 @@ export const CODE_ONLY_KEYS: readonly string[] = [
   'scheduler',
   'validateResponses',
   'workflowSocket',
-  'decisionAudit',
 ];
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -226,6 +229,31 @@ function checkValue(kind: Kind, value: unknown, where: string, issues: IssueColl
         return false;
       }
       return true;
+    case 'decisionAudit': {
+      if (typeof value === 'boolean') return true;
+      if (!isObject(value)) {
+        issues.add(where, `must be true, false or { retentionDays, maxRecords }, got ${show(value)}`);
+        return false;
+      }
+      let ok = true;
+      for (const key of Object.keys(value)) {
+        if (key !== 'retentionDays' && key !== 'maxRecords') {
+          issues.add(`${where}.${key}`, 'unknown option; known: retentionDays, maxRecords');
+          ok = false;
+        }
+      }
+      const days = value.retentionDays;
+      if (days !== undefined && !(typeof days === 'number' && Number.isFinite(days) && days > 0)) {
+        issues.add(`${where}.retentionDays`, `must be a number of days > 0, got ${show(days)}`);
+        ok = false;
+      }
+      const max = value.maxRecords;
+      if (max !== undefined && !(Number.isInteger(max) && (max as number) >= 1)) {
+        issues.add(`${where}.maxRecords`, `must be an integer >= 1, got ${show(max)}`);
+        ok = false;
+      }
+      return ok;
+    }
   }
 }
 

@@ -384,6 +384,52 @@ export interface AuthzDecisionsTable {
 
 export type AuthzDecisionRow = Selectable<AuthzDecisionsTable>;
 
+/** A role managed through `/authz` (contract.md §9.1); configured roles are not stored. */
+export interface AuthzRolesTable {
+  slug: string;
+  name: string | null;
+  description: string | null;
+  is_default: ColumnType<boolean, boolean | undefined, boolean>;
+  /** `[{scope, effect}]`, effect `allow` or `deny`. */
+  scopes: JsonDefault<{ scope: string; effect: 'allow' | 'deny' }[]>;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export type AuthzRoleRow = Selectable<AuthzRolesTable>;
+
+/** Which role a subject (a token `sub`) holds; one per subject through the API. */
+export interface AuthzSubjectRolesTable {
+  subject: string;
+  role: string;
+  created_at: CreatedAt;
+}
+
+/** The change trail of roles, assignments and directory users (`GET /authz/audit`). */
+export interface AuthzAuditTable {
+  id: string;
+  created_at: CreatedAt;
+  actor: string | null;
+  action: string;
+  target: string;
+  before: Json;
+  after: Json;
+}
+
+export type AuthzAuditRow = Selectable<AuthzAuditTable>;
+
+/** The user directory (contract.md §9.4): no credentials, a `disabled` kill-switch. */
+export interface AuthzUsersTable {
+  id: string;
+  email: string | null;
+  name: string | null;
+  disabled: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export type AuthzUserRow = Selectable<AuthzUsersTable>;
+
 export interface ServiceAccountsTable {
   id: string;
   name: string;
@@ -452,6 +498,10 @@ export interface Schema {
   approvals: ApprovalsTable;
   service_accounts: ServiceAccountsTable;
   authz_decisions: AuthzDecisionsTable;
+  authz_roles: AuthzRolesTable;
+  authz_subject_roles: AuthzSubjectRolesTable;
+  authz_audit: AuthzAuditTable;
+  authz_users: AuthzUsersTable;
   components: ComponentsTable;
   component_configs: ComponentConfigsTable;
 }

@@ -2,11 +2,13 @@
  * @module Every operation's handler, merged from the area factories. The result is typed as the
  * generated `Handlers` interface, so an operation without a handler is a compile error.
  */
+import type { ManagedRoles } from '../auth/managed-roles.js';
 import type { ServiceAccountVerifier } from '../auth/service-accounts.js';
 import type { ServerContext } from '../context.js';
 import { isDatabaseUnavailable, isNulRejection } from '../db/errors.js';
 import { type Handlers, HttpError } from '../generated/server.js';
 import { createApprovalHandlers } from './approvals.js';
+import { createAuthzHandlers } from './authz.js';
 import { createComponentHandlers } from './components.js';
 import { createCoreHandlers } from './core.js';
 import { createDatabaseHandlers } from './database.js';
@@ -24,6 +26,7 @@ import { createScheduleHandlers } from './schedules.js';
 import { createServiceAccountHandlers } from './service-accounts.js';
 import { createSessionHandlers } from './sessions.js';
 import { createTraceHandlers } from './traces.js';
+import { createUserHandlers } from './users.js';
 
 export interface HandlerOptions {
   /** The service-account verifier of the auth middleware (revocation evicts its cache). */
@@ -32,6 +35,13 @@ export interface HandlerOptions {
   readonly docsEnabled?: boolean | undefined;
   /** Whether the server serves an operation (its `/openapi.json` lists only those). Default: all. */
   readonly served?: ((operationId: string) => boolean) | undefined;
+  /**
+   * The auth layer's roles and directory cache. With it, the features the configuration turns on
+   * are mounted (`authz`, `users`, contract.md §9); without it, neither is.
+   */
+  readonly managed?: ManagedRoles | undefined;
+  /** Decisions are recorded (`decisionAudit`): `GET /authz/decisions` serves them. */
+  readonly decisionAudit?: boolean | undefined;
 }
 
 /**
@@ -58,6 +68,12 @@ export function createHandlers(ctx: ServerContext, options: HandlerOptions = {})
     ...createFilesystemHandlers(ctx),
     ...createQueueHandlers(),
     ...createDocsHandlers(ctx, { enabled: options.docsEnabled !== false, served: options.served }),
+    ...(options.managed && ctx.config.features.authz
+      ? createAuthzHandlers(ctx, { managed: options.managed, decisionAudit: options.decisionAudit === true })
+      : {}),
+    ...(options.managed && ctx.config.features.users
+      ? createUserHandlers(ctx, { managed: options.managed, withRoles: ctx.config.features.authz })
+      : {}),
   });
 }
 

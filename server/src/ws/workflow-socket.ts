@@ -33,6 +33,7 @@ import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { anonymousCallerContext, buildCallerContext } from '../auth/claims.js';
 import { AuthError } from '../auth/errors.js';
 import { createGrantResolver } from '../auth/grants.js';
+import type { ManagedRoles } from '../auth/managed-roles.js';
 import type { CredentialVerifier, Principal } from '../auth/principal.js';
 import type { ServerContext } from '../context.js';
 import { stepDecisions } from '../handlers/runs-form.js';
@@ -63,8 +64,13 @@ export interface WorkflowSocketDeps {
   readonly index: RouteIndex;
   /** The HTTP middleware's verifier (JWT, service accounts, security key). */
   readonly verifier: CredentialVerifier;
+  /** The HTTP middleware's roles and user directory (contract.md §9): the same grants, the same disabled users. */
+  readonly managed?: ManagedRoles | undefined;
   readonly options?: WorkflowSocketOptions | undefined;
 }
+
+/** A disabled directory user authenticating on the socket (contract.md §9.4). */
+class DisabledUser extends Error {}
 
 /** The mounted socket endpoint. */
 export interface WorkflowSocket {
@@ -88,7 +94,7 @@ const obj = (v: unknown): Record<string, unknown> | undefined =>
  */
 export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
   const { ctx, index, verifier } = deps;
-  const grantsOf = createGrantResolver(ctx.config.auth);
+  const grantsOf = createGrantResolver(ctx.config.auth, deps.managed);
   const o = deps.options ?? {};
   const maxPayload = o.maxPayloadBytes ?? 64 * 1024;
   const rate = o.messagesPerSecond ?? 10;
@@ -202,6 +208,14 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
       }
       try {
         const verified = await verifier.authenticate(token);
+        if (deps.managed && verified.kind === 'jwt' && verified.subject) {
+          const c = verified.claims;
+          const disabled = await deps.managed.disabled(verified.subject, {
+            email: typeof c.email === 'string' ? c.email : null,
+            name: typeof c.name === 'string' ? c.name : null,
+          });
+          if (disabled) throw new DisabledUser('User is disabled');
+        }
         // The same grants as on REST (roles and deny included), resolved once per authentication.
         grants = await grantsOf(verified);
         principal = verified;
@@ -222,7 +236,9 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
         grants = null;
         authenticated = false;
         authFailures++;
-        if (e instanceof AuthError) {
+        if (e instanceof DisabledUser) {
+          send({ event: 'auth_error', error: e.message, error_type: 'forbidden' });
+        } else if (e instanceof AuthError) {
           const type =
             e.code === 'ERR_JWT_EXPIRED'
               ? 'expired'

@@ -2,6 +2,7 @@
  * Authorization decision records (contract.md §9.6): written in batches by the audit of
  * `authority/audit.ts`, read newest first, and bounded by age and by count.
  */
+import { sql } from 'kysely';
 import type { AuthzDecisionRow } from '../schema.js';
 import { type Db, json, newId } from '../util.js';
 
@@ -63,4 +64,50 @@ export async function prune(db: Db, opts: { before: Date; maxRecords: number }):
     .limit(opts.maxRecords);
   const extra = await db.deleteFrom('authz_decisions').where('id', 'not in', keep).executeTakeFirst();
   return Number(old.numDeletedRows) + Number(extra.numDeletedRows);
+}
+
+/** Sort fields of `GET /authz/decisions` (agno `AUDIT_SORT_FIELDS`; `actor` is the principal). */
+export const DECISION_SORT_FIELDS = ['created_at', 'actor', 'action', 'target'] as const;
+
+const DECISION_COLUMN = {
+  created_at: 'created_at',
+  actor: 'principal',
+  action: 'action',
+  target: 'target',
+} as const;
+
+/**
+ * A page of records and the number matching: `search` is a case-insensitive substring of the
+ * principal, the action or the target (agno `AUDIT_SEARCH_FIELDS`).
+ */
+export async function page(
+  db: Db,
+  q: {
+    limit: number;
+    offset: number;
+    search?: string | undefined;
+    sortBy: (typeof DECISION_SORT_FIELDS)[number];
+    order: 'asc' | 'desc';
+  },
+): Promise<{ rows: AuthzDecisionRow[]; total: number }> {
+  let base = db.selectFrom('authz_decisions');
+  if (q.search) {
+    const like = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    base = base.where((eb) =>
+      eb.or([
+        eb('principal', 'ilike', like),
+        eb(sql<string>`action`, 'ilike', like),
+        eb('target', 'ilike', like),
+      ]),
+    );
+  }
+  const rows = await base
+    .selectAll()
+    .orderBy(DECISION_COLUMN[q.sortBy], q.order)
+    .orderBy('id', q.order)
+    .limit(q.limit)
+    .offset(q.offset)
+    .execute();
+  const count = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+  return { rows, total: Number(count.n ?? 0) };
 }

@@ -8,6 +8,7 @@
  *   const { rows, total } = await sessions.list(db, { userId, type: 'agent', limit: 20, page: 1 });
  */
 export * as approvals from './approvals.js';
+export * as authz from './authz.js';
 export * as components from './components.js';
 export * as decisions from './decisions.js';
 export * as evals from './evals.js';
@@ -20,3 +21,4 @@ export * as schedules from './schedules.js';
 export * as serviceAccounts from './service-accounts.js';
 export * as sessions from './sessions.js';
 export * as traces from './traces.js';
+export * as users from './users.js';
