@@ -81,7 +81,8 @@ describe('knowledge content under user isolation', () => {
       assert.equal(get.status, 404);
       assert.equal(get.body.detail, `Content not found: ${id}`);
       const status = await s.request('GET', `/knowledge/content/${id}/status`, { as: ALICE });
-      assert.deepEqual(status.body, { id, status: 'failed', status_message: 'Content not found' });
+      assert.equal(status.status, 404);
+      assert.equal(status.body.detail, `Content not found: ${id}`);
       const f = new FormData();
       f.append('name', 'taken over');
       const patch = await s.request('PATCH', `/knowledge/content/${id}`, { as: ALICE, form: f });

@@ -584,16 +584,13 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
 
     async getKnowledgeContentStatus({ path, query, caller }) {
       const kb = resolveKnowledge(query.knowledge_id);
-      // Another user's item answers as a missing one.
+      // A missing item, and another user's, is a 404 as for the item itself (agno 3.1; before it,
+      // 200 with status `failed`, which could not be told from content that failed to ingest).
       const row = await knowledge.getContent(db(), path.content_id, {
         knowledgeId: kb,
         visibleTo: ownerScope(caller, CONTENT),
       });
-      if (!row)
-        return {
-          status: 200,
-          body: { id: path.content_id, status: 'failed', status_message: 'Content not found' },
-        };
+      if (!row) fail(404, `Content not found: ${path.content_id}`);
       return {
         status: 200,
         body: { id: row.id, status: row.status, status_message: row.status_message ?? '' },
