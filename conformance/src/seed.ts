@@ -115,17 +115,18 @@ const SEEDABLE: Seedable[] = [
     remove: (id) => ({ method: 'DELETE', path: `/components/${encodeURIComponent(id)}` }),
   },
   {
-    // A's eval run (user-owned since 3.1): an accuracy eval of the first agent (it runs the agent,
-    // so it needs run permission on it as well).
+    // A's eval run (user-owned since 3.1): a one-run performance eval of the first agent (no judge
+    // model needed; it runs the agent, so it needs run permission on it as well).
     method: 'POST',
     path: '/eval-runs',
     body: (_a, d) =>
       first(d, 'agent_id')
         ? jsonBody({
             agent_id: first(d, 'agent_id'),
-            eval_type: 'accuracy',
+            eval_type: 'performance',
             input: 'conformance seed',
-            expected_output: 'conformance seed',
+            num_iterations: 1,
+            warmup_runs: 0,
             name: 'conformance seed',
           })
         : undefined,
