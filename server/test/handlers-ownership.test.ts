@@ -329,3 +329,63 @@ describe('components under user isolation', () => {
     assert.notEqual(a.body.component_id, b.body.component_id);
   });
 });
+
+describe('metrics under user isolation', () => {
+  let s: DataServer;
+  const day = new Date().toISOString().slice(0, 10);
+  before(async () => {
+    s = await startDataServer({ isolation: true });
+    // Today: alice has two agent sessions, bob one team session.
+    for (const [id, user, type] of [
+      ['m-a1', 'alice', 'agent'],
+      ['m-a2', 'alice', 'agent'],
+      ['m-b1', 'bob', 'team'],
+    ] as const) {
+      await s.database.db
+        .insertInto('sessions')
+        .values({
+          session_id: id,
+          session_type: type,
+          user_id: user,
+          ...(type === 'agent' ? { agent_id: 'math-agent' } : { team_id: 'research-team' }),
+        } as never)
+        .execute();
+    }
+  });
+  after(async () => {
+    assert.deepEqual(s.errors, [], 'no request answered 500');
+    await s.close();
+  });
+
+  test("a scoped caller's metrics count its own sessions only; ?user_id= cannot widen them", async () => {
+    for (const q of ['', '?user_id=bob']) {
+      const r = await s.request('GET', `/metrics${q}`, { as: ALICE });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.metrics.length, 1, q);
+      const m = r.body.metrics[0];
+      assert.equal(m.id, `${day}_alice_daily`);
+      assert.equal(m.agent_sessions_count, 2);
+      assert.equal(m.team_sessions_count, 0, `bob's session is not counted${q}`);
+      assert.equal(m.users_count, 1);
+    }
+    const refreshed = await s.request('POST', '/metrics/refresh?user_id=bob', { as: ALICE });
+    assert.equal(refreshed.status, 200);
+    assert.deepEqual(
+      refreshed.body.map((m: { id: string; team_sessions_count: number }) => [m.id, m.team_sessions_count]),
+      [[`${day}_alice_daily`, 0]],
+    );
+  });
+
+  test('the admin reads the workspace days, or one user with ?user_id=', async () => {
+    await s.request('POST', '/metrics/refresh', { as: ADMIN });
+    const all = await s.request('GET', '/metrics', { as: ADMIN });
+    assert.equal(all.body.metrics.length, 1);
+    assert.equal(all.body.metrics[0].agent_sessions_count, 2);
+    assert.equal(all.body.metrics[0].team_sessions_count, 1);
+    assert.equal(all.body.metrics[0].users_count, 2);
+    const bob = await s.request('GET', '/metrics?user_id=bob', { as: ADMIN });
+    assert.equal(bob.body.metrics[0].id, `${day}_bob_daily`);
+    assert.equal(bob.body.metrics[0].team_sessions_count, 1);
+    assert.equal(bob.body.metrics[0].agent_sessions_count, 0);
+  });
+});
