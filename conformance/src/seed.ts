@@ -221,7 +221,8 @@ export async function seedRows(
  * Marks the rows the suite created as A's in the admin listings where the target answers no owner
  * field (agno's knowledge content has no `user_id`): an item of the listing at the creating path
  * whose `id` (or `<something>_id`) is a seeded id gets `ownerField` = A. Items that carry an owner
- * are left as the target answered them. Answers the discovery with the marked listings.
+ * are left as the target answered them. Answers the discovery with the marked listings and the
+ * seeded ids (`seeded`).
  */
 export function attributeSeeded<D extends Discovery>(
   discovery: D,
@@ -246,5 +247,5 @@ export function attributeSeeded<D extends Discovery>(
       return seed ? { ...rec, [ownerField]: seed.owner } : item;
     });
   }
-  return { ...discovery, lists };
+  return { ...discovery, lists, seeded: owned.map((o) => o.id) };
 }

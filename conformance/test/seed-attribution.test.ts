@@ -56,3 +56,22 @@ describe('seeded rows without an owner field', () => {
     assert.equal(check([{ session_id: 's-shared' }, { session_id: 's-b', user_id: 'B' }]), undefined);
   });
 });
+
+describe('seeded rows in a scope-filtered listing under isolation', () => {
+  test('FILTER-GLOBAL neither expects nor refuses a row seeded as another user', async () => {
+    const spec = await miniSpec();
+    const plan = planSuite(spec, {
+      alg: 'RS256',
+      userIsolation: true,
+      discovery: { ids: {}, lists: { listAgents: [{ id: 'a1' }, { id: 'seed-x' }] }, seeded: ['seed-x'] },
+      only: ['FILTER-GLOBAL'],
+    });
+    const global = plan.cases.find((c) => c.probe.id === 'FILTER-GLOBAL' && c.operationId === 'listAgents');
+    assert.ok(global, 'FILTER-GLOBAL planned for listAgents');
+    const check = (body: unknown) => global.steps[0]!.expect.check(res(body), {} as never);
+    assert.equal(check([{ id: 'a1' }]), undefined, 'hidden from another user: fine');
+    assert.equal(check([{ id: 'a1' }, { id: 'seed-x' }]), undefined, 'shown: fine too');
+    assert.match(String(check([])), /missing: a1/);
+    assert.match(String(check([{ id: 'a1' }, { id: 'other' }])), /outside the token's scopes: other/);
+  });
+});
