@@ -23,7 +23,7 @@ import { renderJson } from './report/json.js';
 import { renderJunit } from './report/junit.js';
 import { ansiColors, plainColors, renderSummary } from './report/summary.js';
 import { assertExpectations, type ExpectedFailure, runSuite } from './run.js';
-import { type SeedResult, seedRows } from './seed.js';
+import { attributeSeeded, type SeedResult, seedRows } from './seed.js';
 import { loadSpec } from './spec.js';
 import { createTokenFactory, type SigningAlg, SUPPORTED_ALGS } from './tokens.js';
 
@@ -328,7 +328,12 @@ export const command = defineCommand({
           headers: config.headers ?? {},
           concurrency,
         });
-        discovery = { ...again, ids: { ...again.ids, ...discovery.ids } };
+        discovery = attributeSeeded(
+          { ...again, ids: { ...again.ids, ...discovery.ids } },
+          spec,
+          seeded.owned,
+          config.policy?.ownerField ?? 'user_id',
+        );
       }
     } finally {
       client.close();

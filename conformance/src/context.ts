@@ -21,6 +21,8 @@ export interface Discovery {
   ids: Record<string, string[]>;
   /** operationId of a list operation → its items as the admin saw them. */
   lists: Record<string, unknown[]>;
+  /** Ids of the rows the suite created as user A (`--seed`): another user's rows under isolation. */
+  seeded?: string[];
 }
 
 export interface SuiteOptions {

@@ -46,6 +46,8 @@ describe('components', () => {
       description: 'Sorts tickets.',
       current_version: 1,
       metadata: { owner: 'support' },
+      // The creator (agno 3.1 records the subject of an unscoped caller too).
+      user_id: 'dev',
       created_at: NOW,
       updated_at: NOW,
     });

@@ -167,12 +167,10 @@ describe('knowledge', () => {
     const status = await s.request('GET', `/knowledge/content/${ids.pdf}/status`, { as: ALICE });
     assert.equal(status.status, 200);
     assert.equal(status.body.status, 'failed');
+    // agno 3.1: a missing item's status is a 404, as for the item itself (no longer 200 `failed`).
     const unknownStatus = await s.request('GET', '/knowledge/content/nope/status', { as: ALICE });
-    assert.deepEqual(unknownStatus.body, {
-      id: 'nope',
-      status: 'failed',
-      status_message: 'Content not found',
-    });
+    assert.equal(unknownStatus.status, 404);
+    assert.deepEqual(unknownStatus.body, { detail: 'Content not found: nope' });
 
     const updated = await s.request('PATCH', `/knowledge/content/${ids.text}`, {
       as: ALICE,

@@ -12,7 +12,18 @@ import { type Operation, pathParamNames } from '../spec.js';
 import type { Case, Expectation, PlannedRequest, Step } from '../types.js';
 import { probe } from './catalog.js';
 
-function ownedOnly(owner: string, field: string, foreign: string[]): Expectation {
+/**
+ * A listing shows only `owner`'s rows: an item whose `field` names someone else, or (for items
+ * without an owner field, such as agno's knowledge content) whose id the admin listing attributed
+ * to someone else (`othersIds`, by `idOf`), is another user's row.
+ */
+function ownedOnly(
+  owner: string,
+  field: string,
+  foreign: string[],
+  othersIds: ReadonlyMap<string, string> = new Map(),
+  idOf: (i: Record<string, unknown>) => string | undefined = () => undefined,
+): Expectation {
   return {
     describe: `2xx listing only rows with ${field} = ${owner}`,
     check(res) {
@@ -20,11 +31,18 @@ function ownedOnly(owner: string, field: string, foreign: string[]): Expectation
       if (res.status < 200 || res.status > 299) return `got ${res.status}: ${excerpt(res.body, 160)}`;
       const items = listItems(res.body);
       if (!items) return undefined;
-      const bad = items.filter(
-        (i) => i && typeof i === 'object' && field in i && (i as Record<string, unknown>)[field] !== owner,
-      );
+      const ownerOf = (i: Record<string, unknown>): unknown => {
+        if (field in i) return i[field];
+        const id = idOf(i);
+        return id === undefined ? undefined : othersIds.get(id);
+      };
+      const bad = items.filter((i) => {
+        if (!i || typeof i !== 'object') return false;
+        const o = ownerOf(i as Record<string, unknown>);
+        return o !== undefined && o !== owner;
+      });
       return bad.length
-        ? `${bad.length} row(s) of other users listed (${field} = ${[...new Set(bad.map((b) => String((b as Record<string, unknown>)[field])))].slice(0, 4).join(', ')})${foreign.length ? '' : ''}`
+        ? `${bad.length} row(s) of other users listed (${field} = ${[...new Set(bad.map((b) => String(ownerOf(b as Record<string, unknown>))))].slice(0, 4).join(', ')})${foreign.length ? '' : ''}`
         : undefined;
     },
   };
@@ -82,6 +100,22 @@ export function planIsolation(ctx: PlanContext, ops: Operation[], notes: string[
     const foreignOwners = [
       ...new Set(items.map((i) => i[field]).filter((u): u is string => typeof u === 'string')),
     ];
+    // Rows the admin listing attributed to an owner, by id: the id key of the item operation
+    // (`{L.path}/{param}`), else `id`. Items answered without an owner field are found by it.
+    const itemOp = ops.find((o) => {
+      const ps = pathParamNames(o.path);
+      return ps.length === 1 && o.path === `${L.path}/{${ps[0]}}`;
+    });
+    const idKey = itemOp ? (pathParamNames(itemOp.path)[0] as string) : 'id';
+    const idOf = (i: Record<string, unknown>): string | undefined => {
+      const v = i[idKey] ?? i.id;
+      return typeof v === 'string' ? v : undefined;
+    };
+    const ownerById = new Map<string, string>();
+    for (const i of owned) {
+      const id = idOf(i);
+      if (id !== undefined) ownerById.set(id, String(i[field]));
+    }
     const listReq = (sub: string, extra = ''): PlannedRequest => ({
       method: 'GET',
       path: targetFor(ctx, L, {}, extra),
@@ -94,18 +128,18 @@ export function planIsolation(ctx: PlanContext, ops: Operation[], notes: string[
         {
           label: `as ${A} (owns rows)`,
           request: listReq(A),
-          expect: ownedOnly(A, field, foreignOwners),
+          expect: ownedOnly(A, field, foreignOwners, ownerById, idOf),
           oracle: `own:${A}`,
         },
         {
           label: `as ${B}`,
           request: listReq(B),
-          expect: ownedOnly(B, field, foreignOwners),
+          expect: ownedOnly(B, field, foreignOwners, ownerById, idOf),
           oracle: `own:${B}`,
         },
       ],
     });
-    const own = ownedOnly(B, field, foreignOwners);
+    const own = ownedOnly(B, field, foreignOwners, ownerById, idOf);
     cases.push({
       ...base,
       probe: probe('ISO-LIST-QUERY-OVERRIDE'),

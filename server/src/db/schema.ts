@@ -169,6 +169,8 @@ export interface KnowledgeContentsTable {
   status_message: string | null;
   /** Where the content came from: `{url}`, `{config_id, path}`, `{file_name}`, reader/chunker options. */
   source: Json<JsonObject>;
+  /** The owner (contract.md §5); null: a workspace-level (shared) row. */
+  user_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }
@@ -245,6 +247,8 @@ export interface EvalRunsTable {
   eval_type: string;
   eval_data: Json<JsonObject>;
   eval_input: Json<JsonObject>;
+  /** The creator (contract.md §5); null: visible to admins and unscoped callers only. */
+  user_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }
@@ -459,6 +463,8 @@ export interface ComponentsTable {
   description: string | null;
   current_version: number | null;
   metadata: Json<JsonObject>;
+  /** The owner (contract.md §5); null: a workspace-level (shared) row. */
+  user_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }

@@ -123,3 +123,23 @@ export function sqlState(err: unknown): string | undefined {
 export function dbNow(): RawBuilder<Date> {
   return sql<Date>`now()`;
 }
+
+/**
+ * Which rows a caller under user isolation sees (contract.md §5): its own (`user_id` is
+ * `userId`) and, for kinds with workspace-level rows (`shared`), the rows without an owner.
+ */
+export interface OwnerScope {
+  readonly userId: string;
+  readonly shared: boolean;
+}
+
+/**
+ * The SQL condition of an owner scope on a `user_id` column (`column` may be qualified, `c.user_id`).
+ * @example db.selectFrom('eval_runs').$if(!!scope, (q) => q.where(visibleTo(scope!)))
+ */
+export function visibleTo(scope: OwnerScope, column = 'user_id'): RawBuilder<boolean> {
+  const c = sql.ref(column);
+  return scope.shared
+    ? sql<boolean>`(${c} = ${scope.userId} or ${c} is null)`
+    : sql<boolean>`${c} = ${scope.userId}`;
+}

@@ -9,14 +9,25 @@
  * teams and workflows are reserved: they are neither listed nor creatable. As in the Python
  * AgentOS, invalid input answers 400 (not 409), and creating a config version always assigns
  * the next number (the body's `version` and `set_current` are ignored).
+ *
+ * Ownership (contract.md §5, agno 3.1): a component records its creator (`user_id`). Under user
+ * isolation a scoped caller reads its own components and the workspace-level ones (no owner),
+ * changes only its own (a shared one answers 403 `Cannot modify shared component` / `Cannot
+ * delete shared component`, another user's 404 as a missing one), and a team it writes names
+ * only members it can see. A name-derived id gets an owner suffix, as in agno, so two users
+ * creating the same name get different components. (agno 3.1.10 also shows another owner's
+ * component once it has a current version; here current versions are not a publication, so
+ * another user's component stays invisible: contract.md §5.)
  */
+import { createHash } from 'node:crypto';
+import type { CallerContext } from '@agentos/core';
 import type { ServerContext } from '../context.js';
 import { type Db, epochSeconds, inTransaction, isUniqueViolation, paging } from '../db/index.js';
 import type { ListedConfigRow } from '../db/repos/components.js';
 import { components } from '../db/repos/index.js';
 import type { ComponentRow } from '../db/schema.js';
 import type { Handlers } from '../generated/server.js';
-import type { Schemas } from './_util.js';
+import { assertWritable, fail, type Ownership, ownerScope, type Schemas } from './_util.js';
 
 type ComponentOperations =
   | 'restoreComponent'
@@ -37,6 +48,10 @@ type ComponentBody = Schemas['ComponentResponse'];
 type ConfigBody = Schemas['ComponentConfigResponse'];
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** Components have workspace-level rows a scoped caller reads but never writes (agno's details). */
+const COMPONENTS: Ownership = {
+  shared: { modify: 'Cannot modify shared component', delete: 'Cannot delete shared component' },
+};
 const COMPONENT_NOT_FOUND = { status: 404, body: { detail: 'Component not found' } } as const;
 
 const badRequest = (detail: string) => ({ status: 400, body: { detail } }) as const;
@@ -64,6 +79,7 @@ function componentResponse(r: ComponentRow): ComponentBody {
   if (r.description !== null) out.description = r.description;
   if (r.current_version !== null) out.current_version = r.current_version;
   if (r.metadata !== null) out.metadata = r.metadata;
+  if (r.user_id !== null) out.user_id = r.user_id;
   const updated = epochSeconds(r.updated_at);
   if (updated !== null) out.updated_at = updated;
   return out;
@@ -108,16 +124,22 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
   const codeDefined = new Set([...config.agents, ...config.teams, ...config.workflows].map((e) => e.id));
   const codeMembers = new Set([...config.agents, ...config.teams].map((e) => e.id));
 
-  /** 400 detail when a team config names members that resolve to nothing. */
+  /**
+   * 400 detail when a team config names members that resolve to nothing (for a scoped caller,
+   * to nothing it can see: another user's component is not a member it may name).
+   */
   async function unresolvedMembers(
     tx: Db,
     type: string,
     cfg: Record<string, unknown> | null | undefined,
+    caller: CallerContext,
   ): Promise<string | null> {
     if (type !== 'team') return null;
     const ids = [...new Set(memberIds(cfg))].filter((id) => !codeMembers.has(id));
     if (ids.length === 0) return null;
-    const known = await components.existingIds(tx, ids, ['agent', 'team']);
+    const known = await components.existingIds(tx, ids, ['agent', 'team'], {
+      visibleTo: ownerScope(caller, COMPONENTS),
+    });
     const missing = ids.filter((id) => !known.has(id));
     return missing.length === 0
       ? null
@@ -137,8 +159,25 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
       : `Label '${label}' is already used by version ${version} of component '${componentId}'`;
   }
 
+  /** Under isolation: a scoped caller reading a component it cannot see gets the 404 of a missing one. */
+  async function assertVisible(caller: CallerContext, id: string): Promise<void> {
+    const scope = ownerScope(caller, COMPONENTS);
+    if (scope && !(await components.get(db, id, { visibleTo: scope })))
+      fail(404, COMPONENT_NOT_FOUND.body.detail);
+  }
+
+  /**
+   * Under isolation: refuses a scoped caller's write to a component it does not own (404 for
+   * another user's or a missing one, 403 for a shared one). Other callers go on to the
+   * operation's own answers.
+   */
+  async function assertOwned(caller: CallerContext, id: string, verb: 'modify' | 'delete'): Promise<void> {
+    if (caller.scopedUserId === null) return;
+    assertWritable(caller, COMPONENTS, await components.get(db, id), verb, COMPONENT_NOT_FOUND.body.detail);
+  }
+
   return {
-    async listComponents({ query }) {
+    async listComponents({ query, caller }) {
       const started = performance.now();
       const { limit } = paging(query, 20);
       const page = query.page ?? 1;
@@ -147,6 +186,7 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
         limit: query.limit,
         componentType: query.component_type,
         excludeIds: [...codeDefined],
+        visibleTo: ownerScope(caller, COMPONENTS),
       });
       return {
         status: 200,
@@ -163,8 +203,14 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
       };
     },
 
-    async createComponent({ body }) {
-      const id = body.component_id ?? componentIdFromName(body.name);
+    async createComponent({ body, caller }) {
+      const scoped = caller.scopedUserId;
+      // A name-derived id of a scoped caller carries an owner suffix (agno 3.1).
+      const id =
+        body.component_id ??
+        (scoped === null
+          ? componentIdFromName(body.name)
+          : `${componentIdFromName(body.name).slice(0, 119)}-${createHash('sha256').update(scoped).digest('hex').slice(0, 8)}`);
       if (!ID.test(id)) {
         return badRequest(
           body.component_id
@@ -178,7 +224,7 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
       try {
         const row = await inTransaction(db, async (tx) => {
           if (await components.get(tx, id)) return badRequest(`Component with id '${id}' already exists`);
-          const members = await unresolvedMembers(tx, body.component_type, cfg);
+          const members = await unresolvedMembers(tx, body.component_type, cfg, caller);
           if (members) return badRequest(members);
           const { component } = await components.create(
             tx,
@@ -188,6 +234,8 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
               name: body.name,
               description: body.description,
               metadata: body.metadata,
+              // The creator: the scoped caller, else the authenticated subject (agno 3.1).
+              user_id: scoped ?? caller.userId ?? null,
             },
             {
               config: cfg,
@@ -208,13 +256,14 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
       }
     },
 
-    async getComponent({ path }) {
-      const row = await components.get(db, path.component_id);
+    async getComponent({ path, caller }) {
+      const row = await components.get(db, path.component_id, { visibleTo: ownerScope(caller, COMPONENTS) });
       return row ? { status: 200, body: componentResponse(row) } : COMPONENT_NOT_FOUND;
     },
 
-    async updateComponent({ path, body }) {
+    async updateComponent({ path, body, caller }) {
       const id = path.component_id;
+      await assertOwned(caller, id, 'modify');
       if (!(await components.get(db, id))) return COMPONENT_NOT_FOUND;
       const b = body ?? {};
       if (b.current_version !== undefined && b.current_version !== null) {
@@ -240,25 +289,28 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
 
     // Components are deleted outright here (no soft delete): a restore finds the component live
     // (agno: 409 "Component is not archived") or gone (404), as agno answers for such rows.
-    async restoreComponent({ path }) {
-      const row = await components.get(db, path.component_id);
+    async restoreComponent({ path, caller }) {
+      const row = await components.get(db, path.component_id, { visibleTo: ownerScope(caller, COMPONENTS) });
       if (!row) return { status: 404, body: { detail: `Component ${path.component_id} not found` } };
       return { status: 409, body: { detail: 'Component is not archived' } };
     },
 
-    async deleteComponent({ path }) {
+    async deleteComponent({ path, caller }) {
+      await assertOwned(caller, path.component_id, 'delete');
       return (await components.remove(db, path.component_id)) ? { status: 204 } : COMPONENT_NOT_FOUND;
     },
 
-    async listComponentConfigs({ path, query }) {
+    async listComponentConfigs({ path, query, caller }) {
+      await assertVisible(caller, path.component_id);
       const rows = await components.listConfigs(db, path.component_id, {
         includeConfig: query.include_config !== false,
       });
       return { status: 200, body: rows.map(configResponse) };
     },
 
-    async createComponentConfig({ path, body }) {
+    async createComponentConfig({ path, body, caller }) {
       const id = path.component_id;
+      await assertOwned(caller, id, 'modify');
       try {
         const result = await inTransaction(db, async (tx) => {
           // Locks the component row: concurrent creations get consecutive versions.
@@ -268,7 +320,7 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
             const taken = await labelTaken(tx, id, body.label);
             if (taken) return badRequest(taken);
           }
-          const members = await unresolvedMembers(tx, component.component_type, body.config);
+          const members = await unresolvedMembers(tx, component.component_type, body.config, caller);
           if (members) return badRequest(members);
           const row = await components.createConfig(
             tx,
@@ -293,8 +345,9 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
       }
     },
 
-    async getCurrentComponentConfig({ path }) {
+    async getCurrentComponentConfig({ path, caller }) {
       const id = path.component_id;
+      await assertVisible(caller, id);
       const row = await components.getCurrentConfig(db, id);
       if (row) return { status: 200, body: configResponse(row) };
       const component = await components.get(db, id);
@@ -305,7 +358,8 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
       return versionNotFound(id, component.current_version);
     },
 
-    async getComponentConfig({ path }) {
+    async getComponentConfig({ path, caller }) {
+      await assertVisible(caller, path.component_id);
       const row = await components.getConfig(db, path.component_id, path.version);
       if (row) return { status: 200, body: configResponse(row) };
       return (await components.get(db, path.component_id))
@@ -313,8 +367,9 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
         : COMPONENT_NOT_FOUND;
     },
 
-    async updateComponentConfig({ path, body }) {
+    async updateComponentConfig({ path, body, caller }) {
       const { component_id: id, version } = path;
+      await assertOwned(caller, id, 'modify');
       const existing = await components.getConfig(db, id, version);
       if (!existing) {
         return badRequest(
@@ -335,7 +390,7 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
       }
       if (b.config != null) {
         const component = await components.get(db, id);
-        const members = await unresolvedMembers(db, component?.component_type ?? '', b.config);
+        const members = await unresolvedMembers(db, component?.component_type ?? '', b.config, caller);
         if (members) return badRequest(members);
       }
       try {
@@ -363,8 +418,9 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
       }
     },
 
-    async deleteComponentConfig({ path }) {
+    async deleteComponentConfig({ path, caller }) {
       const { component_id: id, version } = path;
+      await assertOwned(caller, id, 'delete');
       const component = await components.get(db, id);
       if (!component) return COMPONENT_NOT_FOUND;
       const existing = await components.getConfig(db, id, version);
@@ -383,8 +439,9 @@ export function createComponentHandlers(ctx: ServerContext): Pick<Handlers, Comp
       return { status: 204 };
     },
 
-    async setCurrentComponentConfig({ path }) {
+    async setCurrentComponentConfig({ path, caller }) {
       const { component_id: id, version } = path;
+      await assertOwned(caller, id, 'modify');
       if (!(await components.get(db, id))) return COMPONENT_NOT_FOUND;
       const existing = await components.getConfig(db, id, version);
       if (!existing) return versionNotFound(id, version);

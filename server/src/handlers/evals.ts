@@ -1,6 +1,10 @@
 /**
  * @module Evals: evaluation runs (list, get, rename, delete) and running an evaluation against a
- * configured agent or team through `ctx.runtime.runOnce`. Research §1.9; not user-scoped.
+ * configured agent or team through `ctx.runtime.runOnce`. Research §1.9.
+ *
+ * Ownership (contract.md §5, agno 3.1): a run records its creator (`user_id`); under user
+ * isolation a scoped caller lists, reads, renames and deletes its own runs only (another user's,
+ * or one without a creator, answers 404 like a missing one). There are no shared eval runs.
  *
  * Evaluations are deterministic here (no judge model):
  * - `accuracy`: each iteration's output is compared with `expected_output` after normalising case
@@ -27,6 +31,8 @@ import {
   fail,
   iso,
   type JsonRecord,
+  type Ownership,
+  ownerScope,
   pageMeta,
   pageRequest,
   qs,
@@ -52,6 +58,7 @@ export function toEval(row: EvalRunRow): Schemas['EvalSchema'] {
     workflow_id: row.workflow_id,
     name: row.name,
     evaluated_component_name: row.evaluated_component_name,
+    user_id: row.user_id,
     eval_type: row.eval_type as EvalType,
     eval_data: asObject(row.eval_data) ?? {},
     eval_input: asObject(row.eval_input),
@@ -98,6 +105,9 @@ function argsMatch(expected: JsonRecord, actual: JsonRecord | null): boolean {
   return Object.entries(expected).every(([k, v]) => JSON.stringify(actual[k]) === JSON.stringify(v));
 }
 
+/** Eval runs have no shared rows: a scoped caller sees its own only. */
+const EVAL_RUNS: Ownership = { shared: false };
+
 /** Throws the 404 of an unknown eval run. */
 function notFound(id: string): never {
   fail(404, `Eval run with id '${id}' not found`);
@@ -123,7 +133,7 @@ export function createEvalHandlers(ctx: ServerContext): EvalHandlers {
   }
 
   return {
-    async listEvalRuns({ query }) {
+    async listEvalRuns({ query, caller }) {
       const started = startTimer();
       const p = pageRequest(query.page, query.limit);
       const types = qs(query.eval_types)
@@ -142,6 +152,7 @@ export function createEvalHandlers(ctx: ServerContext): EvalHandlers {
         modelId: qs(query.model_id),
         type: query.type,
         evalTypes: types,
+        visibleTo: ownerScope(caller, EVAL_RUNS),
         sortBy: query.sort_by,
         sortOrder: query.sort_order,
         limit: p.limit,
@@ -150,19 +161,25 @@ export function createEvalHandlers(ctx: ServerContext): EvalHandlers {
       return { status: 200, body: { data: rows.map(toEval), meta: pageMeta(p, total, started) } };
     },
 
-    async deleteEvalRuns({ body }) {
-      await evals.deleteMany(db(), body.eval_run_ids);
+    async deleteEvalRuns({ body, caller }) {
+      // A scoped caller's ids of other users' runs are ignored, as unknown ids are.
+      await evals.deleteMany(db(), body.eval_run_ids, { visibleTo: ownerScope(caller, EVAL_RUNS) });
       return { status: 204 };
     },
 
-    async getEvalRun({ path }) {
-      const row = await evals.get(db(), path.eval_run_id);
+    async getEvalRun({ path, caller }) {
+      const row = await evals.get(db(), path.eval_run_id, { visibleTo: ownerScope(caller, EVAL_RUNS) });
       if (!row) notFound(path.eval_run_id);
       return { status: 200, body: toEval(row) };
     },
 
-    async updateEvalRun({ path, body }) {
-      const row = await evals.update(db(), path.eval_run_id, { name: body.name, updated_at: ctx.now() });
+    async updateEvalRun({ path, body, caller }) {
+      const row = await evals.update(
+        db(),
+        path.eval_run_id,
+        { name: body.name, updated_at: ctx.now() },
+        { visibleTo: ownerScope(caller, EVAL_RUNS) },
+      );
       if (!row) notFound(path.eval_run_id);
       return { status: 200, body: toEval(row) };
     },
@@ -306,7 +323,7 @@ export function createEvalHandlers(ctx: ServerContext): EvalHandlers {
         if (
           v !== undefined &&
           v !== null &&
-          !['agent_id', 'team_id', 'eval_type', 'name', 'model_id', 'model_provider'].includes(k)
+          !['agent_id', 'team_id', 'eval_type', 'name', 'model_id', 'model_provider', 'user_id'].includes(k)
         )
           evalInput[k] = v;
       const row = await evals.create(db(), {
@@ -319,6 +336,8 @@ export function createEvalHandlers(ctx: ServerContext): EvalHandlers {
         eval_type: evalType,
         eval_data: evalData,
         eval_input: evalInput,
+        // The creator: the scoped caller, else the authenticated subject (agno 3.1).
+        user_id: caller.scopedUserId ?? caller.userId ?? null,
         created_at: ctx.now(),
       });
       return { status: 200, body: toEval(row) };

@@ -1,6 +1,11 @@
 /**
- * @module Knowledge: the content of the server's knowledge base and its search. Research §1.8
- * (no user scoping).
+ * @module Knowledge: the content of the server's knowledge base and its search. Research §1.8.
+ *
+ * Ownership (contract.md §5, agno 3.1): under user isolation a scoped caller reads its own items
+ * and the workspace-level ones (no owner: those an admin or unscoped caller uploads), searches
+ * their chunks only, writes only its own (a shared item answers 403 `Cannot modify shared
+ * content` / `Cannot delete shared content` / `Cannot refresh shared content`, another user's
+ * 404 as a missing one), and its uploads are its own.
  *
  * The reference server has one knowledge base, {@link KNOWLEDGE_ID}, stored in PostgreSQL:
  * content items in `knowledge_contents`, their chunks in `knowledge_documents` (with a generated
@@ -26,9 +31,12 @@ import { knowledge } from '../db/repos/index.js';
 import type { Handlers } from '../generated/server.js';
 import {
   asObject,
+  assertWritable,
   fail,
   iso,
   type JsonRecord,
+  type Ownership,
+  ownerScope,
   pageMeta,
   pageRequest,
   type Schemas,
@@ -55,6 +63,15 @@ export type KnowledgeHandlers = Pick<
 /** Why content given by URL is stored as `failed`: the server makes no outbound requests. */
 const URL_NOT_READ =
   'Reading URLs is not supported by this server (it makes no outbound requests): upload the file or send its text as text_content';
+
+/** Knowledge content has workspace-level rows a scoped caller reads but never writes (agno's details). */
+const CONTENT: Ownership = {
+  shared: {
+    modify: 'Cannot modify shared content',
+    delete: 'Cannot delete shared content',
+    refresh: 'Cannot refresh shared content',
+  },
+};
 
 /** The id of the server's single knowledge base. */
 export const KNOWLEDGE_ID = 'knowledge';
@@ -299,6 +316,8 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
     readonly size: number | null;
     readonly metadata: JsonRecord | null;
     readonly source: JsonRecord;
+    /** The owner (null: a workspace-level item). */
+    readonly userId: string | null;
     /** The text to index, or the reason it cannot be read. */
     readonly text: { ok: true; value: string } | { ok: false; message: string };
     readonly chunker: ChunkerKey;
@@ -331,6 +350,7 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
         status,
         status_message: message,
         source: i.source,
+        user_id: i.userId,
         created_at: ctx.now(),
       },
       chunks,
@@ -357,8 +377,14 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
   }
 
   return {
-    async createKnowledgeContent({ query, body, req }) {
+    async createKnowledgeContent({ query, body, req, caller }) {
       const kb = resolveKnowledge(query.knowledge_id);
+      // A scoped caller's upload is its own; an admin's or unscoped caller's is workspace-level (agno 3.1).
+      const userId = caller.scopedUserId;
+      // The owner is part of the id: the same upload by two owners makes two items, never a
+      // replacement of another owner's (or a shared) item.
+      const idOf = (parts: (string | Buffer | null | undefined)[]) =>
+        contentId(userId === null ? parts : ['owner', userId, ...parts]);
       const file = uploadedFile(req, 'file');
       const text = field(body, 'text_content');
       const url = field(body, 'url');
@@ -367,7 +393,7 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
       const chunking = chunkingOptions(body);
       const metadata = uploadMetadata(field(body, 'metadata'));
       const description = field(body, 'description') ?? null;
-      const common = { kb, description, metadata, ...chunking };
+      const common = { kb, description, metadata, userId, ...chunking };
       const options = {
         reader_id: readerId ?? null,
         chunker: chunking.chunker,
@@ -393,7 +419,7 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
         }
         row = await ingest({
           ...common,
-          id: contentId([kb, 'file', name, file.buffer]),
+          id: idOf([kb, 'file', name, file.buffer]),
           name,
           type: file.mimetype || null,
           size: file.size,
@@ -404,7 +430,7 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
         const name = field(body, 'name') ?? (text.trim().split('\n')[0] ?? '').slice(0, 80);
         row = await ingest({
           ...common,
-          id: contentId([kb, 'text', name, text]),
+          id: idOf([kb, 'text', name, text]),
           name,
           type: 'text/plain',
           size: Buffer.byteLength(text, 'utf8'),
@@ -422,7 +448,7 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
         const name = field(body, 'name') ?? list.join(', ');
         row = await ingest({
           ...common,
-          id: contentId([kb, 'url', name, list.join('\n')]),
+          id: idOf([kb, 'url', name, list.join('\n')]),
           name,
           type: null,
           size: null,
@@ -435,12 +461,13 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
       return { status: 202, body: toContent(row) };
     },
 
-    async listKnowledgeContent({ query }) {
+    async listKnowledgeContent({ query, caller }) {
       const kb = resolveKnowledge(query.knowledge_id);
       const started = startTimer();
       const p = pageRequest(query.page, query.limit);
       const { rows, total } = await knowledge.listContents(db(), {
         knowledgeId: kb,
+        visibleTo: ownerScope(caller, CONTENT),
         sortBy: query.sort_by,
         sortOrder: query.sort_order,
         limit: p.limit,
@@ -449,9 +476,14 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
       return { status: 200, body: { data: rows.map(toContent), meta: pageMeta(p, total, started) } };
     },
 
-    async deleteAllKnowledgeContent({ query }) {
+    async deleteAllKnowledgeContent({ query, caller }) {
       const kb = resolveKnowledge(query.knowledge_id);
-      await knowledge.deleteAllContents(db(), { knowledgeId: kb });
+      // A scoped caller clears its own items only, never the shared ones (agno 3.1).
+      const scoped = caller.scopedUserId;
+      await knowledge.deleteAllContents(db(), {
+        knowledgeId: kb,
+        visibleTo: scoped === null ? undefined : { userId: scoped, shared: false },
+      });
       return { status: 200, body: 'success' };
     },
 
@@ -464,10 +496,10 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
     // Re-reads a URL-sourced item from its source, as its creation did (agno 3.1 refresh). This
     // server fetches no URLs, so the item is read again into the same `failed` state; any other
     // item has no source to refresh from (agno's 400).
-    async refreshContent({ path, query }) {
+    async refreshContent({ path, query, caller }) {
       const kb = resolveKnowledge(query.knowledge_id);
       const row = await knowledge.getContent(db(), path.content_id, { knowledgeId: kb });
-      if (!row) fail(404, `Content not found: ${path.content_id}`);
+      assertWritable(caller, CONTENT, row, 'refresh', `Content not found: ${path.content_id}`);
       const source = asObject(row.source) ?? {};
       const urls = Array.isArray(source.urls) ? source.urls.map(String) : [];
       if (urls.length === 0) fail(400, 'Content has no source URL to refresh from');
@@ -483,6 +515,7 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
         size: row.size,
         metadata: asObject(row.metadata) ?? null,
         source,
+        userId: row.user_id,
         chunker,
         chunkSize: typeof source.chunk_size === 'number' ? source.chunk_size : DEFAULT_CHUNK_SIZE,
         overlap: typeof source.chunk_overlap === 'number' ? source.chunk_overlap : 0,
@@ -491,17 +524,20 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
       return { status: 202, body: toContent(refreshed) };
     },
 
-    async getKnowledgeContent({ path, query }) {
+    async getKnowledgeContent({ path, query, caller }) {
       const kb = resolveKnowledge(query.knowledge_id);
-      const row = await knowledge.getContent(db(), path.content_id, { knowledgeId: kb });
+      const row = await knowledge.getContent(db(), path.content_id, {
+        knowledgeId: kb,
+        visibleTo: ownerScope(caller, CONTENT),
+      });
       if (!row) fail(404, `Content not found: ${path.content_id}`);
       return { status: 200, body: toContent(row) };
     },
 
-    async updateKnowledgeContent({ path, query, body }) {
+    async updateKnowledgeContent({ path, query, body, caller }) {
       const kb = resolveKnowledge(query.knowledge_id);
       const row = await knowledge.getContent(db(), path.content_id, { knowledgeId: kb });
-      if (!row) fail(404, `Content not found: ${path.content_id}`);
+      assertWritable(caller, CONTENT, row, 'modify', `Content not found: ${path.content_id}`);
       const name = field(body, 'name');
       const description = field(body, 'description');
       const rawMetadata = field(body, 'metadata');
@@ -536,27 +572,32 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
       return { status: 200, body: toContent(updated) };
     },
 
-    async deleteKnowledgeContent({ path, query }) {
+    async deleteKnowledgeContent({ path, query, caller }) {
       const kb = resolveKnowledge(query.knowledge_id);
+      if (caller.scopedUserId !== null) {
+        const row = await knowledge.getContent(db(), path.content_id, { knowledgeId: kb });
+        assertWritable(caller, CONTENT, row, 'delete', `Content not found: ${path.content_id}`);
+      }
       await knowledge.deleteContent(db(), path.content_id, { knowledgeId: kb });
       return { status: 200, body: { id: path.content_id } };
     },
 
-    async getKnowledgeContentStatus({ path, query }) {
+    async getKnowledgeContentStatus({ path, query, caller }) {
       const kb = resolveKnowledge(query.knowledge_id);
-      const row = await knowledge.getContent(db(), path.content_id, { knowledgeId: kb });
-      if (!row)
-        return {
-          status: 200,
-          body: { id: path.content_id, status: 'failed', status_message: 'Content not found' },
-        };
+      // A missing item, and another user's, is a 404 as for the item itself (agno 3.1; before it,
+      // 200 with status `failed`, which could not be told from content that failed to ingest).
+      const row = await knowledge.getContent(db(), path.content_id, {
+        knowledgeId: kb,
+        visibleTo: ownerScope(caller, CONTENT),
+      });
+      if (!row) fail(404, `Content not found: ${path.content_id}`);
       return {
         status: 200,
         body: { id: row.id, status: row.status, status_message: row.status_message ?? '' },
       };
     },
 
-    async searchKnowledge({ body }) {
+    async searchKnowledge({ body, caller }) {
       const started = startTimer();
       const kb = resolveKnowledge(body.knowledge_id);
       if (
@@ -575,6 +616,7 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
       const hits = await knowledge.search(db(), {
         query: body.query,
         knowledgeId: kb,
+        visibleTo: ownerScope(caller, CONTENT),
         // vector / hybrid run as full-text search: any word matches, documents with every word first.
         match: searchType === 'keyword' ? 'all' : 'any',
         filters: body.filters,
@@ -598,9 +640,13 @@ export function createKnowledgeHandlers(ctx: ServerContext): KnowledgeHandlers {
       return { status: 200, body: { data, meta: pageMeta(p, hits.length, started) } };
     },
 
-    async getKnowledgeConfig({ query }) {
+    async getKnowledgeConfig({ query, caller }) {
       const kb = resolveKnowledge(query.knowledge_id);
-      const filters = await knowledge.listMetadataKeys(db(), { knowledgeId: kb });
+      // The metadata keys of the items the caller may read (agno 3.1 scopes the valid filters).
+      const filters = await knowledge.listMetadataKeys(db(), {
+        knowledgeId: kb,
+        visibleTo: ownerScope(caller, CONTENT),
+      });
       const readers: Record<string, Schemas['ReaderSchema']> = {};
       const readersForType: Record<string, string[]> = {};
       for (const r of READERS) {

@@ -2,8 +2,13 @@
  * @module Metrics: daily usage metrics aggregated from the `sessions` and `runs` tables, their
  * refresh (synchronous, or in the background with `background=true`) and the refresh state
  * (persisted in `metrics_refresh` and claimed atomically, so every instance sees it and a
- * background refresh answers `already_running` while any instance runs one). Research §1.9; not
- * user-scoped.
+ * background refresh answers `already_running` while any instance runs one). Research §1.9.
+ *
+ * One user's metrics (agno 3.1, contract.md §5): with `user_id`, and always for a scoped caller
+ * under user isolation (its own; `user_id` cannot widen it), the days count only that user's
+ * sessions and their runs, with ids `<day>_<user>_daily` as agno's. They are computed from the
+ * stored sessions and runs when asked for (agno stores them per user at refresh); the stored
+ * days are the workspace's.
  *
  * Per UTC day: runs counted by the type of their session (member runs of a team are part of the
  * team run, not counted again), sessions by the day they were created, distinct users of those
@@ -13,8 +18,9 @@
 import type { ServerContext } from '../context.js';
 import type { DailyMetricsRow } from '../db/index.js';
 import { metrics as metricsRepo } from '../db/repos/index.js';
+import type { DayAggregate } from '../db/repos/metrics.js';
 import type { Handlers } from '../generated/server.js';
-import { iso, isoRequired, type Schemas } from './_util.js';
+import { iso, isoRequired, readScope, type Schemas } from './_util.js';
 
 export type MetricsHandlers = Pick<Handlers, 'getMetrics' | 'refreshMetrics' | 'getMetricsRefreshStatus'>;
 
@@ -36,6 +42,18 @@ export function toDayMetrics(row: DailyMetricsRow): Schemas['DayAggregatedMetric
     created_at: isoRequired(row.created_at),
     updated_at: isoRequired(row.updated_at),
   };
+}
+
+/** One user's day as answered (agno 3.1's per-owner id), stamped `at`. */
+function userDay(d: DayAggregate, userId: string, at: Date): Schemas['DayAggregatedMetrics'] {
+  const { date, ...counts } = d;
+  return toDayMetrics({
+    id: `${date}_${userId}_daily`,
+    date,
+    ...counts,
+    created_at: at,
+    updated_at: at,
+  } as unknown as DailyMetricsRow);
 }
 
 /**
@@ -65,7 +83,20 @@ export function createMetricsHandlers(ctx: ServerContext): MetricsHandlers {
   }
 
   return {
-    async getMetrics({ query }) {
+    async getMetrics({ query, caller }) {
+      const userId = readScope(caller, query.user_id);
+      if (userId !== undefined) {
+        const days = (await metricsRepo.aggregate(db(), { userId })).filter(
+          (d) =>
+            (!query.starting_date || d.date >= query.starting_date) &&
+            (!query.ending_date || d.date <= query.ending_date),
+        );
+        const at = ctx.now();
+        return {
+          status: 200,
+          body: { metrics: days.map((d) => userDay(d, userId, at)), updated_at: iso(at) },
+        };
+      }
       const rows = await metricsRepo.list(db(), {
         ...(query.starting_date ? { startingDate: query.starting_date } : {}),
         ...(query.ending_date ? { endingDate: query.ending_date } : {}),
@@ -76,7 +107,7 @@ export function createMetricsHandlers(ctx: ServerContext): MetricsHandlers {
       return { status: 200, body: { metrics: rows.map(toDayMetrics), updated_at: iso(updated) } };
     },
 
-    async refreshMetrics({ query }) {
+    async refreshMetrics({ query, caller }) {
       if (query.background === true) {
         // Refused while a refresh runs here or, per the persisted state, on another instance.
         if (background || !(await metricsRepo.tryStartRefresh(db(), { instanceId: ctx.instanceId })))
@@ -99,6 +130,13 @@ export function createMetricsHandlers(ctx: ServerContext): MetricsHandlers {
       // when no other refresh is recorded as running, so it never overwrites that one's outcome.
       const claimed = await metricsRepo.tryStartRefresh(db(), { instanceId: ctx.instanceId });
       const rows = await refresh(claimed);
+      // One user's days (agno 3.1): a scoped caller's own, or those named by user_id.
+      const userId = readScope(caller, query.user_id);
+      if (userId !== undefined) {
+        const at = ctx.now();
+        const days = await metricsRepo.aggregate(db(), { userId });
+        return { status: 200, body: days.map((d) => userDay(d, userId, at)) };
+      }
       return { status: 200, body: rows.map(toDayMetrics) };
     },
 

@@ -6,11 +6,13 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_authority.js';
 import * as m0003 from './0003_authz.js';
+import * as m0004 from './0004_ownership.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_authority': m0002,
   '0003_authz': m0003,
+  '0004_ownership': m0004,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -3,6 +3,10 @@
  * Version numbers are assigned under a row lock on the component, so concurrent `createConfig`
  * calls (on any instances) get distinct consecutive versions. A label is unique per component.
  * Writes stamp `now` when given (the server's clock), else the database's `now()`.
+ *
+ * User-owned with shared rows (contract.md §5): a component's `user_id` is its owner, or null for
+ * a workspace-level one; reads take an `OwnerScope` (`visibleTo`) under isolation. Config
+ * versions belong to their component.
  */
 import type { RawBuilder } from 'kysely';
 import type { ComponentConfigRow, ComponentRow, ConfigStage, EntityType } from '../schema.js';
@@ -13,10 +17,12 @@ import {
   inTransaction,
   json,
   jsonPatch,
+  type OwnerScope,
   type Page,
   type PageOptions,
   paging,
   toCount,
+  visibleTo,
 } from '../util.js';
 
 export interface NewComponent {
@@ -25,6 +31,8 @@ export interface NewComponent {
   name: string;
   description?: string | null;
   metadata?: unknown;
+  /** The owner; null (default): a workspace-level component. */
+  user_id?: string | null;
 }
 
 export interface ComponentPatch {
@@ -77,6 +85,7 @@ export async function create(
         description: c.description ?? null,
         current_version: firstConfig && firstConfig.setCurrent !== false ? 1 : null,
         metadata: json(c.metadata),
+        user_id: c.user_id ?? null,
         created_at: at,
         updated_at: at,
       })
@@ -94,12 +103,13 @@ export async function create(
 export async function get(
   db: Db,
   componentId: string,
-  opts: { forUpdate?: boolean } = {},
+  opts: { forUpdate?: boolean; visibleTo?: OwnerScope | undefined } = {},
 ): Promise<ComponentRow | undefined> {
   return db
     .selectFrom('components')
     .selectAll()
     .where('component_id', '=', componentId)
+    .$if(opts.visibleTo !== undefined, (q) => q.where(visibleTo(opts.visibleTo!)))
     .$if(opts.forUpdate === true, (q) => q.forUpdate())
     .executeTakeFirst();
 }
@@ -109,6 +119,7 @@ export async function existingIds(
   db: Db,
   componentIds: readonly string[],
   types: readonly EntityType[],
+  opts: { visibleTo?: OwnerScope | undefined } = {},
 ): Promise<Set<string>> {
   if (componentIds.length === 0 || types.length === 0) return new Set();
   const rows = await db
@@ -116,6 +127,7 @@ export async function existingIds(
     .select('component_id')
     .where('component_id', 'in', componentIds)
     .where('component_type', 'in', types)
+    .$if(opts.visibleTo !== undefined, (q) => q.where(visibleTo(opts.visibleTo!)))
     .execute();
   return new Set(rows.map((r) => r.component_id));
 }
@@ -123,7 +135,12 @@ export async function existingIds(
 /** Components, newest first; `excludeIds` leaves out ids (e.g. those of code-defined entities). */
 export async function list(
   db: Db,
-  opts: PageOptions & { componentType?: EntityType; excludeIds?: readonly string[] } = {},
+  opts: PageOptions & {
+    componentType?: EntityType;
+    excludeIds?: readonly string[];
+    /** Under isolation: the caller's components and the shared ones. Default: every component. */
+    visibleTo?: OwnerScope | undefined;
+  } = {},
 ): Promise<Page<ComponentRow>> {
   const { limit, offset } = paging(opts);
   const base = db
@@ -131,7 +148,8 @@ export async function list(
     .$if(opts.componentType !== undefined, (q) => q.where('component_type', '=', opts.componentType!))
     .$if(!!opts.excludeIds && opts.excludeIds.length > 0, (q) =>
       q.where('component_id', 'not in', opts.excludeIds!),
-    );
+    )
+    .$if(opts.visibleTo !== undefined, (q) => q.where(visibleTo(opts.visibleTo!)));
   const [count, rows] = await Promise.all([
     base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     base

@@ -1,5 +1,6 @@
 /**
- * Stored evaluation runs. Not user-owned.
+ * Stored evaluation runs. User-owned without shared rows (contract.md §5): `user_id` is the
+ * creator; reads and writes take an `OwnerScope` (`visibleTo`) under isolation.
  */
 import type { EntityType, EvalRunRow } from '../schema.js';
 import {
@@ -9,12 +10,14 @@ import {
   json,
   jsonPatch,
   newId,
+  type OwnerScope,
   order,
   type Page,
   type PageOptions,
   paging,
   sortColumn,
   toCount,
+  visibleTo,
 } from '../util.js';
 
 export interface NewEvalRun {
@@ -30,6 +33,8 @@ export interface NewEvalRun {
   evaluated_component_name?: string | null;
   eval_data?: unknown;
   eval_input?: unknown;
+  /** The creator (null: none recorded). */
+  user_id?: string | null;
   /** Default: now() on the database server; `updated_at` starts equal to it. */
   created_at?: Date;
 }
@@ -64,6 +69,13 @@ export interface ListEvalRunsOptions extends PageOptions {
   /** One of EVAL_SORT_COLUMNS (default `created_at`); ties are broken by id, in the same order. */
   sortBy?: string;
   sortOrder?: string;
+  /** Under isolation: the caller's runs only. Default: every run. */
+  visibleTo?: OwnerScope | undefined;
+}
+
+/** Under isolation, the rows a call may touch (undefined: every row). */
+export interface EvalScope {
+  visibleTo?: OwnerScope | undefined;
 }
 
 /** Stores an evaluation run; answers the stored row. */
@@ -82,6 +94,7 @@ export async function create(db: Db, e: NewEvalRun): Promise<EvalRunRow> {
       evaluated_component_name: e.evaluated_component_name ?? null,
       eval_data: json(e.eval_data),
       eval_input: json(e.eval_input),
+      user_id: e.user_id ?? null,
       ...(e.created_at ? { created_at: e.created_at, updated_at: e.created_at } : {}),
     })
     .returningAll()
@@ -89,8 +102,13 @@ export async function create(db: Db, e: NewEvalRun): Promise<EvalRunRow> {
 }
 
 /** An evaluation run by id. */
-export async function get(db: Db, id: string): Promise<EvalRunRow | undefined> {
-  return db.selectFrom('eval_runs').selectAll().where('id', '=', id).executeTakeFirst();
+export async function get(db: Db, id: string, opts: EvalScope = {}): Promise<EvalRunRow | undefined> {
+  return db
+    .selectFrom('eval_runs')
+    .selectAll()
+    .where('id', '=', id)
+    .$if(opts.visibleTo !== undefined, (q) => q.where(visibleTo(opts.visibleTo!)))
+    .executeTakeFirst();
 }
 
 /** A page of evaluation runs matching the filters, and how many match. */
@@ -105,7 +123,8 @@ export async function list(db: Db, opts: ListEvalRunsOptions = {}): Promise<Page
     .$if(opts.type === 'agent', (q) => q.where('agent_id', 'is not', null))
     .$if(opts.type === 'team', (q) => q.where('team_id', 'is not', null))
     .$if(opts.type === 'workflow', (q) => q.where('workflow_id', 'is not', null))
-    .$if(!!opts.evalTypes && opts.evalTypes.length > 0, (q) => q.where('eval_type', 'in', opts.evalTypes!));
+    .$if(!!opts.evalTypes && opts.evalTypes.length > 0, (q) => q.where('eval_type', 'in', opts.evalTypes!))
+    .$if(opts.visibleTo !== undefined, (q) => q.where(visibleTo(opts.visibleTo!)));
   const sortBy = sortColumn(opts.sortBy, EVAL_SORT_COLUMNS, 'created_at');
   const direction = order(opts.sortOrder);
   const [count, rows] = await Promise.all([
@@ -122,7 +141,12 @@ export async function list(db: Db, opts: ListEvalRunsOptions = {}): Promise<Page
 }
 
 /** Updates an evaluation run; answers the updated row, undefined if not found. */
-export async function update(db: Db, id: string, patch: EvalRunPatch): Promise<EvalRunRow | undefined> {
+export async function update(
+  db: Db,
+  id: string,
+  patch: EvalRunPatch,
+  opts: EvalScope = {},
+): Promise<EvalRunRow | undefined> {
   const set = defined({
     name: patch.name,
     evaluated_component_name: patch.evaluated_component_name,
@@ -133,13 +157,18 @@ export async function update(db: Db, id: string, patch: EvalRunPatch): Promise<E
     .updateTable('eval_runs')
     .set({ ...set, updated_at: patch.updated_at ?? dbNow() })
     .where('id', '=', id)
+    .$if(opts.visibleTo !== undefined, (q) => q.where(visibleTo(opts.visibleTo!)))
     .returningAll()
     .executeTakeFirst();
 }
 
-/** Deletes evaluation runs by id; answers the number deleted (unknown ids are ignored). */
-export async function deleteMany(db: Db, ids: readonly string[]): Promise<number> {
+/** Deletes evaluation runs by id (in the scope, if given); answers the number deleted (others are ignored). */
+export async function deleteMany(db: Db, ids: readonly string[], opts: EvalScope = {}): Promise<number> {
   if (ids.length === 0) return 0;
-  const r = await db.deleteFrom('eval_runs').where('id', 'in', ids).executeTakeFirst();
+  const r = await db
+    .deleteFrom('eval_runs')
+    .where('id', 'in', ids)
+    .$if(opts.visibleTo !== undefined, (q) => q.where(visibleTo(opts.visibleTo!)))
+    .executeTakeFirst();
   return Number(r.numDeletedRows);
 }

@@ -1,6 +1,8 @@
 /**
  * Knowledge bases: content items (`knowledge_contents`, what the API lists) and their searchable
- * documents (`knowledge_documents`, the chunks a search answers). Not user-owned.
+ * documents (`knowledge_documents`, the chunks a search answers). User-owned with shared rows
+ * (contract.md §5): an item's `user_id` is its owner, or null for a workspace-level item; reads
+ * take an `OwnerScope` (`visibleTo`) that limits them to the caller's items and the shared ones.
  *
  * A content item is stored with its text chunks in one step (`saveContent`): chunk `n` becomes
  * the document `<content id>-<n>`, named like the item, whose `meta_data` is the item's metadata
@@ -21,12 +23,14 @@ import {
   jsonPatch,
   likeEscape,
   newId,
+  type OwnerScope,
   order,
   type Page,
   type PageOptions,
   paging,
   sortColumn,
   toCount,
+  visibleTo,
 } from '../util.js';
 
 export interface NewContent {
@@ -45,6 +49,8 @@ export interface NewContent {
   status?: ContentStatus;
   status_message?: string | null;
   source?: unknown;
+  /** The owner; null (default): a workspace-level item. */
+  user_id?: string | null;
   /** Default: now() on the database server; `updated_at` starts equal to it. */
   created_at?: Date;
 }
@@ -75,8 +81,14 @@ export const CONTENT_SORT_COLUMNS = [
   'access_count',
 ] as const;
 
-export interface ListContentsOptions extends PageOptions {
+/** Where a read or delete looks: one knowledge base, and the rows an owner scope sees. */
+export interface ContentScope {
   knowledgeId?: string;
+  /** Under isolation: the caller's items (and the shared ones when `shared`). Default: every item. */
+  visibleTo?: OwnerScope | undefined;
+}
+
+export interface ListContentsOptions extends PageOptions, ContentScope {
   /** One of CONTENT_SORT_COLUMNS (default `created_at`); ties are broken by id, in the same order. */
   sortBy?: string;
   sortOrder?: string;
@@ -118,6 +130,7 @@ export async function saveContent(
         ...(c.status ? { status: c.status } : {}),
         status_message: c.status_message ?? null,
         source: json(c.source),
+        user_id: c.user_id ?? null,
         ...(c.created_at ? { created_at: c.created_at, updated_at: c.created_at } : {}),
       })
       .returningAll()
@@ -148,13 +161,14 @@ export async function saveContent(
 export async function getContent(
   db: Db,
   id: string,
-  opts: { knowledgeId?: string } = {},
+  opts: ContentScope = {},
 ): Promise<KnowledgeContentRow | undefined> {
   return db
     .selectFrom('knowledge_contents')
     .selectAll()
     .where('id', '=', id)
     .$if(opts.knowledgeId !== undefined, (q) => q.where('knowledge_id', '=', opts.knowledgeId!))
+    .$if(opts.visibleTo !== undefined, (q) => q.where(visibleTo(opts.visibleTo!)))
     .executeTakeFirst();
 }
 
@@ -166,7 +180,8 @@ export async function listContents(
   const { limit, offset } = paging(opts);
   const base = db
     .selectFrom('knowledge_contents')
-    .$if(opts.knowledgeId !== undefined, (q) => q.where('knowledge_id', '=', opts.knowledgeId!));
+    .$if(opts.knowledgeId !== undefined, (q) => q.where('knowledge_id', '=', opts.knowledgeId!))
+    .$if(opts.visibleTo !== undefined, (q) => q.where(visibleTo(opts.visibleTo!)));
   const sortBy = sortColumn(opts.sortBy, CONTENT_SORT_COLUMNS, 'created_at');
   const direction = order(opts.sortOrder);
   const [count, rows] = await Promise.all([
@@ -254,23 +269,28 @@ export async function deleteContent(
     .executeTakeFirst();
 }
 
-/** Deletes every content item (of one knowledge base, if given); answers the number deleted. */
-export async function deleteAllContents(db: Db, opts: { knowledgeId?: string } = {}): Promise<number> {
+/**
+ * Deletes every content item (of one knowledge base, if given; of an owner scope's rows, if
+ * given); answers the number deleted.
+ */
+export async function deleteAllContents(db: Db, opts: ContentScope = {}): Promise<number> {
   const r = await db
     .deleteFrom('knowledge_contents')
     .$if(opts.knowledgeId !== undefined, (q) => q.where('knowledge_id', '=', opts.knowledgeId!))
+    .$if(opts.visibleTo !== undefined, (q) => q.where(visibleTo(opts.visibleTo!)))
     .executeTakeFirst();
   return Number(r.numDeletedRows);
 }
 
 /** The distinct top-level keys of the content items' metadata (of one knowledge base, if given), sorted. */
-export async function listMetadataKeys(db: Db, opts: { knowledgeId?: string } = {}): Promise<string[]> {
+export async function listMetadataKeys(db: Db, opts: ContentScope = {}): Promise<string[]> {
   const inKnowledgeBase =
     opts.knowledgeId === undefined ? sql`true` : sql`c.knowledge_id = ${opts.knowledgeId}`;
+  const visible = opts.visibleTo === undefined ? sql`true` : visibleTo(opts.visibleTo, 'c.user_id');
   const keys = await sql<{ key: string }>`
     select distinct k.key from knowledge_contents c
     cross join lateral jsonb_object_keys(case when jsonb_typeof(c.metadata) = 'object' then c.metadata else '{}'::jsonb end) as k(key)
-    where ${inKnowledgeBase} order by k.key`.execute(db);
+    where ${inKnowledgeBase} and ${visible} order by k.key`.execute(db);
   return keys.rows.map((r) => r.key);
 }
 
@@ -303,6 +323,8 @@ export interface SearchOptions {
   /** Web-search syntax: words, "quoted phrases", `or`, `-excluded`. */
   query: string;
   knowledgeId?: string;
+  /** Under isolation: documents of the caller's items and the shared ones. Default: every document. */
+  visibleTo?: OwnerScope | undefined;
   /**
    * `all` (default): documents with every word (the web-search query as given). `any`: documents
    * with any word, those with every word first.
@@ -354,10 +376,11 @@ export async function search(db: Db, opts: SearchOptions): Promise<SearchHit[]> 
     opts.knowledgeId === undefined ? sql`true` : sql`d.knowledge_id = ${opts.knowledgeId}`;
   const filters = opts.filters && Object.keys(opts.filters).length > 0 ? json(opts.filters) : null;
   const filterSql = filters === null ? sql`true` : sql`d.meta_data @> ${filters}::jsonb`;
+  const visible = opts.visibleTo === undefined ? sql`true` : visibleTo(opts.visibleTo, 'c.user_id');
   const result = await sql<SearchHit>`
     select d.id, d.content, d.name, d.meta_data, d.content_id, d.size, c.source, ${rankSql} as score
     from knowledge_documents d join knowledge_contents c on c.id = d.content_id
-    where ${inKnowledgeBase} and ${matchSql} and ${filterSql}
+    where ${inKnowledgeBase} and ${visible} and ${matchSql} and ${filterSql}
     order by score desc, d.content_id asc, d.chunk_index asc
     limit ${opts.limit}`.execute(db);
   return result.rows;

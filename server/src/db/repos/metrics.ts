@@ -74,8 +74,13 @@ function tokenSum(key: string): RawBuilder<number> {
  * of their session (member runs of a team are part of the team run, not counted again), sessions
  * by the day they were created, distinct users of those runs and sessions, TOKEN_KEYS summed from
  * the runs' `metrics`, and runs per model.
+ * @param opts `userId`: one user's days only (agno 3.1's per-user metrics): the sessions that user
+ *   owns and their runs (a run belongs to its session's owner)
  */
-export async function aggregate(db: Db): Promise<DayAggregate[]> {
+export async function aggregate(db: Db, opts: { userId?: string } = {}): Promise<DayAggregate[]> {
+  const user = opts.userId;
+  const ownSession = (alias: string) =>
+    user === undefined ? sql`true` : sql`${sql.ref(`${alias}.user_id`)} = ${user}`;
   const days = new Map<Day, DayAggregate & { users: Set<string> }>();
   const day = (date: Day) => {
     let a = days.get(date);
@@ -102,7 +107,7 @@ export async function aggregate(db: Db): Promise<DayAggregate[]> {
     select to_char(r.created_at at time zone 'UTC', 'YYYY-MM-DD') as day, s.session_type, count(*) as runs,
       ${sql.join(TOKEN_KEYS.map((k) => sql`${tokenSum(k)} as ${sql.ref(k)}`))}
     from runs r join sessions s on s.session_id = r.session_id
-    where r.parent_run_id is null
+    where r.parent_run_id is null and ${ownSession('s')}
     group by 1, 2`.execute(db);
   for (const r of runs.rows) {
     const a = day(r.day);
@@ -115,8 +120,8 @@ export async function aggregate(db: Db): Promise<DayAggregate[]> {
   }
 
   const sessions = await sql<{ day: string; session_type: string; n: number }>`
-    select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD') as day, session_type, count(*) as n
-    from sessions group by 1, 2`.execute(db);
+    select to_char(s.created_at at time zone 'UTC', 'YYYY-MM-DD') as day, s.session_type, count(*) as n
+    from sessions s where ${ownSession('s')} group by 1, 2`.execute(db);
   for (const s of sessions.rows) {
     const a = day(s.day);
     const n = Number(s.n);
@@ -126,18 +131,19 @@ export async function aggregate(db: Db): Promise<DayAggregate[]> {
   }
 
   const users = await sql<{ day: string; user_id: string }>`
-    select distinct to_char(created_at at time zone 'UTC', 'YYYY-MM-DD') as day, user_id from runs
-    where user_id is not null and parent_run_id is null
+    select distinct to_char(r.created_at at time zone 'UTC', 'YYYY-MM-DD') as day, r.user_id from runs r
+    join sessions s on s.session_id = r.session_id
+    where r.user_id is not null and r.parent_run_id is null and ${ownSession('s')}
     union
-    select distinct to_char(created_at at time zone 'UTC', 'YYYY-MM-DD') as day, user_id from sessions
-    where user_id is not null`.execute(db);
+    select distinct to_char(s.created_at at time zone 'UTC', 'YYYY-MM-DD') as day, s.user_id from sessions s
+    where s.user_id is not null and ${ownSession('s')}`.execute(db);
   for (const u of users.rows) day(u.day).users.add(u.user_id);
 
   const models = await sql<{ day: string; model_id: string; model_provider: string | null; n: number }>`
-    select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD') as day, output ->> 'model' as model_id,
-      output ->> 'model_provider' as model_provider, count(*) as n
-    from runs
-    where parent_run_id is null and jsonb_typeof(output -> 'model') = 'string'
+    select to_char(r.created_at at time zone 'UTC', 'YYYY-MM-DD') as day, r.output ->> 'model' as model_id,
+      r.output ->> 'model_provider' as model_provider, count(*) as n
+    from runs r join sessions s on s.session_id = r.session_id
+    where r.parent_run_id is null and jsonb_typeof(r.output -> 'model') = 'string' and ${ownSession('s')}
     group by 1, 2, 3 order by 1, 2, 3`.execute(db);
   for (const m of models.rows) {
     const entry: ModelMetric = { model_id: m.model_id, count: Number(m.n) };
