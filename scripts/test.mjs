@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the node:test suites of the workspace (or of the folders named in argv) under tsx.
+// Runs the node:test suites of the workspace (or of the folders or test files named in argv) under tsx.
 // Node 20's `--test` does not expand globs, so we find the files ourselves.
 // By default only failures and a summary line are printed; `--tap` prints the runner's full TAP.
 // `--durations` runs each file in its own runner process (`--jobs=N` at a time, default 2) and prints
@@ -39,15 +39,16 @@ function walk(dir, out) {
   return out;
 }
 
+// A test file named on the command line runs as is; a folder runs its test/ tree.
 const files = dirs
-  .flatMap((d) => walk(join(d, 'test'), []))
+  .flatMap((d) => (/\.test\.ts$/.test(d) ? [d] : walk(join(d, 'test'), [])))
   .map((f) => relative(root, f))
   .sort();
 if (files.length === 0) {
   console.error(`no test files under ${dirs.map((d) => relative(root, d)).join(', ')}`);
   process.exit(1);
 }
-const runner = ['--conditions=@agentos/source', '--import', 'tsx', '--test'];
+const runner = ['--liftoff-only', '--conditions=@agentos/source', '--import', 'tsx', '--test'];
 if (durations) process.exit(await timeEachFile(Number(jobsArg?.slice(7) ?? 2)));
 const result = spawnSync(
   process.execPath,
