@@ -14,8 +14,12 @@ const packages = ['core', 'spec', 'runtime', 'generator', 'server', 'sdk', 'conf
 const args = process.argv.slice(2);
 const tap = args.includes('--tap');
 const durations = args.includes('--durations');
+// `npm test` type-checks the whole workspace first and says so: the test files that would run tsc
+// again over a subset of it (sdk/test/typecheck.test.ts) skip instead.
+const typechecked = args.includes('--typechecked');
 const jobsArg = args.find((a) => a.startsWith('--jobs='));
-const ours = (a) => a === '--tap' || a === '--durations' || a.startsWith('--jobs=');
+const ours = (a) => a === '--tap' || a === '--durations' || a === '--typechecked' || a.startsWith('--jobs=');
+const env = typechecked ? { ...process.env, AGENTOS_TYPECHECKED: '1' } : process.env;
 const flags = args.filter((a) => a.startsWith('--') && !ours(a));
 const reporter = tap
   ? ['--test-reporter=tap']
@@ -53,7 +57,7 @@ if (durations) process.exit(await timeEachFile(Number(jobsArg?.slice(7) ?? 2)));
 const result = spawnSync(
   process.execPath,
   [...runner, '--test-concurrency=2', ...reporter, ...flags, ...files],
-  { cwd: root, stdio: 'inherit' },
+  { cwd: root, stdio: 'inherit', env },
 );
 process.exit(result.status ?? 1);
 
@@ -73,7 +77,7 @@ async function timeEachFile(jobs) {
       const cmdArgs = gnuTime ? ['-f', '@cpu %U %S', process.execPath, ...argv] : argv;
       const t0 = Date.now();
       const { code, out } = await new Promise((done) => {
-        const child = spawn(cmd, cmdArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(cmd, cmdArgs, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         child.stdout.on('data', (d) => {
           out += d;
