@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const packages = ['core', 'spec', 'runtime', 'generator', 'server', 'sdk', 'conformance'];
@@ -19,7 +19,13 @@ const durations = args.includes('--durations');
 const typechecked = args.includes('--typechecked');
 const jobsArg = args.find((a) => a.startsWith('--jobs='));
 const ours = (a) => a === '--tap' || a === '--durations' || a === '--typechecked' || a.startsWith('--jobs=');
-const env = typechecked ? { ...process.env, AGENTOS_TYPECHECKED: '1' } : process.env;
+const env = {
+  ...process.env,
+  // Every Node process of the run, the server CLIs the tests spawn included (scripts/test-node-flags.mjs).
+  NODE_OPTIONS:
+    `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(join(root, 'scripts/test-node-flags.mjs'))}`.trim(),
+  ...(typechecked && { AGENTOS_TYPECHECKED: '1' }),
+};
 const flags = args.filter((a) => a.startsWith('--') && !ours(a));
 const reporter = tap
   ? ['--test-reporter=tap']
@@ -52,7 +58,7 @@ if (files.length === 0) {
   console.error(`no test files under ${dirs.map((d) => relative(root, d)).join(', ')}`);
   process.exit(1);
 }
-const runner = ['--liftoff-only', '--conditions=@agentos/source', '--import', 'tsx', '--test'];
+const runner = ['--conditions=@agentos/source', '--import', 'tsx', '--test'];
 if (durations) process.exit(await timeEachFile(Number(jobsArg?.slice(7) ?? 2)));
 const result = spawnSync(
   process.execPath,
