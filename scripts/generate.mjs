@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Regenerates the artefacts of spec/agentos.openapi.yaml inside the packages that commit them:
 //   server/src/generated  ← targets scopes, types, server
-//   sdk/src/generated     ← targets scopes, types, mocks
+//   sdk/src/generated     ← targets scopes, types, mocks, client
 // `--check` writes nothing and exits 1 naming each stale, missing or leftover file (CI runs it).
 // The document is read and modelled once; each target runs once and its files go to every
 // package that wants them.
@@ -17,7 +17,7 @@ const root = resolve(fileURLToPath(import.meta.url), '../..');
 const spec = 'spec/agentos.openapi.yaml';
 const outputs = [
   { dir: 'server/src/generated', targets: ['scopes', 'types', 'server'] },
-  { dir: 'sdk/src/generated', targets: ['scopes', 'types', 'mocks'] },
+  { dir: 'sdk/src/generated', targets: ['scopes', 'types', 'mocks', 'client'] },
 ];
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => a !== '--check');

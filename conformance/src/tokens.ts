@@ -138,6 +138,17 @@ function signWith(alg: string, key: KeyObject | Buffer | string, input: string):
   throw new HarnessError('ERR_KEY', `cannot sign with algorithm "${alg}"`);
 }
 
+/**
+ * The attacker's RSA key pair (it signs `foreign-key` tokens and the JWKS served to jku/x5u fetches):
+ * generated once per process, since a 2048-bit key costs ~0.1–0.5 s of CPU and any key the target
+ * was never given serves. Every token factory of the process shares it.
+ */
+let attackerPair: { privateKey: KeyObject; publicKey: KeyObject } | undefined;
+function attackerKeys(): { privateKey: KeyObject; publicKey: KeyObject } {
+  attackerPair ??= generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return attackerPair;
+}
+
 /** The minting side of the suite: one per run, tokens cached by their spec. */
 export interface TokenFactory {
   readonly alg: SigningAlg;
@@ -189,7 +200,7 @@ export async function createTokenFactory(options: TokenOptions): Promise<TokenFa
       );
     }
   }
-  const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const attacker = attackerKeys();
   const cache = new Map<string, Promise<string>>();
 
   const baseClaims = (sub: string | null = 'conformance-user'): Record<string, unknown> => {

@@ -75,3 +75,4 @@ export type {
   ScopeOptions,
   ScopeTarget,
 } from './types.js';
+export { AGENTOS_VERSION, compareVersions, isAgentosVersion } from './versions.js';

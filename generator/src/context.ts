@@ -6,7 +6,7 @@ import pkg from '../package.json' with { type: 'json' };
 import type { ApiModel } from './model.js';
 
 /** Every target, in the order they run and are reported. */
-export const TARGETS = ['scopes', 'types', 'server', 'mocks'] as const;
+export const TARGETS = ['scopes', 'types', 'server', 'mocks', 'client'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
 /** Targets whose modules import another target's modules. */
@@ -15,6 +15,7 @@ export const TARGET_REQUIRES: Readonly<Record<TargetName, readonly TargetName[]>
   types: [],
   server: ['scopes', 'types'],
   mocks: ['scopes', 'types'],
+  client: [],
 };
 
 export const GENERATOR_NAME = 'agentos-gen';

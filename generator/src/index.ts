@@ -16,6 +16,7 @@ import {
   type TargetName,
 } from './context.js';
 import { loadSpec } from './load.js';
+import { clientTarget } from './targets/client.js';
 import { mocksTarget } from './targets/mocks.js';
 import { scopesTarget } from './targets/scopes.js';
 import { serverTarget } from './targets/server.js';
@@ -33,6 +34,7 @@ const TARGET_MODULES: Readonly<Record<TargetName, Target>> = {
   types: typesTarget,
   server: serverTarget,
   mocks: mocksTarget,
+  client: clientTarget,
 };
 
 export interface GenerateOptions {

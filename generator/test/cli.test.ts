@@ -53,7 +53,12 @@ describe('agentos-gen CLI', () => {
     const r = spawn('--help');
     assert.equal(r.code, 0);
     assert.match(r.stdout, /USAGE agentos-gen \[OPTIONS\]/);
-    for (const flag of ['--spec=<file>', '--out=<dir>', '--targets=<scopes,types,server,mocks>', '--check']) {
+    for (const flag of [
+      '--spec=<file>',
+      '--out=<dir>',
+      '--targets=<scopes,types,server,mocks,client>',
+      '--check',
+    ]) {
       assert.ok(r.stdout.includes(flag), flag);
     }
     assert.ok(!r.stdout.includes('\u001b['), 'no ANSI escapes');
@@ -156,7 +161,7 @@ describe('agentos-gen CLI', () => {
 
     const w = await run('--spec', spec, '--out', out);
     assert.equal(w.code, 0);
-    assert.match(w.stdout, /wrote 2, unchanged 8, removed 1/);
+    assert.match(w.stdout, /wrote 2, unchanged 9, removed 1/);
     assert.equal((await run('--spec', spec, '--out', out, '--check')).code, 0);
     assert.equal(readFileSync(join(out, 'hand-written.ts'), 'utf8'), 'export {};\n');
   });

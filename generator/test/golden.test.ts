@@ -39,6 +39,7 @@ describe('golden output', () => {
         'openapi.json',
         'openapi.ts',
         'operations.ts',
+        'route-table.ts',
         'routes.json',
         'routes.ts',
         'server.ts',

@@ -5,5 +5,4 @@ export declare const sdkDir: string;
 export declare const entries: { readonly index: string; readonly mocks: string };
 export declare const external: readonly string[];
 export declare function esbuildOptions(entry: string, options?: { minify?: boolean }): BuildOptions;
-export declare function compactRoutesModule(path: string): Promise<string>;
 export declare function build(): Promise<void>;

@@ -29,100 +29,6 @@ export const entries = { index: 'src/index.ts', mocks: 'src/mocks.ts', socket: '
 /** Left to the consumer (peer dependencies of the mocks entry). */
 export const external = ['msw', 'msw/*', 'jose'];
 
-/** The generated route table module, sdk/src/generated/routes.ts. */
-const ROUTES_MODULE = /[\\/]src[\\/]generated[\\/]routes\.ts$/;
-
-/**
- * Loads a TypeScript module at build time: esbuild transpiles it (type imports vanish) and Node
- * imports the result.
- */
-async function importTs(path) {
-  const esbuild = await import('esbuild');
-  const r = await esbuild.build({
-    entryPoints: [path],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    write: false,
-    logLevel: 'error',
-  });
-  return import(`data:text/javascript;base64,${Buffer.from(r.outputFiles[0].text).toString('base64')}`);
-}
-
-/**
- * The route table as a compact module exporting what the SDK reads at runtime (`routes` with
- * operationId, method, path, scopes, filter, public): one text row per operation, sorted by path,
- * decoded at load. The generated object literals cost ~1.2 KB more gzipped, 15% of the budget.
- * Row: `<n><rest of path> METHOD operationId [=resource:action:id] scope…`, where `<n>` is the
- * number of `/`-segments shared with the previous row's path, and a scope `~action` stands for
- * `<first segment>:<first {param}>:action` of the row's path (`agents:{agent_id}:run` under
- * `/agents/{agent_id}/…`), the shape of most per-resource scopes, and `:action` for
- * `<first segment>:action`.
- * sdk/test/package.test.ts checks that the decoded table matches the generated one.
- */
-export async function compactRoutesModule(path) {
-  const mod = await importTs(path);
-  const sorted = [...mod.routes].sort((a, b) =>
-    a.path < b.path ? -1 : a.path > b.path ? 1 : a.method < b.method ? -1 : 1,
-  );
-  let prev = [];
-  const rows = sorted.map((r) => {
-    const filterParts = r.filter ? [r.filter.resource, r.filter.action, r.filter.id] : [];
-    for (const s of [r.path, r.method, r.operationId, ...r.scopes, ...filterParts]) {
-      if (!s || /[\s`$\\~]/.test(s) || /^[=:]/.test(s) || (filterParts.includes(s) && s.includes(':'))) {
-        throw new Error(`build: cannot encode "${s}" of ${r.operationId} in the compact route table`);
-      }
-    }
-    const segs = r.path.split('/');
-    let shared = 0;
-    while (shared < Math.min(segs.length, prev.length, 9) && segs[shared] === prev[shared]) shared++;
-    prev = segs;
-    const family = `${segs[1]}:${segs.find((x) => x.startsWith('{'))}:`;
-    const global = `${segs[1]}:`;
-    const t = [shared + segs.slice(shared).join('/'), r.method, r.operationId];
-    if (r.filter) t.push(`=${r.filter.resource}:${r.filter.action}:${r.filter.id}`);
-    t.push(
-      ...r.scopes.map((s) =>
-        s.startsWith(family)
-          ? `~${s.slice(family.length)}`
-          : s.startsWith(global) && s.split(':').length === 2
-            ? `:${s.slice(global.length)}`
-            : s,
-      ),
-    );
-    return t.join(' ');
-  });
-  return `// Compact form of ${relative(sdkDir, path)} (scripts/build.mjs): the fields the SDK reads.
-let prev = [];
-export const routes = \`${rows.join('\n')}\`.split('\\n').map((row) => {
-  const [head, method, operationId, ...rest] = row.split(' ');
-  const segs = [...prev.slice(0, +head[0]), ...(head.length > 1 ? head.slice(1).split('/') : [])];
-  prev = segs;
-  const path = segs.join('/');
-  const family = \`\${segs[1]}:\${segs.find((x) => x[0] === '{')}:\`;
-  const r = { operationId, method, path, scopes: [] };
-  for (const t of rest) {
-    if (t[0] === '=') {
-      const [resource, action, id] = t.slice(1).split(':');
-      r.filter = { resource, action, id };
-    } else r.scopes.push(t[0] === '~' ? family + t.slice(1) : t[0] === ':' ? segs[1] + t : t);
-  }
-  r.public = r.scopes.length === 0;
-  return r;
-});
-`;
-}
-
-const compactRoutes = {
-  name: 'compact-routes',
-  setup(b) {
-    b.onLoad({ filter: ROUTES_MODULE }, async (args) => ({
-      contents: await compactRoutesModule(args.path),
-      loader: 'js',
-    }));
-  },
-};
-
 /**
  * esbuild options shared by the build and the size check: one self-contained ESM file per entry,
  * platform-neutral (no Node built-ins may be reached: the build fails if one is).
@@ -141,8 +47,6 @@ export function esbuildOptions(entry, { minify = false } = {}) {
     minify,
     legalComments: 'none',
     logLevel: 'warning',
-    // Only the budgeted main entry: the mocks keep the generated table as is (all RouteSpec fields).
-    plugins: entry === entries.index ? [compactRoutes] : [],
   };
 }
 

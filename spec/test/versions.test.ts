@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { compareVersions } from '@agentos/core';
 import YAML from 'yaml';
 import { specPath } from '../src/index.js';
 
@@ -23,17 +24,6 @@ interface SpecOperation {
   readonly feature: string;
   readonly since: string | undefined;
   readonly until: string | undefined;
-}
-
-/** `3.1` < `3.1.10`? Missing parts count as 0: `3.1` is `3.1.0`. */
-function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
 
 function specOperations(): SpecOperation[] {

@@ -214,14 +214,25 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
     http.close();
   }
   const wf = workflows[0];
-  const results: CaseResult[] = [];
+  // The probes run concurrently, each on its own socket (most of their time is the quiet period after
+  // a refusal); `results` keeps the order in which they are started.
+  const results: Promise<CaseResult>[] = [];
 
-  async function run(
+  function run(
     info: ProbeInfo,
     body: (c: Conn, fail: (m: string) => void) => Promise<void>,
     skip?: string,
     note?: string,
-  ): Promise<void> {
+  ): void {
+    results.push(runProbe(info, body, skip, note));
+  }
+
+  async function runProbe(
+    info: ProbeInfo,
+    body: (c: Conn, fail: (m: string) => void) => Promise<void>,
+    skip?: string,
+    note?: string,
+  ): Promise<CaseResult> {
     const base: CaseResult = {
       probeId: info.id,
       family: info.family,
@@ -236,8 +247,7 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
       ...(note ? { note } : {}),
     };
     if (skip) {
-      results.push({ ...base, status: 'skip', message: skip });
-      return;
+      return { ...base, status: 'skip', message: skip };
     }
     const failures: string[] = [];
     let conn: Conn | undefined;
@@ -270,7 +280,7 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
       base.message = step.message;
     }
     base.steps.push(step);
-    results.push(base);
+    return base;
   }
 
   /** Sends `m` and expects a refusal and no run frame within the quiet period. */
@@ -307,7 +317,7 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
   const jwtOnly = tokens ? undefined : 'needs --signing-key (JWT tokens the target trusts)';
   const needWf = wf ? undefined : 'the target lists no workflow';
 
-  await run(
+  run(
     probe('WS-UNAUTH-ACTIONS', 'MUST', 'Every action but authenticate is refused before authentication'),
     async (c, fail) => {
       for (const action of ['ping', 'start-workflow', 'reconnect', 'continue-workflow']) {
@@ -327,7 +337,7 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
     noAuth,
   );
 
-  await run(
+  run(
     probe('WS-BAD-TOKEN', 'MUST', 'A malformed token is refused and leaves the socket unauthenticated'),
     async (c, fail) => {
       if (await authenticate(c, 'conformance.not-a.token')) fail('a malformed token was accepted');
@@ -336,7 +346,7 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
     noAuth,
   );
 
-  await run(
+  run(
     probe('WS-EXPIRED', 'MUST', 'An expired token is refused'),
     async (c, fail) => {
       if (await authenticate(c, await mint({ scopes: [adminScope], claims: { exp: fromNow(-3600) } })))
@@ -348,7 +358,7 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
     noAuth ?? jwtOnly,
   );
 
-  await run(
+  run(
     probe('WS-FOREIGN-TOKEN', 'MUST', 'A token signed by a key the target does not trust is refused'),
     async (c, fail) => {
       const token = tokens
@@ -365,7 +375,7 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
     noAuth,
   );
 
-  await run(
+  run(
     probe('WS-AUTH-OK', 'MUST', 'The credential the target trusts authenticates the socket'),
     async (c, fail) => {
       if (!(await authenticate(c, await adminCredential()))) return fail('the admin credential was refused');
@@ -378,7 +388,7 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
   );
 
   const scopeSkip = noAuth ?? jwtOnly ?? needWf;
-  await run(
+  run(
     probe('WS-START-NO-SCOPE', 'MUST', "start-workflow without the workflow's run scope is refused"),
     async (c, fail) => {
       const token = await mint({
@@ -396,7 +406,7 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
     scopeSkip,
   );
 
-  await run(
+  run(
     probe('WS-CONTINUE-NO-SCOPE', 'MUST', 'continue-workflow without the run scope is refused'),
     async (c, fail) => {
       const token = await mint({ sub: 'conformance-ws-reader', scopes: ['workflows:read'] });
@@ -446,7 +456,7 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
   }
   const victimSkip = ownerSkip ?? (victim ? undefined : 'harness: could not start a run as user A');
 
-  await run(
+  run(
     probe(
       'WS-RECONNECT-FOREIGN',
       'MUST',
@@ -484,7 +494,7 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
     victimSkip,
   );
 
-  await run(
+  run(
     probe('WS-RECONNECT-NO-SUB', 'MUST', "a token without a subject cannot reconnect to another user's run"),
     async (c, fail) => {
       const v = victim!;
@@ -513,7 +523,7 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
     victimSkip,
   );
 
-  await run(
+  run(
     probe('WS-RECONNECT-NO-SCOPE', 'MUST', 'reconnect without the run scope is refused, even for the owner'),
     async (c, fail) => {
       const v = victim!;
@@ -535,7 +545,7 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
     victimSkip,
   );
 
-  await run(
+  run(
     probe('WS-OVERSIZE', 'SHOULD', 'A 1 MiB frame closes the socket (1009) or is refused'),
     async (c, fail) => {
       if (requiresAuth && !(await authenticate(c, await adminCredential()))) return fail('harness: refused');
@@ -549,5 +559,5 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
     },
   );
 
-  return results;
+  return Promise.all(results);
 }

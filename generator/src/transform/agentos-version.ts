@@ -2,23 +2,10 @@
  * @module `x-agentos-since` / `x-agentos-until` (docs/contract.md "Features and versions"): the
  * first AgentOS version serving the operation, and the first one no longer serving it.
  */
+import { compareVersions, isAgentosVersion } from '@agentos/core';
 import { GenerationError } from '../errors.js';
 import type { JsonObject } from '../model.js';
 import type { TransformContext } from './reference.js';
-
-/** `major.minor` or `major.minor.patch`, no leading zeros, no `v` prefix. */
-export const AGENTOS_VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)(\.(0|[1-9]\d*))?$/;
-
-/** Compares two {@link AGENTOS_VERSION} strings numerically; a missing patch is 0. */
-export function compareAgentosVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
 
 /**
  * Reads `x-agentos-since` and `x-agentos-until` of one Operation Object.
@@ -33,7 +20,7 @@ export function transformAgentosVersion(
   const read = (key: 'x-agentos-since' | 'x-agentos-until'): string | undefined => {
     const value = operation[key];
     if (value === undefined) return undefined;
-    if (typeof value !== 'string' || !AGENTOS_VERSION.test(value)) {
+    if (!isAgentosVersion(value)) {
       throw new GenerationError('ERR_GEN_AGENTOS_VERSION', {
         file: ctx.file,
         pointer: `${at}/${key}`,
@@ -44,7 +31,7 @@ export function transformAgentosVersion(
   };
   const since = read('x-agentos-since');
   const until = read('x-agentos-until');
-  if (since !== undefined && until !== undefined && compareAgentosVersions(since, until) >= 0) {
+  if (since !== undefined && until !== undefined && compareVersions(since, until) >= 0) {
     throw new GenerationError('ERR_GEN_AGENTOS_VERSION', {
       file: ctx.file,
       pointer: `${at}/x-agentos-until`,

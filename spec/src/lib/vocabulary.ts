@@ -1,7 +1,8 @@
 /**
  * @module The object-level vocabulary's fixed parts (docs/contract.md §8): the kinds of stored
- * object `x-contains` may name, and the grammars of templates, pointers, features and versions.
- * The generator checks shapes; the lint checks these against the document.
+ * object `x-contains` may name, and the grammars of templates, pointers and features (versions:
+ * `AGENTOS_VERSION` and `compareVersions` of @agentos/core). The generator checks shapes; the lint
+ * checks these against the document.
  */
 
 /**
@@ -33,19 +34,5 @@ export const JSON_POINTER = /^(\/([^~/]|~[01])*)+$/;
 /** `x-agentos-feature`: lowercase letters, digits and `-`, starting with a letter. */
 export const FEATURE_NAME = /^[a-z][a-z0-9-]*$/;
 
-/** `x-agentos-since` / `x-agentos-until`: `major.minor` or `major.minor.patch`, no leading zeros. */
-export const AGENTOS_VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)(\.(0|[1-9]\d*))?$/;
-
 /** A field name of a request body or stored object. */
 export const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** Compares two {@link AGENTOS_VERSION} strings numerically; a missing patch is 0. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}

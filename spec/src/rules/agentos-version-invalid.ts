@@ -2,8 +2,8 @@
  * @module `agentos-version-invalid`: `x-agentos-since` / `x-agentos-until` are AgentOS versions
  * (`3.1`, `3.1.10`) as strings, and `until` comes after `since`. docs/contract.md §8.6.
  */
+import { compareVersions, isAgentosVersion } from '@agentos/core';
 import { defineRule, type Finding, quote } from '../lib/rule.js';
-import { AGENTOS_VERSION, compareVersions } from '../lib/vocabulary.js';
 
 export const agentosVersionInvalid = defineRule({
   id: 'agentos-version-invalid',
@@ -15,7 +15,7 @@ export const agentosVersionInvalid = defineRule({
       for (const key of ['since', 'until'] as const) {
         const value = op.operation[`x-agentos-${key}`];
         if (value === undefined) continue;
-        if (typeof value === 'string' && AGENTOS_VERSION.test(value)) {
+        if (isAgentosVersion(value)) {
           valid[key] = value;
           continue;
         }
