@@ -378,7 +378,13 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
         servers.add(server);
         server.on('close', () => servers.delete(server));
         // The workflow WebSocket (GET /workflows/ws); any other upgrade is answered 404.
-        sockets ??= createWorkflowSocket({ ctx: context, index, verifier, options: options.workflowSocket });
+        sockets ??= createWorkflowSocket({
+          ctx: context,
+          index,
+          verifier,
+          authority,
+          options: options.workflowSocket,
+        });
         const ws = sockets;
         server.on('upgrade', (req, socket, head) => {
           if (!ws.handleUpgrade(req, socket, head)) {

@@ -20,6 +20,7 @@ import {
   type ServiceAccountVerifier,
 } from '../src/auth/service-accounts.js';
 import { createTokenVerifier } from '../src/auth/verify.js';
+import { createAuthority, createDatabaseAuthorityStore } from '../src/authority/index.js';
 import type { AgentOSConfig, AgentOSOptions } from '../src/config/options.js';
 import { resolveConfig } from '../src/config/resolve.js';
 import type { ServerContext } from '../src/context.js';
@@ -160,9 +161,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     userIdClaim: config.auth.userIdClaim,
   });
 
+  const index = compileRoutes(routes, { adminScope: config.auth.adminScope });
+  // The object-level rules of the route table wrap the handlers, as in the server (contract.md §8).
+  const authority = createAuthority({
+    index,
+    store: createDatabaseAuthorityStore(() => database.db, config),
+    logger,
+    rbac: config.auth.mode === 'rbac',
+    userIsolation: config.auth.userIsolation,
+    adminScope: config.auth.adminScope,
+    now: clock,
+  });
   const stubs: Record<string, unknown> = {};
   for (const r of routes) stubs[r.operationId] = notImplemented;
-  const handlers = {
+  const handlers = authority.wrap({
     ...stubs,
     ...createScheduleHandlers(ctx),
     ...createServiceAccountHandlers(ctx, { verifier: serviceAccounts }),
@@ -172,7 +184,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...createDatabaseHandlers(ctx),
     ...createDocsHandlers(ctx),
     ...options.handlers,
-  } as unknown as Handlers;
+  }) as unknown as Handlers;
 
   const app = express();
   app.disable('x-powered-by');
@@ -183,7 +195,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       validateResponses: true,
       auth: createAuthMiddleware({
         config: config.auth,
-        index: compileRoutes(routes, { adminScope: config.auth.adminScope }),
+        index,
         verifier,
         logger,
       }),

@@ -12,7 +12,7 @@
  * pending required approval needs `approvals:write` (or the admin scope), else 403.
  */
 import { randomUUID } from 'node:crypto';
-import { type CallerContext, compileRequirement, satisfies } from '@agentos/core';
+import type { CallerContext } from '@agentos/core';
 import type { Request, Response } from 'express';
 import type { ServerContext } from '../context.js';
 import type { RunRow, SessionRow } from '../db/index.js';
@@ -131,8 +131,6 @@ function toHttp(err: unknown, kind: EntityKind): never {
  */
 export function createRunHandlers(ctx: ServerContext): RunHandlers {
   const db = () => ctx.database.db;
-  const adminScope = ctx.config.auth.adminScope;
-  const approvalsWrite = compileRequirement('approvals:write', { adminScope });
 
   function engine(): RunEngine {
     if (!isRunEngine(ctx.runtime)) fail(501, 'The run engine is not available in this server');
@@ -180,13 +178,6 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
     out.run_id ??= run.run_id;
     out.session_id ??= run.session_id;
     return out;
-  }
-
-  function mayResolveApprovals(caller: CallerContext): boolean {
-    // Without RBAC no scope is enforced: whoever may call continue may also resolve approvals.
-    if (ctx.config.auth.mode !== 'rbac') return true;
-    if (caller.isAdmin) return true;
-    return satisfies(caller.grants, approvalsWrite, {});
   }
 
   /** Answers a started or continued run in the mode asked for. */
@@ -316,7 +307,6 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
         sessionId,
         toolDecisions: toolDecisionList,
         stepDecisions: stepDecisionList,
-        approvalGate: !mayResolveApprovals(caller),
         background,
       });
       return await answer(kind, handle, stream, background && stream, false);

@@ -503,7 +503,7 @@ export function createRunRuntime(options: RunRuntimeOptions): RunEngine {
       throw new RunRuntimeError('ERR_RUN_NOT_FOUND', 'Run not found');
     }
     const spec = compileEntity(config, input.kind, input.id);
-    if (input.approvalGate && (await pendingRequiredApprovals(deps.db, row.run_id)).length > 0) {
+    if ((await pendingRequiredApprovals(deps.db, row.run_id)).length > 0) {
       throw new RunRuntimeError(
         'ERR_RUN_APPROVAL_PENDING',
         'This run requires admin approval before it can be continued',
@@ -515,10 +515,7 @@ export function createRunRuntime(options: RunRuntimeOptions): RunEngine {
       throw new RunRuntimeError('ERR_RUN_NOT_CONTINUABLE', 'run has no stored state');
     const rec = structuredClone(row.output) as unknown as AnyRunRec;
     const approvals = new Map((await getApprovals(deps.db, approvalIdsOf(rec))).map((a) => [a.id, a]));
-    if (
-      input.approvalGate &&
-      [...approvals.values()].some((a) => a.status === 'pending' && a.approval_type === 'required')
-    ) {
+    if ([...approvals.values()].some((a) => a.status === 'pending' && a.approval_type === 'required')) {
       // The approval stamped on the paused tools (a copied run, e.g. a forked session, still waits on it).
       throw new RunRuntimeError(
         'ERR_RUN_APPROVAL_PENDING',

@@ -117,11 +117,6 @@ export interface ContinueRunInput {
   readonly sessionId: string;
   readonly toolDecisions?: readonly ToolDecision[] | undefined;
   readonly stepDecisions?: readonly StepDecision[] | undefined;
-  /**
-   * Contract §7: when true, a run that waits on a pending `required` approval cannot be continued
-   * (`ERR_RUN_APPROVAL_PENDING`). The handler passes false for callers that may resolve approvals.
-   */
-  readonly approvalGate: boolean;
   readonly background?: boolean | undefined;
 }
 
