@@ -18,7 +18,6 @@ import type { ServerContext } from '../context.js';
 import type { RunRow, SessionRow } from '../db/index.js';
 import { runs, sessions } from '../db/repos/index.js';
 import { type HandlerResponse, type Handlers, HttpError } from '../generated/server.js';
-import { newRunId } from '../runtime/engine.js';
 import { findEntity } from '../runtime/entities.js';
 import { RunRuntimeError, type RunRuntimeErrorCode } from '../runtime/errors.js';
 import {
@@ -29,6 +28,7 @@ import {
   toRunSchema,
   toWorkflowRunSchema,
 } from '../runtime/output.js';
+import { newRunId } from '../runtime/records.js';
 import { sessionEntityId } from '../runtime/store.js';
 import { type EntityKind, isRunEngine, type RunEngine, type RunHandle } from '../runtime/types.js';
 import {
