@@ -32,7 +32,6 @@ import { createAuthority, createDatabaseAuthorityStore } from './authority/index
 import { loadConfigFile } from './config/file.js';
 import type { AgentOSConfig, AgentOSOptions, OperationHandler } from './config/options.js';
 import { resolveConfig } from './config/resolve.js';
-import type { ServerContext } from './context.js';
 import { type Database, DEFAULT_DATA_DIR, decisions, openDatabase } from './db/index.js';
 import { createServiceAccountStore } from './db/repos/service-accounts.js';
 import { generated, routes as generatedRoutes } from './generated/routes.js';
@@ -42,6 +41,7 @@ import { createHandlers } from './handlers/index.js';
 import { createLogger, type Logger } from './log.js';
 import { createRunRuntime, modelProvidersFromEnv } from './runtime/index.js';
 import { type Scheduler, startScheduler } from './scheduler/index.js';
+import type { ServerContext } from './server-context.js';
 import { checkGeneratedStamp, defaultSpecFile } from './stamp.js';
 import {
   createWorkflowSocket,

@@ -23,7 +23,6 @@ import { createTokenVerifier } from '../src/auth/verify.js';
 import { createAuthority, createDatabaseAuthorityStore } from '../src/authority/index.js';
 import type { AgentOSConfig, AgentOSOptions } from '../src/config/options.js';
 import { resolveConfig } from '../src/config/resolve.js';
-import type { ServerContext } from '../src/context.js';
 import { type Database, openDatabase } from '../src/db/index.js';
 import { createServiceAccountStore } from '../src/db/repos/service-accounts.js';
 import { routes } from '../src/generated/routes.js';
@@ -36,6 +35,7 @@ import { createRegistryHandlers, type RegistryTool } from '../src/handlers/regis
 import { createScheduleHandlers } from '../src/handlers/schedules.js';
 import { createServiceAccountHandlers } from '../src/handlers/service-accounts.js';
 import { silentLogger } from '../src/log.js';
+import type { ServerContext } from '../src/server-context.js';
 
 /** The frozen start of every test: 2027-01-15T08:00:00Z. */
 export const NOW = 1_800_000_000;

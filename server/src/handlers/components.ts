@@ -10,13 +10,14 @@
  * AgentOS, invalid input answers 400 (not 409), and creating a config version always assigns
  * the next number (the body's `version` and `set_current` are ignored).
  */
-import type { ServerContext } from '../context.js';
+
 import { type Db, epochSeconds, inTransaction, isUniqueViolation, paging } from '../db/index.js';
 import type { ListedConfigRow } from '../db/repos/components.js';
 import { components } from '../db/repos/index.js';
 import type { ComponentRow } from '../db/schema.js';
 import type { Handlers } from '../generated/server.js';
-import type { Schemas } from './_util.js';
+import type { ServerContext } from '../server-context.js';
+import type { Schemas } from './wire.js';
 
 type ComponentOperations =
   | 'restoreComponent'

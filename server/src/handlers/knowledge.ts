@@ -20,7 +20,6 @@
  *   so (`vector_dbs[].search_types` is `["keyword"]`, with a description).
  */
 import { createHash } from 'node:crypto';
-import type { ServerContext } from '../context.js';
 import type { ContentStatus, KnowledgeContentRow } from '../db/index.js';
 import { knowledge } from '../db/repos/index.js';
 import type { Handlers } from '../generated/server.js';
@@ -32,16 +31,9 @@ import {
   DEFAULT_CHUNK_SIZE,
 } from '../knowledge/chunkers.js';
 import { extensionOf, READERS, type Reader, readerFor } from '../knowledge/readers.js';
-import {
-  asObject,
-  fail,
-  iso,
-  type JsonRecord,
-  pageMeta,
-  pageRequest,
-  type Schemas,
-  startTimer,
-} from './_util.js';
+import type { ServerContext } from '../server-context.js';
+import { pageMeta, pageRequest, startTimer } from './pagination.js';
+import { asObject, fail, iso, type JsonRecord, type Schemas } from './wire.js';
 
 export type KnowledgeHandlers = Pick<
   Handlers,

@@ -14,7 +14,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CallerContext } from '@agentos/core';
 import type { Request, Response } from 'express';
-import type { ServerContext } from '../context.js';
 import type { RunRow, SessionRow } from '../db/index.js';
 import { runs, sessions } from '../db/repos/index.js';
 import { type HandlerResponse, type Handlers, HttpError } from '../generated/server.js';
@@ -31,6 +30,7 @@ import {
 import { newRunId } from '../runtime/records.js';
 import { sessionEntityId } from '../runtime/store.js';
 import { type EntityKind, isRunEngine, type RunEngine, type RunHandle } from '../runtime/types.js';
+import type { ServerContext } from '../server-context.js';
 import {
   flag,
   formOf,

@@ -8,13 +8,14 @@
  * authority layer before these handlers run (contract.md §8.2; a `POST /agents|teams|workflows/
  * {id}/runs` target needs `<family>:<id>:run`, any other the admin scope).
  */
-import type { ServerContext } from '../context.js';
+
 import { epochSeconds, isUniqueViolation } from '../db/index.js';
 import { schedules } from '../db/repos/index.js';
 import type { ScheduleRow, ScheduleRunRow } from '../db/schema.js';
 import type { Handlers } from '../generated/server.js';
 import { cronError, nextRunAt, timezoneError } from '../scheduler/cron.js';
 import { type Scheduler, schedulerFor } from '../scheduler/index.js';
+import type { ServerContext } from '../server-context.js';
 
 type ScheduleOperations =
   | 'listSchedules'

@@ -38,11 +38,11 @@ import { AuthError, HttpError } from '../auth/errors.js';
 import { createGrantResolver } from '../auth/grants.js';
 import type { CredentialVerifier, Principal } from '../auth/principal.js';
 import type { Authority } from '../authority/index.js';
-import type { ServerContext } from '../context.js';
 import { runs } from '../db/repos/index.js';
 import { stepDecisions } from '../handlers/runs-form.js';
 import { RunRuntimeError } from '../runtime/errors.js';
 import { isRunEngine, type RunEngine, type RunEventStream } from '../runtime/types.js';
+import type { ServerContext } from '../server-context.js';
 import { ACTION_OPERATIONS, CLOSE, MESSAGES, WORKFLOW_SOCKET_PATH } from './protocol.js';
 
 /** Limits of the workflow WebSocket (`createAgentOS({ workflowSocket })`). */
