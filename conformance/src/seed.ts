@@ -4,8 +4,9 @@
  * a run of an agent, whatever it serves), so the isolation probes always have another user's rows
  * to aim at, then removed after the run. Nothing here reads the database: only HTTP.
  */
-import type { Discovery } from './context.js';
+
 import type { HttpClient } from './http.js';
+import type { Discovery } from './plan-context.js';
 import type { ApiSpec } from './spec.js';
 import type { TokenFactory } from './tokens.js';
 
