@@ -13,47 +13,25 @@ import { randomUUID } from 'node:crypto';
 import type { AgentOSConfig } from '../config/options.js';
 import type { Database } from '../db/index.js';
 import type { Logger } from '../log.js';
-import { EventQueue, LiveRun, RunRegistry } from './bus.js';
+import { LiveRun, RunRegistry } from './bus.js';
+import { cancelPausedRun } from './cancel.js';
 import { applyStepDecisions, applyToRun, approvalIdsOf, notContinuable } from './decisions.js';
 import { checkEntities, compileEntity, type EntitySpec } from './entities.js';
-import { ModelProviderError, RunCancelledSignal, RunRuntimeError } from './errors.js';
+import { RunRuntimeError } from './errors.js';
+import { executeSegment, makeHandle } from './execute.js';
 import type { ModelProviderOptions } from './model.js';
 import {
   type AgentRunRec,
   type AnyRunRec,
   type Dict,
-  isTeamRec,
   isWorkflowRec,
-  nestedRuns,
   publicOutput,
   type TeamRunRec,
-  type WorkflowRunRec,
 } from './output.js';
+import { agentBase, newAgentRec, newRunId, newTeamRec, newWorkflowRec, teamBase } from './records.js';
+import { createResume } from './resume.js';
+import { type EngineDeps, Segment, type TopInfo } from './segment.js';
 import {
-  agentBase,
-  newAgentRec,
-  newRunId,
-  newTeamRec,
-  newWorkflowRec,
-  TOP,
-  teamBase,
-  topBase,
-} from './records.js';
-import { createResume, toSse } from './resume.js';
-import { runAgent } from './run-agent.js';
-import { runTeam } from './run-team.js';
-import { runWorkflow } from './run-workflow.js';
-import {
-  type EngineDeps,
-  emitTopTerminal,
-  markUnfinished,
-  type Outcome,
-  Segment,
-  type TopInfo,
-} from './segment.js';
-import {
-  appendEvents,
-  cancelPendingApprovals,
   countEvents,
   getApprovals,
   getRun,
@@ -62,7 +40,6 @@ import {
   insertRun,
   insertSession,
   pendingRequiredApprovals,
-  saveRun,
   sessionEntityId,
   transitionRun,
 } from './store.js';
@@ -70,7 +47,6 @@ import type {
   ContinueRunInput,
   EntityKind,
   RunEngine,
-  RunFrame,
   RunHandle,
   RunOnceInput,
   RunOnceResult,
@@ -115,6 +91,25 @@ function isObject(v: unknown): v is Dict {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The model a run record names. */
+function modelLabel(spec: EntitySpec): { id: string; provider: string } {
+  if (spec.kind === 'workflow') return { id: 'builtin', provider: 'builtin' };
+  return spec.model.provider === 'openai'
+    ? { id: spec.model.id, provider: 'OpenAI' }
+    : { id: 'builtin', provider: 'builtin' };
+}
+
+/** What a segment knows of its top-level run. */
+function topInfo(
+  spec: EntitySpec,
+  runId: string,
+  sessionId: string,
+  userId: string | null,
+  input: string,
+): TopInfo {
+  return { kind: spec.kind, runId, sessionId, userId, entityId: spec.id, entityName: spec.name, input };
+}
+
 /**
  * Creates the run engine.
  * @param options `config`, `database`, `logger`; optional `now`, `instanceId`, `models`
@@ -148,82 +143,6 @@ export function createRunRuntime(options: RunRuntimeOptions): RunEngine {
     inflight.add(p);
     void p.finally(() => inflight.delete(p)).catch(() => {});
     return p;
-  }
-
-  async function executeSegment(
-    seg: Segment,
-    spec: EntitySpec,
-    rec: AnyRunRec,
-    continuing: boolean,
-    fromPending: boolean,
-  ): Promise<RunOnceResult> {
-    let status: RunStatus;
-    let error: string | null = null;
-    const stopWatching = seg.watchCancelIntents();
-    try {
-      if (fromPending) await transitionRun(deps.db, seg.top.runId, ['PENDING'], 'RUNNING', { now: now() });
-      await seg.checkCancel();
-      let outcome: Outcome;
-      if (spec.kind === 'agent') outcome = await runAgent(seg, spec, rec as AgentRunRec, TOP, continuing);
-      else if (spec.kind === 'team') outcome = await runTeam(seg, spec, rec as TeamRunRec, TOP, continuing);
-      else outcome = await runWorkflow(seg, spec, rec as WorkflowRunRec, continuing);
-      status = outcome === 'completed' ? 'COMPLETED' : outcome === 'paused' ? 'PAUSED' : 'CANCELLED';
-    } catch (err) {
-      if (err instanceof RunCancelledSignal || seg.live.cancelReason !== null) {
-        status = 'CANCELLED';
-        const reason =
-          seg.live.cancelReason ?? (err instanceof RunCancelledSignal ? err.reason : 'Run cancelled');
-        markUnfinished(rec, 'CANCELLED');
-        rec.status = 'CANCELLED';
-        if (!seg.ended) emitTopTerminal(seg, rec, 'CANCELLED', reason);
-      } else {
-        status = 'ERROR';
-        error = err instanceof Error ? err.message : String(err);
-        if (!(err instanceof ModelProviderError)) logger.error({ err, runId: seg.top.runId }, 'run failed');
-        markUnfinished(rec, 'ERROR');
-        rec.status = 'ERROR';
-        rec.content = error;
-        if (!seg.ended) {
-          emitTopTerminal(seg, rec, 'ERROR', error, err instanceof Error ? err.name : 'Error');
-        }
-      }
-    }
-    stopWatching();
-    rec.session_state = structuredClone(seg.sessionState);
-    seg.rootSpan?.end({ status: status === 'ERROR' ? 'ERROR' : 'OK' });
-    await seg.finalize(status, rec, error);
-    registry.release(seg.live);
-    return {
-      runId: seg.top.runId,
-      sessionId: seg.top.sessionId,
-      status,
-      content: rec.content ?? null,
-      output: publicOutput(rec),
-    };
-  }
-
-  function makeHandle(live: LiveRun, done: Promise<RunOnceResult>, initialStatus: RunStatus): RunHandle {
-    return {
-      runId: live.runId,
-      sessionId: live.sessionId,
-      kind: live.kind,
-      initialStatus,
-      events(opts = {}) {
-        const q = new EventQueue(
-          opts.cancelOnClose ? () => live.requestCancel('Client disconnected') : undefined,
-        );
-        const unsubscribe = live.subscribe(live.baseIndex, (f) => {
-          if (f === null) q.end();
-          else q.push(toSse(f, opts.withIndex === true, live.runId));
-        });
-        q.onFinally(unsubscribe);
-        return q;
-      },
-      done,
-      cancel(reason) {
-        live.requestCancel(reason ?? 'Run cancelled by user');
-      },
-    };
   }
 
   async function start(input: StartRunInput): Promise<RunHandle> {
@@ -321,23 +240,6 @@ export function createRunRuntime(options: RunRuntimeOptions): RunEngine {
     return makeHandle(live, done, initialStatus);
   }
 
-  function modelLabel(spec: EntitySpec): { id: string; provider: string } {
-    if (spec.kind === 'workflow') return { id: 'builtin', provider: 'builtin' };
-    return spec.model.provider === 'openai'
-      ? { id: spec.model.id, provider: 'OpenAI' }
-      : { id: 'builtin', provider: 'builtin' };
-  }
-
-  function topInfo(
-    spec: EntitySpec,
-    runId: string,
-    sessionId: string,
-    userId: string | null,
-    input: string,
-  ): TopInfo {
-    return { kind: spec.kind, runId, sessionId, userId, entityId: spec.id, entityName: spec.name, input };
-  }
-
   async function continueRun(input: ContinueRunInput): Promise<RunHandle> {
     if (closed) throw new RunRuntimeError('ERR_RUN_CLOSED', 'The run engine is shut down');
     const row = await getRun(deps.db, input.runId);
@@ -417,46 +319,7 @@ export function createRunRuntime(options: RunRuntimeOptions): RunEngine {
       live.requestCancel('Run cancelled by user');
       return;
     }
-    const row = await getRun(deps.db, runId);
-    if (row?.status !== 'PAUSED' || row.parent_run_id !== null || !isObject(row.output)) return;
-    // A paused run executes nothing: it becomes CANCELLED at once.
-    const rec = structuredClone(row.output) as unknown as AnyRunRec;
-    for (const r of [rec, ...nestedRuns(rec)]) if (r.status === 'PAUSED') r.status = 'CANCELLED';
-    const t = now();
-    const index = Math.max(row.event_count, await countEvents(deps.db, runId));
-    const event = isWorkflowRec(rec)
-      ? 'WorkflowCancelled'
-      : isTeamRec(rec)
-        ? 'TeamRunCancelled'
-        : 'RunCancelled';
-    const frame: RunFrame = {
-      index,
-      event,
-      data: {
-        created_at: Math.floor(t.getTime() / 1000),
-        event,
-        ...topBase(rec),
-        reason: 'Run cancelled by user',
-      },
-    };
-    await deps.db.transaction().execute(async (trx) => {
-      if (!(await transitionRun(trx, runId, ['PAUSED'], 'CANCELLED', { output: publicOutput(rec), now: t })))
-        return;
-      await appendEvents(trx, runId, [frame], t);
-      // A cancelled run waits for nothing: its pending approvals are cancelled with it.
-      await cancelPendingApprovals(trx, runId);
-      for (const child of nestedRuns(rec)) {
-        await saveRun(trx, {
-          runId: child.run_id,
-          status: child.status,
-          output: publicOutput(child),
-          content: child.content ?? null,
-          metrics: child.metrics,
-          requirements: null,
-          now: t,
-        });
-      }
-    });
+    await cancelPausedRun(deps.db, runId, now());
     registry.forget(runId);
   }
 
