@@ -8,8 +8,9 @@
  * never enters another user's session; cancel, continue and resume need `session_id` (400
  * `session_id is required for this action`) and the session must be the caller's (404 `Run not
  * found`); reads only reach the caller's sessions, another user's run answering exactly like a
- * missing one. Approval gate (contract.md §7): with RBAC on, continuing a run that waits on a
- * pending required approval needs `approvals:write` (or the admin scope), else 403.
+ * missing one. Approval gate (contract.md §7, §8.4): a run that waits on a pending required
+ * approval is not continued, whoever calls (403, from the authority layer and again from the
+ * engine): the approval is resolved first.
  */
 import { randomUUID } from 'node:crypto';
 import type { CallerContext } from '@agentos/core';

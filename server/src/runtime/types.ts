@@ -109,7 +109,11 @@ export interface StepDecision {
   readonly executorDecisions?: readonly ToolDecision[] | undefined;
 }
 
-/** Input of `continue`: resume a PAUSED run with human decisions. */
+/**
+ * Input of `continue`: resume a PAUSED run with human decisions. A run that waits on a pending
+ * `required` approval is refused (`ERR_RUN_APPROVAL_PENDING`) whoever continues it (contract.md
+ * §8.4: no bypass); resolved approvals count as decisions, a rejection winning over the caller's.
+ */
 export interface ContinueRunInput {
   readonly kind: EntityKind;
   readonly id: string;
