@@ -10,7 +10,6 @@
  * the same name 409.
  */
 
-import type { CallerContext } from '@agentos/core';
 import { compileRequirement, holdsScope, parseScope } from '@agentos/core';
 import {
   DEFAULT_EXPIRY_DAYS,
