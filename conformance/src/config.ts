@@ -16,8 +16,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import type { RoleFixture, SkipRule } from './context.js';
 import { HarnessError } from './errors.js';
+import type { RoleFixture, SkipRule } from './plan-context.js';
 
 export interface ConfigFile {
   fixtures?: Record<string, string>;

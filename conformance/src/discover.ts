@@ -4,10 +4,10 @@
  * path parameters of the operations below it (`/agents` → `agent_id` of `/agents/{agent_id}`).
  */
 
-import type { Discovery } from './context.js';
 import { HarnessError } from './errors.js';
 import { excerpt, listItems } from './expect.js';
 import type { HttpClient } from './http.js';
+import type { Discovery } from './plan-context.js';
 import { runPool } from './pool.js';
 import { type ApiSpec, pathParamNames } from './spec.js';
 import type { TokenFactory } from './tokens.js';

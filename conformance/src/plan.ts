@@ -2,6 +2,9 @@
  * @module plan — turns the spec (and what discovery found on the target) into test cases.
  * Pure: no I/O. Every option is resolved into one `PlanContext` (context.ts, defaults included).
  */
+
+import { HarnessError } from './errors.js';
+import { DEFAULT_ADMIN_SCOPE } from './oracle.js';
 import {
   globMatch,
   isSecured,
@@ -10,9 +13,7 @@ import {
   type PlanContext,
   pickRepresentative,
   type SuiteOptions,
-} from './context.js';
-import { HarnessError } from './errors.js';
-import { DEFAULT_ADMIN_SCOPE } from './oracle.js';
+} from './plan-context.js';
 import { planDiffers } from './probes/differs.js';
 import { planFilter } from './probes/filter.js';
 import { planHygieneCases } from './probes/hygiene.js';
@@ -27,7 +28,7 @@ import { planToken } from './probes/token.js';
 import type { ApiSpec } from './spec.js';
 import type { Case } from './types.js';
 
-export * from './context.js';
+export * from './plan-context.js';
 
 /**
  * Plans every case for `spec` under `options`.

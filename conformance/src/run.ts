@@ -5,10 +5,10 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { globMatch } from './context.js';
 import { HarnessError } from './errors.js';
 import { createHttpClient, type RawRequest } from './http.js';
 import type { Plan } from './plan.js';
+import { globMatch } from './plan-context.js';
 import { runPool } from './pool.js';
 import { evaluateHygiene, finishCors } from './probes/hygiene.js';
 import type { TokenFactory, TokenSpec } from './tokens.js';
@@ -82,7 +82,7 @@ export interface SuiteResult {
   /** Why the run is not complete (exit 3), if it is not. */
   incomplete?: string;
   /** The target's own operations against the spec's (when its /openapi.json was read). */
-  surface?: import('./context.js').Surface;
+  surface?: import('./plan-context.js').Surface;
 }
 
 class ScriptSkip extends Error {}

@@ -9,8 +9,9 @@
  * created those rows as A, and `attributeSeeded` marks them as A's in the admin listing, so the
  * isolation probes can tell them in user B's listing.
  */
-import type { Discovery } from './context.js';
+
 import type { HttpClient } from './http.js';
+import type { Discovery } from './plan-context.js';
 import type { ApiSpec } from './spec.js';
 import type { TokenFactory } from './tokens.js';
 

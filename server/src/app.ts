@@ -33,7 +33,6 @@ import { createAuthority, createDatabaseAuthorityStore } from './authority/index
 import { loadConfigFile } from './config/file.js';
 import type { AgentOSConfig, AgentOSOptions, OperationHandler } from './config/options.js';
 import { resolveConfig } from './config/resolve.js';
-import type { ServerContext } from './context.js';
 import { type Database, DEFAULT_DATA_DIR, decisions, openDatabase } from './db/index.js';
 import { createRoleStore } from './db/repos/authz.js';
 import { createServiceAccountStore } from './db/repos/service-accounts.js';
@@ -45,6 +44,7 @@ import { createHandlers } from './handlers/index.js';
 import { createLogger, type Logger } from './log.js';
 import { createRunRuntime, modelProvidersFromEnv } from './runtime/index.js';
 import { type Scheduler, startScheduler } from './scheduler/index.js';
+import type { ServerContext } from './server-context.js';
 import { checkGeneratedStamp, defaultSpecFile } from './stamp.js';
 import {
   createWorkflowSocket,
@@ -400,6 +400,7 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
           index,
           verifier,
           managed,
+          authority,
           options: options.workflowSocket,
         });
         const ws = sockets;

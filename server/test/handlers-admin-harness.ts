@@ -20,9 +20,9 @@ import {
   type ServiceAccountVerifier,
 } from '../src/auth/service-accounts.js';
 import { createTokenVerifier } from '../src/auth/verify.js';
+import { createAuthority, createDatabaseAuthorityStore } from '../src/authority/index.js';
 import type { AgentOSConfig, AgentOSOptions } from '../src/config/options.js';
 import { resolveConfig } from '../src/config/resolve.js';
-import type { ServerContext } from '../src/context.js';
 import { type Database, openDatabase } from '../src/db/index.js';
 import { createServiceAccountStore } from '../src/db/repos/service-accounts.js';
 import { routes } from '../src/generated/routes.js';
@@ -35,6 +35,7 @@ import { createRegistryHandlers, type RegistryTool } from '../src/handlers/regis
 import { createScheduleHandlers } from '../src/handlers/schedules.js';
 import { createServiceAccountHandlers } from '../src/handlers/service-accounts.js';
 import { silentLogger } from '../src/log.js';
+import type { ServerContext } from '../src/server-context.js';
 
 /** The frozen start of every test: 2027-01-15T08:00:00Z. */
 export const NOW = 1_800_000_000;
@@ -160,9 +161,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     userIdClaim: config.auth.userIdClaim,
   });
 
+  const index = compileRoutes(routes, { adminScope: config.auth.adminScope });
+  // The object-level rules of the route table wrap the handlers, as in the server (contract.md §8).
+  const authority = createAuthority({
+    index,
+    store: createDatabaseAuthorityStore(() => database.db, config),
+    logger,
+    rbac: config.auth.mode === 'rbac',
+    userIsolation: config.auth.userIsolation,
+    adminScope: config.auth.adminScope,
+    now: clock,
+  });
   const stubs: Record<string, unknown> = {};
   for (const r of routes) stubs[r.operationId] = notImplemented;
-  const handlers = {
+  const handlers = authority.wrap({
     ...stubs,
     ...createScheduleHandlers(ctx),
     ...createServiceAccountHandlers(ctx, { verifier: serviceAccounts }),
@@ -172,7 +184,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...createDatabaseHandlers(ctx),
     ...createDocsHandlers(ctx),
     ...options.handlers,
-  } as unknown as Handlers;
+  }) as unknown as Handlers;
 
   const app = express();
   app.disable('x-powered-by');
@@ -183,7 +195,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       validateResponses: true,
       auth: createAuthMiddleware({
         config: config.auth,
-        index: compileRoutes(routes, { adminScope: config.auth.adminScope }),
+        index,
         verifier,
         logger,
       }),

@@ -158,7 +158,7 @@ describe('createSchedule', () => {
       json: daily({ name: 'p2', endpoint: '/sessions', method: 'DELETE' }),
     });
     assert.equal(nonRun.status, 403);
-    assert.equal(nonRun.body.detail, 'Only admins can schedule an endpoint that is not a run endpoint');
+    assert.equal(nonRun.body.detail, 'Insufficient permissions. Required scope(s): agent_os:admin');
     const byAdmin = await h.call('POST', '/schedules', {
       token: admin,
       json: daily({ name: 'p3', endpoint: '/schedules', method: 'GET' }),

@@ -12,7 +12,6 @@ import { type CallerContext, compileGrants, compileRoutes } from '@agentos/core'
 import express, { type RequestHandler } from 'express';
 import type { AgentOSConfig, EntityConfig } from '../src/config/options.js';
 import { resolveConfig } from '../src/config/resolve.js';
-import type { ServerContext } from '../src/context.js';
 import { type Database, openDatabase } from '../src/db/index.js';
 import { routes } from '../src/generated/routes.js';
 import { createRouter, type Handlers } from '../src/generated/server.js';
@@ -26,6 +25,7 @@ import { createTraceHandlers } from '../src/handlers/traces.js';
 import { createLogger } from '../src/log.js';
 import { createRunRuntime, type RunEngine } from '../src/runtime/index.js';
 import type { RunOnceInput, RunOnceResult, RunRuntime } from '../src/runtime/types.js';
+import type { ServerContext } from '../src/server-context.js';
 
 export interface Caller {
   /** The token subject; omitted for an anonymous caller. */

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { chunkText } from '../src/handlers/knowledge.js';
+import { chunkText } from '../src/knowledge/chunkers.js';
 import { ALICE, type DataServer, startDataServer } from './handlers-data-harness.js';
 
 let s: DataServer;

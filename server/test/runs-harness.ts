@@ -14,13 +14,13 @@ import { createAuthMiddleware } from '../src/auth/middleware.js';
 import { createTokenVerifier } from '../src/auth/verify.js';
 import type { AgentOSConfig, AgentOSOptions, EntityConfig } from '../src/config/options.js';
 import { resolveConfig } from '../src/config/resolve.js';
-import type { ServerContext } from '../src/context.js';
 import { type Database, openDatabase } from '../src/db/index.js';
 import { routes } from '../src/generated/routes.js';
 import { createRouter, type Handlers } from '../src/generated/server.js';
 import { createRunHandlers } from '../src/handlers/runs.js';
 import { silentLogger } from '../src/log.js';
 import { createRunRuntime, type ModelProviderOptions, type RunEngine } from '../src/runtime/index.js';
+import type { ServerContext } from '../src/server-context.js';
 
 export const SECRET = 'a-very-long-secret-key-at-least-256-bits-long';
 export const ADMIN = 'agent_os:admin';

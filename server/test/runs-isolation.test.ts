@@ -109,7 +109,13 @@ describe('user isolation', () => {
       .where('run_id', '=', alicePaused.run_id)
       .executeTakeFirstOrThrow();
     assert.equal(row.status, 'PAUSED');
-    // A herself (holding approvals:write here) can.
+    // A herself can, once the approval is resolved (nobody continues past it, contract §8.4).
+    await h.database.db
+      .updateTable('approvals')
+      .set({ status: 'approved', resolved_by: 'root', resolved_at: new Date() })
+      .where('run_id', '=', alicePaused.run_id)
+      .where('status', '=', 'pending')
+      .execute();
     const mine = await h.call('POST', `/agents/support-agent/runs/${alicePaused.run_id}/continue`, {
       token: alice,
       form: { session_id: alicePaused.session_id, stream: 'false', tools },

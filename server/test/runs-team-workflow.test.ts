@@ -21,6 +21,16 @@ const db = () => h.database.db;
 const REFUND = 'use tool issue_refund {"order_id": "ord_7"}';
 const AGENT_RUN = ['RunStarted', 'RunContent', 'RunContentCompleted', 'RunCompleted'];
 
+/** Resolves a run's pending approval, as an administrator does through `resolve`. */
+async function approve(runId: string): Promise<void> {
+  await h.database.db
+    .updateTable('approvals')
+    .set({ status: 'approved', resolved_by: 'boss', resolved_at: new Date() })
+    .where('run_id', '=', runId)
+    .where('status', '=', 'pending')
+    .execute();
+}
+
 describe('teams', () => {
   test("SSE: TeamRunStarted, each member's events in order, TeamRunContent, TeamRunCompleted last", async () => {
     const s = await h.sse('POST', '/teams/research-team/runs', {
@@ -148,6 +158,13 @@ describe('teams', () => {
       form: { ...form, stream: 'false' },
     });
     assert.equal(blocked.status, 403);
+    // No bypass for the approver either (contract §8.4): resolved first, then continued.
+    const byApprover = await h.call('POST', `/teams/research-team/runs/${out.run_id}/continue`, {
+      token: approver,
+      form: { ...form, stream: 'false' },
+    });
+    assert.equal(byApprover.status, 403);
+    await approve(out.run_id);
     const s = await h.sse('POST', `/teams/research-team/runs/${out.run_id}/continue`, {
       token: approver,
       form,
@@ -355,6 +372,7 @@ describe('workflows', () => {
       form,
     });
     assert.equal(blocked.status, 403, 'the approval gate applies to workflows too (contract.md §7)');
+    await approve(r.body.run_id);
     const done = await h.call('POST', `/workflows/team-pipeline/runs/${r.body.run_id}/continue`, {
       token: approver,
       form,

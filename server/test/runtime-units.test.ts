@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AgentOSConfig } from '../src/config/options.js';
-import { newRunId } from '../src/runtime/engine.js';
 import { compileEntity } from '../src/runtime/entities.js';
 import { RunRuntimeError } from '../src/runtime/errors.js';
 import { modelProvidersFromEnv, parseModelRef } from '../src/runtime/model.js';
 import { createBuiltinModel, parseToolDirectives, splitChunks } from '../src/runtime/model-builtin.js';
 import { safeBoundary } from '../src/runtime/output.js';
+import { newRunId } from '../src/runtime/records.js';
 import { BUILTIN_TOOLS, compileTools } from '../src/runtime/tools.js';
 
 const add = { name: 'add', description: '', parameters: BUILTIN_TOOLS.add!.parameters };

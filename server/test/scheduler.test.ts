@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { ServerContext } from '../src/context.js';
 import { json } from '../src/db/index.js';
 import { openTestDatabase, type TestDatabase, testBackends } from '../src/db/testing.js';
 import { nextRunAt } from '../src/scheduler/cron.js';
 import { claimDue, type Scheduler, startScheduler } from '../src/scheduler/index.js';
+import type { ServerContext } from '../src/server-context.js';
 import { ADMIN, type Harness, NOW, startHarness } from './handlers-admin-harness.js';
 
 interface Seen {

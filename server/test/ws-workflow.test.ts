@@ -19,7 +19,9 @@ import { type Frame, openSocket } from './ws-helpers.js';
 
 const REFUND = 'use tool issue_refund {"order_id": "ord_7"}';
 const secret = new TextEncoder().encode(HS_SECRET);
-const RUN = ['workflows:content-pipeline:run', 'workflows:team-pipeline:run'];
+/** Run scopes of both workflows and of every member they execute (contract §10.2). */
+const MEMBERS = ['agents:research-agent:run', 'agents:support-agent:run', 'teams:research-team:run'];
+const RUN = ['workflows:content-pipeline:run', 'workflows:team-pipeline:run', ...MEMBERS];
 
 async function token(
   sub: string | null,
@@ -258,7 +260,7 @@ describe('workflow WebSocket (JWT, RBAC, user isolation)', () => {
     admin.close();
   });
 
-  it('continue-workflow: scope, ownership and the approval gate; an approver continues to the end', async () => {
+  it('continue-workflow: scope, ownership and the approval gate (no bypass); once approved, it continues to the end', async () => {
     const frames = await startRun('alice', 'team-pipeline', REFUND);
     const paused = frames.at(-1)!;
     assert.equal(paused.event, 'WorkflowPaused', JSON.stringify(paused));
@@ -297,12 +299,28 @@ describe('workflow WebSocket (JWT, RBAC, user isolation)', () => {
       .where('run_id', '=', runId)
       .executeTakeFirstOrThrow();
     assert.equal(row.status, 'PAUSED');
-    // An admin may continue it (the unscoped view).
-    const admin = await authed('root', ['agent_os:admin']);
-    admin.send(decision);
-    const rest = await admin.until(isEnd);
+    // Neither an approver nor an admin continues past it (contract §8.4: no bypass).
+    for (const scopes of [[...RUN, 'approvals:write'], ['agent_os:admin']]) {
+      const s = await authed('alice', scopes);
+      s.send(decision);
+      assert.deepEqual(await s.next(), {
+        event: 'error',
+        error: 'This run requires admin approval before it can be continued',
+      });
+      s.close();
+    }
+    // Resolved first (by whoever may), then the owner continues to the end.
+    await os.context.database.db
+      .updateTable('approvals')
+      .set({ status: 'approved', resolved_by: 'root', resolved_at: new Date() })
+      .where('run_id', '=', runId)
+      .where('status', '=', 'pending')
+      .execute();
+    const owner = await authed('alice', RUN);
+    owner.send(decision);
+    const rest = await owner.until(isEnd);
     assert.equal(rest.at(-1)!.event, 'WorkflowCompleted', JSON.stringify(rest.at(-1)));
-    admin.close();
+    owner.close();
   });
 
   it('frames larger than the limit close the socket with 1009; binary frames with 1003', async () => {
@@ -428,7 +446,7 @@ describe('workflow WebSocket: runtime scopeMappings apply as on REST', () => {
       assert.deepEqual(await runner.next(), { event: 'error', error: MESSAGES.forbiddenStart });
       runner.close();
       const approver = await openSocket(base);
-      approver.send({ action: 'authenticate', token: await token('alice', ['approvals:write']) });
+      approver.send({ action: 'authenticate', token: await token('alice', ['approvals:write', ...MEMBERS]) });
       assert.equal((await approver.next()).event, 'authenticated');
       approver.send({ action: 'start-workflow', workflow_id: 'content-pipeline', message: 'x' });
       const frames = await approver.until(isEnd);
@@ -449,7 +467,12 @@ describe('workflow WebSocket with roles (the grants REST resolves)', () => {
       authorizationConfig: {
         verificationKeys: [HS_SECRET],
         algorithm: 'HS256',
-        roles: { runner: { allow: ['workflows:*:run'], deny: ['workflows:team-pipeline:run'] } },
+        roles: {
+          runner: {
+            allow: ['workflows:*:run', 'agents:*:run', 'teams:*:run'],
+            deny: ['workflows:team-pipeline:run'],
+          },
+        },
         rolesClaim: 'role',
         trustTokenScopes: false,
       },

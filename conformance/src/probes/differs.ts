@@ -3,9 +3,9 @@
  * AgentOS, so users of either implementation see each difference by name.
  */
 
-import { type PlanContext, requestFor, valuesFor } from '../context.js';
 import { status } from '../expect.js';
 import { renderRequired } from '../oracle.js';
+import { type PlanContext, requestFor, valuesFor } from '../plan-context.js';
 import type { Operation } from '../spec.js';
 import type { Case, Expectation, HttpResponse } from '../types.js';
 import { probe } from './catalog.js';

@@ -4,8 +4,8 @@
  * global/wildcard read scopes see what the admin sees.
  */
 
-import { type PlanContext, requestFor } from '../context.js';
 import { excerpt, itemIds, listItems } from '../expect.js';
+import { type PlanContext, requestFor } from '../plan-context.js';
 import type { Operation } from '../spec.js';
 import type { Case, Expectation, Step } from '../types.js';
 import { probe } from './catalog.js';

@@ -3,9 +3,9 @@
  * checks read every response the run produced and yield one result per operation.
  */
 
-import { isSecured, type PlanContext, requestFor, safeToAuthorize, valuesFor } from '../context.js';
 import { excerpt } from '../expect.js';
 import { insufficientDetail } from '../oracle.js';
+import { isSecured, type PlanContext, requestFor, safeToAuthorize, valuesFor } from '../plan-context.js';
 import type { Operation } from '../spec.js';
 import type { Case, CaseResult, Expectation, StepResult } from '../types.js';
 import { probe } from './catalog.js';

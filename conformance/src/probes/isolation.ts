@@ -5,9 +5,9 @@
  * missing one. Needs rows owned by some user on the target (seed them, or run --mode full).
  */
 
-import { type PlanContext, targetFor } from '../context.js';
 import { excerpt, listItems } from '../expect.js';
 import { renderRequired } from '../oracle.js';
+import { type PlanContext, targetFor } from '../plan-context.js';
 import { type Operation, pathParamNames } from '../spec.js';
 import type { Case, Expectation, PlannedRequest, Step } from '../types.js';
 import { probe } from './catalog.js';

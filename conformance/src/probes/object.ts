@@ -10,8 +10,9 @@
  * `POST /eval-runs` names `agent_id`/`team_id`, `POST /schedules` targets `endpoint`). The suite's own
  * oracle decides, never the code under test.
  */
-import { isSecured, type PlanContext } from '../context.js';
+
 import { excerpt } from '../expect.js';
+import { isSecured, type PlanContext } from '../plan-context.js';
 import { type Operation, pathParamNames } from '../spec.js';
 import type { Case, Expectation, HttpResponse, PlannedRequest, ScriptIO, ScriptResponse } from '../types.js';
 import { probe } from './catalog.js';

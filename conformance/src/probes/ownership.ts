@@ -4,8 +4,9 @@
  * existence oracles (B's answer on A's id must be the answer on an unused id: 409 vs 201, 404 vs
  * 200), and a service account reusing a revoked account's name (review findings 6 and 9).
  */
-import type { PlanContext } from '../context.js';
+
 import { excerpt } from '../expect.js';
+import type { PlanContext } from '../plan-context.js';
 import type { Operation } from '../spec.js';
 import type { Case, ScriptIO } from '../types.js';
 import { probe } from './catalog.js';

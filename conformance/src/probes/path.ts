@@ -5,6 +5,8 @@
  * stay allowed too.
  */
 
+import { authorized, not2xx, status } from '../expect.js';
+import { renderRequired } from '../oracle.js';
 import {
   fixtureFor,
   isSecured,
@@ -13,9 +15,7 @@ import {
   safeToAuthorize,
   targetFor,
   valuesFor,
-} from '../context.js';
-import { authorized, not2xx, status } from '../expect.js';
-import { renderRequired } from '../oracle.js';
+} from '../plan-context.js';
 import { type Operation, pathParamNames } from '../spec.js';
 import type { Case, PlannedRequest, Step } from '../types.js';
 import { probe } from './catalog.js';

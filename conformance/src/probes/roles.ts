@@ -3,9 +3,10 @@
  * (`--roles-claim`) and role fixtures from the config (what each role must allow and deny, deny
  * beating allow, an unknown role granting nothing), and a subject the user directory disabled.
  */
-import type { PlanContext } from '../context.js';
-import { isSecured } from '../context.js';
+
 import { excerpt } from '../expect.js';
+import type { PlanContext } from '../plan-context.js';
+import { isSecured } from '../plan-context.js';
 import type { Operation } from '../spec.js';
 import type { Case, Step } from '../types.js';
 import { probe } from './catalog.js';

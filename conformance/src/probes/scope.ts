@@ -5,9 +5,15 @@
  * expected to pass, and everything else to be refused with 403.
  */
 
-import { type PlanContext, requestFor, SAFE_SKIP_REASON, safeToAuthorize, valuesFor } from '../context.js';
 import { authorized, fromDecision, oracleLabel, status } from '../expect.js';
 import { decide, parseRequired, readScopesClaim, renderRequired } from '../oracle.js';
+import {
+  type PlanContext,
+  requestFor,
+  SAFE_SKIP_REASON,
+  safeToAuthorize,
+  valuesFor,
+} from '../plan-context.js';
 import type { Operation } from '../spec.js';
 import type { TokenSpec } from '../tokens.js';
 import type { Case, Step } from '../types.js';

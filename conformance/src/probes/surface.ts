@@ -4,10 +4,11 @@
  * no token, a garbage token and a token without any relevant scope (contract §4: an unmapped
  * operation is where fail-open lives), and the spec operations it lacks are reported.
  */
-import type { PlanContext, Surface } from '../context.js';
+
 import { HarnessError } from '../errors.js';
 import { excerpt } from '../expect.js';
 import type { HttpClient } from '../http.js';
+import type { PlanContext, Surface } from '../plan-context.js';
 import { HTTP_METHODS, type Operation } from '../spec.js';
 import type { Case, Expectation } from '../types.js';
 import { probe } from './catalog.js';

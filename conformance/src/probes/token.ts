@@ -4,9 +4,15 @@
  * token defect is the only reason to refuse.
  */
 
-import { type PlanContext, requestFor, SAFE_SKIP_REASON, safeToAuthorize, valuesFor } from '../context.js';
 import { authorized, status } from '../expect.js';
 import { renderRequired } from '../oracle.js';
+import {
+  type PlanContext,
+  requestFor,
+  SAFE_SKIP_REASON,
+  safeToAuthorize,
+  valuesFor,
+} from '../plan-context.js';
 import type { Operation } from '../spec.js';
 import { fromNow, type SigningAlg, type TokenSpec } from '../tokens.js';
 import type { Case, Expectation, HttpResponse, PlannedRequest, Step } from '../types.js';

@@ -438,9 +438,13 @@ export async function wsProbes(options: WsProbeOptions): Promise<CaseResult[]> {
     const c = await open();
     try {
       await c.waitFor((f) => f.event === 'connected', 3000);
-      if (
-        await authenticate(c, await mint({ sub: 'conformance-ws-alice', scopes: [`workflows:${wf}:run`] }))
-      ) {
+      // The run executes the workflow's agents and teams: a server that checks run permission on
+      // each member (contract §10.2) needs those scopes too; others ignore them.
+      const owner = {
+        sub: 'conformance-ws-alice',
+        scopes: [`workflows:${wf}:run`, 'agents:*:run', 'teams:*:run'],
+      };
+      if (await authenticate(c, await mint(owner))) {
         c.send({ action: 'start-workflow', workflow_id: wf, message: 'conformance: private run' });
         const first = await c.waitFor((f) => typeof f.run_id === 'string' || isRefusal(f), timeoutMs);
         if (first && typeof first.run_id === 'string')

@@ -3,7 +3,6 @@
  * scope decision middleware and its errors.
  */
 export { anonymousCallerContext, buildCallerContext } from './claims.js';
-export type { AgentOSRouteMatch, CallerContext } from './context.js';
 export {
   AuthError,
   type AuthErrorCode,
@@ -22,6 +21,7 @@ export { createPathExcluder } from './excluded.js';
 export { type ImportedKeys, importKeys, type LocalKey } from './keys.js';
 export { type AuthDecisionLog, type AuthMiddlewareOptions, createAuthMiddleware } from './middleware.js';
 export type { CredentialVerifier, Principal } from './principal.js';
+export type { AgentOSRouteMatch, CallerContext } from './request-state.js';
 export {
   bindClientAddress,
   createCredentialVerifier,

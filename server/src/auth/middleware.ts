@@ -19,7 +19,7 @@ import type { JWTPayload } from 'jose';
 import type { Logger } from 'pino';
 import type { ResolvedAuthConfig } from '../config/options.js';
 import { anonymousCallerContext, buildCallerContext } from './claims.js';
-import './context.js';
+import './request-state.js';
 import { AuthError, HttpError, insufficientScope } from './errors.js';
 import { createPathExcluder } from './excluded.js';
 import { createGrantResolver } from './grants.js';

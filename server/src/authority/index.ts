@@ -93,6 +93,7 @@ const NOT_FOUND_DETAIL: Readonly<Record<string, string>> = {
   session: 'Session not found',
   approval: 'Approval not found',
   schedule: 'Schedule not found',
+  schedule_run: 'Schedule run not found',
 };
 
 /** 404 exactly as a missing object of that kind answers. */
@@ -321,9 +322,8 @@ export function createAuthority(options: AuthorityOptions) {
     return `owner "${owner}" may no longer call ${schedule.method} ${schedule.endpoint} (requires ${d.required.join(', ')})`;
   }
 
-  function wrapOne(operationId: string, handler: Handler, storage: boolean): Handler {
-    const plan = plans.get(operationId);
-    if (!plan) return handler;
+  /** Whether an operation has anything for this layer to check, and whether it needs grants. */
+  function needsOf(plan: Plan): { checks: boolean; needsGrants: boolean } {
     const spec = plan.spec;
     const needsGrants =
       rbac &&
@@ -337,61 +337,84 @@ export function createAuthority(options: AuthorityOptions) {
       (spec.contains?.length ?? 0) > 0 ||
       spec.approvalGate !== undefined ||
       (userIsolation && spec.userOwned);
+    return { checks, needsGrants };
+  }
+
+  /**
+   * Steps 1–6 for one request (everything before the handler); throws the `HttpError` a refusal
+   * answers, after recording it in the audit.
+   */
+  async function authorize(
+    plan: Plan,
+    request: HandlerRequest,
+    grants: Grants | null,
+    storage: boolean,
+  ): Promise<void> {
+    const spec = plan.spec;
+    // Multipart fields reach here unchecked (JSON and form bodies were checked when parsed).
+    const deep = request.body === undefined ? undefined : tooDeep(request.body);
+    if (deep) throw depthError(deep);
+    const caller = request.caller;
+    if (
+      userIsolation &&
+      spec.userOwned &&
+      caller.authenticated &&
+      !caller.isAdmin &&
+      (caller.userId === null || caller.userId === '')
+    ) {
+      // contract.md §9.5 (agno 3.1's text).
+      throw new HttpError(403, 'Authenticated request is missing a user identity');
+    }
+    let stage = 'own';
+    try {
+      if (storage) await own(spec, request);
+      // contract.md §8: body scopes → containment → scheduled target → approval gate.
+      stage = 'body_scope';
+      if (grants) {
+        const b = decideBodyScopes(grants, plan.bodyScopes, request.body);
+        if (b.effect === 'deny') throw deny(b);
+      }
+      if (storage) {
+        stage = 'containment';
+        await contain(plan, request);
+        stage = 'scope_target';
+        if (grants) await target(plan, request, grants);
+        stage = 'approval_pending';
+        await gate(plan, request);
+      }
+      stage = 'member_run';
+      if (grants) members(plan, request, grants);
+    } catch (err) {
+      if (options.audit && caller.authenticated && err instanceof HttpError && err.status < 500) {
+        options.audit.record({
+          allowed: false,
+          principal: caller.userId,
+          method: spec.method,
+          path: spec.path,
+          operationId: spec.operationId,
+          required: [],
+          scopes: caller.scopes,
+          reason: stage,
+        });
+      }
+      throw err;
+    }
+  }
+
+  const hasNul = (request: HandlerRequest) =>
+    Object.values(request.path).some((v) => typeof v === 'string' && v.includes('\u0000'));
+
+  function wrapOne(operationId: string, handler: Handler, storage: boolean): Handler {
+    const plan = plans.get(operationId);
+    if (!plan) return handler;
+    const spec = plan.spec;
+    const { checks, needsGrants } = needsOf(plan);
     if (!checks) return handler;
     return (async (request: HandlerRequest) => {
       // U+0000 cannot be looked up (PostgreSQL refuses it): the guarded handler answers 422 first.
-      if (Object.values(request.path).some((v) => typeof v === 'string' && v.includes('\u0000'))) {
-        return (handler as (r: HandlerRequest) => unknown)(request);
-      }
-      // Multipart fields reach here unchecked (JSON and form bodies were checked when parsed).
-      const deep = request.body === undefined ? undefined : tooDeep(request.body);
-      if (deep) throw depthError(deep);
-      const caller = request.caller;
-      if (
-        userIsolation &&
-        spec.userOwned &&
-        caller.authenticated &&
-        !caller.isAdmin &&
-        (caller.userId === null || caller.userId === '')
-      ) {
-        // contract.md §9.5 (agno 3.1's text).
-        throw new HttpError(403, 'Authenticated request is missing a user identity');
-      }
-      const grants = needsGrants ? compileGrants(caller.scopes, { adminScope }) : null;
-      let stage = 'own';
-      try {
-        if (storage) await own(spec, request);
-        // contract.md §8: body scopes → containment → scheduled target → approval gate.
-        stage = 'body_scope';
-        if (grants) {
-          const b = decideBodyScopes(grants, plan.bodyScopes, request.body);
-          if (b.effect === 'deny') throw deny(b);
-        }
-        if (storage) {
-          stage = 'containment';
-          await contain(plan, request);
-          stage = 'scope_target';
-          if (grants) await target(plan, request, grants);
-          stage = 'approval_pending';
-          await gate(plan, request);
-        }
-        stage = 'member_run';
-        if (grants) members(plan, request, grants);
-      } catch (err) {
-        if (options.audit && caller.authenticated && err instanceof HttpError && err.status < 500) {
-          options.audit.record({
-            allowed: false,
-            principal: caller.userId,
-            method: spec.method,
-            path: spec.path,
-            operationId: spec.operationId,
-            required: [],
-            scopes: caller.scopes,
-            reason: stage,
-          });
-        }
-        throw err;
-      }
+      if (hasNul(request)) return (handler as (r: HandlerRequest) => unknown)(request);
+      const grants = needsGrants ? request.caller.grants : null;
+      await authorize(plan, request, grants, storage);
       const result = (await (handler as (r: HandlerRequest) => unknown)(request)) as
         | { status: number; body?: unknown }
         | undefined;
@@ -405,6 +428,23 @@ export function createAuthority(options: AuthorityOptions) {
 
   return {
     authorizeDeferred,
+    /**
+     * Runs an operation's object-level rules for a request that does not come through the router
+     * (the workflow WebSocket's actions, each the REST operation it mirrors), with the server's own
+     * storage: the same checks, in the same order, with the same refusals as REST's.
+     * @param operationId the mirrored operation (`continueWorkflowRun`)
+     * @param request `path` parameters, the `body` REST would carry, the `caller`
+     * @throws {HttpError} the refusal REST would answer (404 containment, 403 gate or scopes, 503 storage)
+     * @example await authority.check('continueWorkflowRun', { path: { workflow_id, run_id }, body: { session_id }, caller })
+     */
+    async check(operationId: string, request: HandlerRequest): Promise<void> {
+      const plan = plans.get(operationId);
+      if (!plan) throw new TypeError(`authority: the route table has no operation "${operationId}"`);
+      if (!needsOf(plan).checks) return;
+      if (hasNul(request)) throw notFound(plan.spec.contains?.[0]?.object ?? 'object');
+      const grants = needsOf(plan).needsGrants ? request.caller.grants : null;
+      await authorize(plan, request, grants, true);
+    },
     /**
      * Wraps every handler whose operation has object-level rules; the others are returned as they are.
      * @param options `storage` (default true): the handlers keep their objects in this server's

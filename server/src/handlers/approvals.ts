@@ -9,11 +9,11 @@
  * on resolve and delete for every approval: those are for admins and unscoped callers.
  */
 import type { CallerContext } from '@agentos/core';
-import type { ServerContext } from '../context.js';
 import { epochSeconds } from '../db/index.js';
 import type { ApprovalWithRun } from '../db/repos/approvals.js';
 import { approvals } from '../db/repos/index.js';
 import { type Handlers, HttpError } from '../generated/server.js';
+import type { ServerContext } from '../server-context.js';
 
 type ApprovalOperations =
   | 'listApprovals'

@@ -12,14 +12,15 @@
 import { parseScope } from '@agentos/core';
 import type { ManagedRoles } from '../auth/managed-roles.js';
 import { isReservedSubject } from '../auth/verify.js';
-import type { ServerContext } from '../context.js';
 import { epochSeconds, isUniqueViolation } from '../db/index.js';
 import type { Effect, ScopeEntry } from '../db/repos/authz.js';
 import { authz, decisions, users } from '../db/repos/index.js';
 import type { AuthzRoleRow } from '../db/schema.js';
 import { routes } from '../generated/routes.js';
 import type { Handlers } from '../generated/server.js';
-import { fail, pageMeta, pageRequest, startTimer } from './_util.js';
+import type { ServerContext } from '../server-context.js';
+import { pageMeta, pageRequest, startTimer } from './pagination.js';
+import { fail } from './wire.js';
 
 export type AuthzOperations =
   | 'listRoles'

@@ -21,13 +21,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { CallerContext } from '@agentos/core';
-import type { ServerContext } from '../context.js';
 import { type Db, epochSeconds, inTransaction, isUniqueViolation, paging } from '../db/index.js';
 import type { ListedConfigRow } from '../db/repos/components.js';
 import { components } from '../db/repos/index.js';
 import type { ComponentRow } from '../db/schema.js';
 import type { Handlers } from '../generated/server.js';
-import { assertWritable, fail, type Ownership, ownerScope, type Schemas } from './_util.js';
+import type { ServerContext } from '../server-context.js';
+import { assertWritable, type Ownership, ownerScope } from './isolation.js';
+import { fail, type Schemas } from './wire.js';
 
 type ComponentOperations =
   | 'restoreComponent'

@@ -5,10 +5,10 @@
  * `target_version` names a migration (e.g. `0001_initial`) or `latest`.
  */
 import { Migrator, sql } from 'kysely';
-import type { ServerContext } from '../context.js';
 import { migrations } from '../db/index.js';
 import { migrationProvider } from '../db/migrations/index.js';
 import type { Handlers } from '../generated/server.js';
+import type { ServerContext } from '../server-context.js';
 
 export interface DatabaseHandlerOptions {
   /** The configured id of the database (always also reachable as `main-db`). */

@@ -12,9 +12,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Router } from 'express';
-import type { ServerContext } from '../context.js';
 import apiSpec from '../generated/openapi.json' with { type: 'json' };
 import type { Handlers } from '../generated/server.js';
+import type { ServerContext } from '../server-context.js';
 
 type DocsOperations = 'getDocs' | 'getRedoc' | 'getOpenApiDocument' | 'getDocsOAuth2Redirect';
 

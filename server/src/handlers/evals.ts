@@ -20,25 +20,14 @@
  * named agent or team is executed.
  */
 import type { EntityConfig } from '../config/options.js';
-import type { ServerContext } from '../context.js';
 import type { EvalRunRow } from '../db/index.js';
 import { evals, runs } from '../db/repos/index.js';
 import type { Handlers } from '../generated/server.js';
 import type { RunOnceResult } from '../runtime/types.js';
-import {
-  asArray,
-  asObject,
-  fail,
-  iso,
-  type JsonRecord,
-  type Ownership,
-  ownerScope,
-  pageMeta,
-  pageRequest,
-  qs,
-  type Schemas,
-  startTimer,
-} from './_util.js';
+import type { ServerContext } from '../server-context.js';
+import { type Ownership, ownerScope } from './isolation.js';
+import { pageMeta, pageRequest, startTimer } from './pagination.js';
+import { asArray, asObject, fail, iso, type JsonRecord, qs, type Schemas } from './wire.js';
 
 export type EvalHandlers = Pick<
   Handlers,

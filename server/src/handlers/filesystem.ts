@@ -12,9 +12,9 @@ import {
   compileGrants,
   isAccessible,
 } from '@agentos/core';
-import type { ServerContext } from '../context.js';
 import type { Handlers } from '../generated/server.js';
-import { fail } from './_util.js';
+import type { ServerContext } from '../server-context.js';
+import { fail } from './wire.js';
 
 export type FilesystemHandlers = Pick<
   Handlers,

@@ -4,13 +4,13 @@
  */
 import type { ManagedRoles } from '../auth/managed-roles.js';
 import type { ServiceAccountVerifier } from '../auth/service-accounts.js';
-import type { ServerContext } from '../context.js';
 import { isDatabaseUnavailable, isNulRejection } from '../db/errors.js';
 import { type Handlers, HttpError } from '../generated/server.js';
+import type { ServerContext } from '../server-context.js';
 import { createApprovalHandlers } from './approvals.js';
 import { createAuthzHandlers } from './authz.js';
 import { createComponentHandlers } from './components.js';
-import { createCoreHandlers } from './core.js';
+import { createConfigurationHandlers } from './configuration.js';
 import { createDatabaseHandlers } from './database.js';
 import { createDocsHandlers } from './docs.js';
 import { createEvalHandlers } from './evals.js';
@@ -50,7 +50,7 @@ export interface HandlerOptions {
  */
 export function createHandlers(ctx: ServerContext, options: HandlerOptions = {}): Handlers {
   return guardHandlers(ctx, {
-    ...createCoreHandlers(ctx),
+    ...createConfigurationHandlers(ctx),
     ...createRunHandlers(ctx),
     ...createSessionHandlers(ctx),
     ...createMemoryHandlers(ctx),

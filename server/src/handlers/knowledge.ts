@@ -25,23 +25,21 @@
  *   so (`vector_dbs[].search_types` is `["keyword"]`, with a description).
  */
 import { createHash } from 'node:crypto';
-import type { ServerContext } from '../context.js';
 import type { ContentStatus, KnowledgeContentRow } from '../db/index.js';
 import { knowledge } from '../db/repos/index.js';
 import type { Handlers } from '../generated/server.js';
 import {
-  asObject,
-  assertWritable,
-  fail,
-  iso,
-  type JsonRecord,
-  type Ownership,
-  ownerScope,
-  pageMeta,
-  pageRequest,
-  type Schemas,
-  startTimer,
-} from './_util.js';
+  CHUNKER_KEYS,
+  CHUNKERS,
+  type ChunkerKey,
+  chunkText,
+  DEFAULT_CHUNK_SIZE,
+} from '../knowledge/chunkers.js';
+import { extensionOf, READERS, type Reader, readerFor } from '../knowledge/readers.js';
+import type { ServerContext } from '../server-context.js';
+import { assertWritable, type Ownership, ownerScope } from './isolation.js';
+import { pageMeta, pageRequest, startTimer } from './pagination.js';
+import { asObject, fail, iso, type JsonRecord, type Schemas } from './wire.js';
 
 export type KnowledgeHandlers = Pick<
   Handlers,
@@ -78,145 +76,7 @@ export const KNOWLEDGE_ID = 'knowledge';
 /** The id under which the full-text index is listed as the knowledge base's "vector database". */
 export const SEARCH_INDEX_ID = 'postgres-fts';
 
-const DEFAULT_CHUNK_SIZE = 5000;
 const DEFAULT_MAX_RESULTS = 1000;
-
-// ----------------------------------------------------------------------------- readers, chunkers
-
-interface Reader {
-  readonly id: string;
-  readonly name: string;
-  readonly description: string;
-  readonly extensions: readonly string[];
-}
-
-const CHUNKERS = {
-  FixedSizeChunker: 'Splits text into chunks of a fixed size (at a word boundary when possible).',
-  RecursiveChunker: 'Splits text on paragraphs, lines, sentences and words until each chunk fits the size.',
-  DocumentChunker: 'Keeps paragraphs whole, packing consecutive paragraphs into chunks up to the size.',
-} as const;
-type ChunkerKey = keyof typeof CHUNKERS;
-const CHUNKER_KEYS = Object.keys(CHUNKERS) as ChunkerKey[];
-
-const READERS: readonly Reader[] = [
-  {
-    id: 'text',
-    name: 'TextReader',
-    description: 'Reads plain text files (UTF-8)',
-    extensions: [
-      '.txt',
-      '.text',
-      '.log',
-      '.html',
-      '.htm',
-      '.xml',
-      '.yaml',
-      '.yml',
-      '.ts',
-      '.js',
-      '.py',
-      '.go',
-      '.rs',
-      '.java',
-      '.c',
-      '.h',
-      '.sql',
-      '.sh',
-    ],
-  },
-  {
-    id: 'markdown',
-    name: 'MarkdownReader',
-    description: 'Reads Markdown files (UTF-8)',
-    extensions: ['.md', '.markdown'],
-  },
-  { id: 'csv', name: 'CSVReader', description: 'Reads CSV files (UTF-8)', extensions: ['.csv', '.tsv'] },
-  {
-    id: 'json',
-    name: 'JSONReader',
-    description: 'Reads JSON files (UTF-8)',
-    extensions: ['.json', '.jsonl'],
-  },
-];
-
-const TEXT_MIME =
-  /^(text\/|application\/(json|x-ndjson|xml|x-yaml|yaml|javascript|x-sh|sql|csv)\b)|\+(json|xml)\b/;
-
-function extensionOf(name: string | null | undefined): string {
-  const m = /\.[A-Za-z0-9]+$/.exec(name ?? '');
-  return m ? m[0].toLowerCase() : '';
-}
-
-/** The reader for a file, or null when the server cannot read it as text. */
-function readerFor(fileName: string | null, mime: string | null): Reader | null {
-  const ext = extensionOf(fileName);
-  const byExt = READERS.find((r) => r.extensions.includes(ext));
-  if (byExt) return byExt;
-  if (mime && TEXT_MIME.test(mime)) return READERS[0]!;
-  return null;
-}
-
-/** Splits `text` into pieces of at most `size` characters (word boundary when possible), with overlap. */
-function fixedChunks(text: string, size: number, overlap: number): string[] {
-  const out: string[] = [];
-  let start = 0;
-  while (start < text.length) {
-    let end = Math.min(text.length, start + size);
-    if (end < text.length) {
-      const space = text.lastIndexOf(' ', end);
-      if (space > start + size / 2) end = space;
-    }
-    const piece = text.slice(start, end).trim();
-    if (piece) out.push(piece);
-    if (end >= text.length) break;
-    start = Math.max(end - overlap, start + 1);
-  }
-  return out;
-}
-
-const SEPARATORS = ['\n\n', '\n', '. ', ' '];
-
-function recursiveChunks(text: string, size: number, overlap: number, level = 0): string[] {
-  if (text.length <= size) return text.trim() ? [text.trim()] : [];
-  const sep = SEPARATORS[level];
-  if (sep === undefined) return fixedChunks(text, size, overlap);
-  const parts = text
-    .split(sep)
-    .flatMap((p) => (p.length > size ? recursiveChunks(p, size, overlap, level + 1) : [p]));
-  return pack(parts, size, sep);
-}
-
-/** Packs consecutive pieces into chunks of at most `size` characters. */
-function pack(parts: readonly string[], size: number, sep: string): string[] {
-  const out: string[] = [];
-  let current = '';
-  for (const raw of parts) {
-    const part = raw.trim();
-    if (!part) continue;
-    if (!current) current = part;
-    else if (current.length + sep.length + part.length <= size) current += sep + part;
-    else {
-      out.push(current);
-      current = part;
-    }
-  }
-  if (current) out.push(current);
-  return out;
-}
-
-function documentChunks(text: string, size: number, overlap: number): string[] {
-  const paragraphs = text
-    .split(/\n\s*\n/)
-    .flatMap((p) => (p.length > size ? fixedChunks(p, size, overlap) : [p]));
-  return pack(paragraphs, size, '\n\n');
-}
-
-export function chunkText(text: string, chunker: ChunkerKey, size: number, overlap: number): string[] {
-  const normalized = text.replace(/\r\n?/g, '\n');
-  if (chunker === 'RecursiveChunker') return recursiveChunks(normalized, size, overlap);
-  if (chunker === 'DocumentChunker') return documentChunks(normalized, size, overlap);
-  return fixedChunks(normalized, size, overlap);
-}
 
 // ------------------------------------------------------------------------------------- helpers
 

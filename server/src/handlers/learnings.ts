@@ -7,21 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CallerContext } from '@agentos/core';
-import type { ServerContext } from '../context.js';
 import type { LearningRow } from '../db/index.js';
 import { learnings } from '../db/repos/index.js';
 import type { Handlers } from '../generated/server.js';
-import {
-  asObject,
-  epoch,
-  fail,
-  pageMeta,
-  pageRequest,
-  qs,
-  type Schemas,
-  sortOrder,
-  startTimer,
-} from './_util.js';
+import type { ServerContext } from '../server-context.js';
+import { pageMeta, pageRequest, sortOrder, startTimer } from './pagination.js';
+import { asObject, epoch, fail, qs, type Schemas } from './wire.js';
 
 export type LearningHandlers = Pick<
   Handlers,

@@ -7,23 +7,15 @@
  * spacing and trailing punctuation are ignored are merged into the most recently updated one
  * (topics united). Token counts are estimated as ⌈characters / 4⌉ per memory.
  */
-import type { ServerContext } from '../context.js';
+
 import type { MemoryRow } from '../db/index.js';
 import { memories } from '../db/repos/index.js';
 import type { MemoryMerge } from '../db/repos/memories.js';
 import type { Handlers } from '../generated/server.js';
-import {
-  fail,
-  iso,
-  pageMeta,
-  pageRequest,
-  qs,
-  readScope,
-  type Schemas,
-  sortOrder,
-  startTimer,
-  writeOwner,
-} from './_util.js';
+import type { ServerContext } from '../server-context.js';
+import { readScope, writeOwner } from './isolation.js';
+import { pageMeta, pageRequest, sortOrder, startTimer } from './pagination.js';
+import { fail, iso, qs, type Schemas } from './wire.js';
 
 export type MemoryHandlers = Pick<
   Handlers,

@@ -15,12 +15,14 @@
  * runs and sessions, token counts summed from the runs' `metrics`, and runs per model (the run
  * output's `model` / `model_provider`).
  */
-import type { ServerContext } from '../context.js';
+
 import type { DailyMetricsRow } from '../db/index.js';
 import { metrics as metricsRepo } from '../db/repos/index.js';
 import type { DayAggregate } from '../db/repos/metrics.js';
 import type { Handlers } from '../generated/server.js';
-import { iso, isoRequired, readScope, type Schemas } from './_util.js';
+import type { ServerContext } from '../server-context.js';
+import { readScope } from './isolation.js';
+import { iso, isoRequired, type Schemas } from './wire.js';
 
 export type MetricsHandlers = Pick<Handlers, 'getMetrics' | 'refreshMetrics' | 'getMetricsRefreshStatus'>;
 

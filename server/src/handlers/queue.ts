@@ -4,7 +4,7 @@
  * queue, so the `/queue/jobs` and `/queue/stats` operations (feature `queue`) are not served.
  */
 import type { Handlers } from '../generated/server.js';
-import { fail } from './_util.js';
+import { fail } from './wire.js';
 
 export type QueueHandlers = Pick<
   Handlers,

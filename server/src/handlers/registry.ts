@@ -7,11 +7,11 @@
  */
 
 import type { EntityConfig } from '../config/options.js';
-import type { ServerContext } from '../context.js';
 import { paging } from '../db/index.js';
 import type { components } from '../generated/openapi.js';
 import type { Handlers } from '../generated/server.js';
 import { BUILTIN_TOOLS } from '../runtime/tools.js';
+import type { ServerContext } from '../server-context.js';
 
 type RegistryItem = components['schemas']['RegistryContentResponse'];
 

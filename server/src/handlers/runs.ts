@@ -8,17 +8,16 @@
  * never enters another user's session; cancel, continue and resume need `session_id` (400
  * `session_id is required for this action`) and the session must be the caller's (404 `Run not
  * found`); reads only reach the caller's sessions, another user's run answering exactly like a
- * missing one. Approval gate (contract.md §7): with RBAC on, continuing a run that waits on a
- * pending required approval needs `approvals:write` (or the admin scope), else 403.
+ * missing one. Approval gate (contract.md §7, §8.4): a run that waits on a pending required
+ * approval is not continued, whoever calls (403, from the authority layer and again from the
+ * engine): the approval is resolved first.
  */
 import { randomUUID } from 'node:crypto';
-import { type CallerContext, compileRequirement, satisfies } from '@agentos/core';
+import type { CallerContext } from '@agentos/core';
 import type { Request, Response } from 'express';
-import type { ServerContext } from '../context.js';
 import type { RunRow, SessionRow } from '../db/index.js';
 import { runs, sessions } from '../db/repos/index.js';
 import { type HandlerResponse, type Handlers, HttpError } from '../generated/server.js';
-import { newRunId } from '../runtime/engine.js';
 import { findEntity } from '../runtime/entities.js';
 import { RunRuntimeError, type RunRuntimeErrorCode } from '../runtime/errors.js';
 import {
@@ -29,8 +28,10 @@ import {
   toRunSchema,
   toWorkflowRunSchema,
 } from '../runtime/output.js';
+import { newRunId } from '../runtime/records.js';
 import { sessionEntityId } from '../runtime/store.js';
 import { type EntityKind, isRunEngine, type RunEngine, type RunHandle } from '../runtime/types.js';
+import type { ServerContext } from '../server-context.js';
 import {
   flag,
   formOf,
@@ -131,8 +132,6 @@ function toHttp(err: unknown, kind: EntityKind): never {
  */
 export function createRunHandlers(ctx: ServerContext): RunHandlers {
   const db = () => ctx.database.db;
-  const adminScope = ctx.config.auth.adminScope;
-  const approvalsWrite = compileRequirement('approvals:write', { adminScope });
 
   function engine(): RunEngine {
     if (!isRunEngine(ctx.runtime)) fail(501, 'The run engine is not available in this server');
@@ -180,13 +179,6 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
     out.run_id ??= run.run_id;
     out.session_id ??= run.session_id;
     return out;
-  }
-
-  function mayResolveApprovals(caller: CallerContext): boolean {
-    // Without RBAC no scope is enforced: whoever may call continue may also resolve approvals.
-    if (ctx.config.auth.mode !== 'rbac') return true;
-    if (caller.isAdmin) return true;
-    return satisfies(caller.grants, approvalsWrite, {});
   }
 
   /** Answers a started or continued run in the mode asked for. */
@@ -316,7 +308,6 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
         sessionId,
         toolDecisions: toolDecisionList,
         stepDecisions: stepDecisionList,
-        approvalGate: !mayResolveApprovals(caller),
         background,
       });
       return await answer(kind, handle, stream, background && stream, false);

@@ -3,20 +3,19 @@
  * enable/disable state, an immediate trigger through the running scheduler, and their run records.
  *
  * The cron expression and IANA time zone are validated (422 with what is wrong and how to write
- * it) and `next_run_at` is computed in the schedule's zone. With authorization on, a caller may
- * only schedule what it could call itself, because the scheduler fires with its own broader
- * token: a `POST /agents|teams|workflows/{id}/runs` target needs `<family>:<id>:run` (or wider),
- * any other target needs the admin scope (the Python AgentOS's `_require_endpoint_permission`).
+ * it) and `next_run_at` is computed in the schedule's zone. Who may schedule, update, enable or
+ * trigger which endpoint is not decided here: the operations' `x-scope-target` is enforced by the
+ * authority layer before these handlers run (contract.md §8.2; a `POST /agents|teams|workflows/
+ * {id}/runs` target needs `<family>:<id>:run`, any other the admin scope).
  */
-import { type CallerContext, compileRequirement, insufficientScopeDetail, satisfies } from '@agentos/core';
-import type { ServerContext } from '../context.js';
+
 import { epochSeconds, isUniqueViolation } from '../db/index.js';
 import { schedules } from '../db/repos/index.js';
 import type { ScheduleRow, ScheduleRunRow } from '../db/schema.js';
 import type { Handlers } from '../generated/server.js';
 import { cronError, nextRunAt, timezoneError } from '../scheduler/cron.js';
-import { RUN_ENDPOINT } from '../scheduler/executor.js';
 import { type Scheduler, schedulerFor } from '../scheduler/index.js';
+import type { ServerContext } from '../server-context.js';
 
 type ScheduleOperations =
   | 'listSchedules'
@@ -39,7 +38,6 @@ const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 const NOT_FOUND = { status: 404, body: { detail: 'Schedule not found' } } as const;
 
 const unprocessable = (detail: string) => ({ status: 422, body: { detail } }) as const;
-const forbidden = (detail: string) => ({ status: 403, body: { detail } }) as const;
 const conflict = (name: string) =>
   ({ status: 409, body: { detail: `Schedule with name '${name}' already exists` } }) as const;
 
@@ -103,27 +101,7 @@ export function createScheduleHandlers(
   options: ScheduleHandlerOptions = {},
 ): Pick<Handlers, ScheduleOperations> {
   const db = ctx.database.db;
-  const adminScope = ctx.config.auth.adminScope;
-  const rbac = ctx.config.auth.mode === 'rbac';
   const currentScheduler = options.scheduler ?? (() => schedulerFor(ctx));
-
-  /** 403 body when the caller may not schedule `method endpoint`, else null. */
-  function permissionError(caller: CallerContext, endpoint: string, method: string): string | null {
-    if (!rbac) return null;
-    if (caller.isAdmin) return null;
-    const m = method.toUpperCase() === 'POST' ? RUN_ENDPOINT.exec(endpoint) : null;
-    if (!m) return 'Only admins can schedule an endpoint that is not a run endpoint';
-    const family = m[1]!;
-    let id: string;
-    try {
-      id = decodeURIComponent(m[2]!);
-    } catch {
-      return `Invalid endpoint: ${JSON.stringify(endpoint)}`;
-    }
-    if (satisfies(caller.grants, compileRequirement(`${family}:{id}:run`, { adminScope }), { id }))
-      return null;
-    return insufficientScopeDetail([`${family}:${id}:run`]);
-  }
 
   const load = (id: string) => schedules.get(db, id);
 
@@ -168,8 +146,6 @@ export function createScheduleHandlers(
           : `Invalid method: ${body.method}. Use GET, POST, PUT, PATCH or DELETE`) ??
         endpointError(body.endpoint);
       if (problem) return unprocessable(problem);
-      const denied = permissionError(caller, body.endpoint, method);
-      if (denied) return forbidden(denied);
       if (await schedules.getByName(db, body.name)) return conflict(body.name);
       const now = ctx.now();
       try {
@@ -202,7 +178,7 @@ export function createScheduleHandlers(
       return row ? { status: 200, body: scheduleResponse(row) } : NOT_FOUND;
     },
 
-    async updateSchedule({ path, body, caller }) {
+    async updateSchedule({ path, body }) {
       const existing = await load(path.schedule_id);
       if (!existing) return NOT_FOUND;
       const b = body ?? {};
@@ -222,10 +198,6 @@ export function createScheduleHandlers(
           : null) ??
         (present('endpoint') ? endpointError(endpoint) : null);
       if (problem) return unprocessable(problem);
-      if (present('endpoint') || present('method')) {
-        const denied = permissionError(caller, endpoint, method);
-        if (denied) return forbidden(denied);
-      }
       if (present('name') && b.name !== existing.name) {
         const dup = await schedules.getByName(db, b.name!);
         if (dup && dup.id !== existing.id) return conflict(b.name!);
@@ -258,12 +230,9 @@ export function createScheduleHandlers(
       return (await schedules.remove(db, path.schedule_id)) ? { status: 204 } : NOT_FOUND;
     },
 
-    async enableSchedule({ path, caller }) {
+    async enableSchedule({ path }) {
       const existing = await load(path.schedule_id);
       if (!existing) return NOT_FOUND;
-      // Re-arming puts the endpoint back on the poller: the same permission as creating it.
-      const denied = permissionError(caller, existing.endpoint, existing.method);
-      if (denied) return forbidden(denied);
       const now = ctx.now();
       const row = await schedules.update(db, existing.id, {
         enabled: true,
@@ -278,13 +247,10 @@ export function createScheduleHandlers(
       return row ? { status: 200, body: stateResponse(row) } : NOT_FOUND;
     },
 
-    async triggerSchedule({ path, caller }) {
+    async triggerSchedule({ path }) {
       const existing = await load(path.schedule_id);
       if (!existing) return NOT_FOUND;
       if (!existing.enabled) return { status: 409, body: { detail: 'Schedule is disabled' } };
-      // Firing runs the endpoint under the scheduler's token: check the caller's own permission.
-      const denied = permissionError(caller, existing.endpoint, existing.method);
-      if (denied) return forbidden(denied);
       const scheduler = currentScheduler();
       if (!scheduler) return { status: 503, body: { detail: 'Scheduler is not running' } };
       const run = await scheduler.trigger(existing);

@@ -10,7 +10,6 @@
  * the same name 409.
  */
 
-import type { CallerContext } from '@agentos/core';
 import { compileRequirement, holdsScope, parseScope } from '@agentos/core';
 import {
   DEFAULT_EXPIRY_DAYS,
@@ -19,12 +18,12 @@ import {
   randomBase62,
   type ServiceAccountVerifier,
 } from '../auth/service-accounts.js';
-import type { ServerContext } from '../context.js';
 import { epochSeconds, isUniqueViolation } from '../db/index.js';
 import { serviceAccounts } from '../db/repos/index.js';
 import type { ServiceAccountRow } from '../db/schema.js';
 import { routes } from '../generated/routes.js';
 import type { Handlers } from '../generated/server.js';
+import type { ServerContext } from '../server-context.js';
 
 type ServiceAccountOperations = 'createServiceAccount' | 'listServiceAccounts' | 'revokeServiceAccount';
 

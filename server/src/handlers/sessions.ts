@@ -7,11 +7,13 @@
 
 import { randomUUID } from 'node:crypto';
 import type { CallerContext } from '@agentos/core';
-import type { ServerContext } from '../context.js';
 import type { RunRow, SessionRow } from '../db/index.js';
 import { runs, sessions } from '../db/repos/index.js';
 import type { Handlers } from '../generated/server.js';
 import { compact } from '../runtime/output.js';
+import type { ServerContext } from '../server-context.js';
+import { readScope } from './isolation.js';
+import { pageMeta, pageRequest, sortOrder, startTimer } from './pagination.js';
 import {
   asArray,
   asInteger,
@@ -20,14 +22,9 @@ import {
   fail,
   iso,
   type JsonRecord,
-  pageMeta,
-  pageRequest,
   qs,
-  readScope,
   type Schemas,
-  sortOrder,
-  startTimer,
-} from './_util.js';
+} from './wire.js';
 
 type SessionType = 'agent' | 'team' | 'workflow';
 

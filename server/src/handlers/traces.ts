@@ -11,25 +11,24 @@
  * key allows are those of `GET /traces/filter-schema`. Anything else answers 400
  * `Invalid filter expression: ...` (as the Python AgentOS and the spec do).
  */
-import type { ServerContext } from '../context.js';
+
 import type { SpanRow, TraceRow } from '../db/index.js';
 import { traces } from '../db/repos/index.js';
 import type { TraceSessionStats, TraceSummaryRow } from '../db/repos/traces.js';
 import type { Handlers } from '../generated/server.js';
+import type { ServerContext } from '../server-context.js';
+import { readScope } from './isolation.js';
+import { pageMeta, pageRequest, startTimer } from './pagination.js';
 import {
   asArray,
   asObject,
   fail,
   isoRequired,
   type JsonRecord,
-  pageMeta,
-  pageRequest,
   parseIsoParam,
   qs,
-  readScope,
   type Schemas,
-  startTimer,
-} from './_util.js';
+} from './wire.js';
 
 export type TraceHandlers = Pick<
   Handlers,

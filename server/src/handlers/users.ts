@@ -7,13 +7,14 @@
  */
 import type { ManagedRoles } from '../auth/managed-roles.js';
 import { isReservedSubject } from '../auth/verify.js';
-import type { ServerContext } from '../context.js';
 import { epochSeconds } from '../db/index.js';
 import { authz, users } from '../db/repos/index.js';
 import type { AuthzUserRow } from '../db/schema.js';
 import type { Handlers } from '../generated/server.js';
-import { fail, pageMeta, pageRequest, startTimer } from './_util.js';
+import type { ServerContext } from '../server-context.js';
 import { createLockoutGuard } from './authz.js';
+import { pageMeta, pageRequest, startTimer } from './pagination.js';
+import { fail } from './wire.js';
 
 export type UserOperations =
   | 'listUsers'

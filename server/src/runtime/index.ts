@@ -11,45 +11,27 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AgentOSConfig } from '../config/options.js';
-import type { ApprovalRow, Database } from '../db/index.js';
+import type { Database } from '../db/index.js';
 import type { Logger } from '../log.js';
-import { EventQueue, LiveRun, RunRegistry } from './bus.js';
-import {
-  agentBase,
-  type EngineDeps,
-  emitTopTerminal,
-  markUnfinished,
-  newAgentRec,
-  newRunId,
-  newTeamRec,
-  newWorkflowRec,
-  type Outcome,
-  runAgent,
-  runTeam,
-  runWorkflow,
-  Segment,
-  TOP,
-  type TopInfo,
-  teamBase,
-  topBase,
-} from './engine.js';
+import { LiveRun, RunRegistry } from './bus.js';
+import { cancelPausedRun } from './cancel.js';
+import { applyStepDecisions, applyToRun, approvalIdsOf, notContinuable } from './decisions.js';
 import { checkEntities, compileEntity, type EntitySpec } from './entities.js';
-import { ModelProviderError, RunCancelledSignal, RunRuntimeError } from './errors.js';
+import { RunRuntimeError } from './errors.js';
+import { executeSegment, makeHandle } from './execute.js';
 import type { ModelProviderOptions } from './model.js';
 import {
   type AgentRunRec,
   type AnyRunRec,
   type Dict,
-  isTeamRec,
   isWorkflowRec,
-  nestedRuns,
   publicOutput,
   type TeamRunRec,
-  type WorkflowRunRec,
 } from './output.js';
+import { agentBase, newAgentRec, newRunId, newTeamRec, newWorkflowRec, teamBase } from './records.js';
+import { createResume } from './resume.js';
+import { type EngineDeps, Segment, type TopInfo } from './segment.js';
 import {
-  appendEvents,
-  cancelPendingApprovals,
   countEvents,
   getApprovals,
   getRun,
@@ -58,27 +40,18 @@ import {
   insertRun,
   insertSession,
   pendingRequiredApprovals,
-  readEvents,
-  SETTLED_STATUSES,
-  saveRun,
   sessionEntityId,
   transitionRun,
 } from './store.js';
 import type {
   ContinueRunInput,
   EntityKind,
-  ResumeRunInput,
   RunEngine,
-  RunEventStream,
-  RunFrame,
   RunHandle,
   RunOnceInput,
   RunOnceResult,
-  RunSseEvent,
   RunStatus,
   StartRunInput,
-  StepDecision,
-  ToolDecision,
 } from './types.js';
 
 export { checkEntities, compileEntity } from './entities.js';
@@ -118,154 +91,24 @@ function isObject(v: unknown): v is Dict {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The 409 detail for a run that is not paused (the Python AgentOS's wording). */
-function notContinuable(status: string): string {
-  switch (status) {
-    case 'RUNNING':
-    case 'PENDING':
-      return 'run is already running';
-    case 'COMPLETED':
-      return 'run is already completed';
-    case 'ERROR':
-      return 'run has errored';
-    case 'CANCELLED':
-      return 'run is already cancelled';
-    default:
-      return `run is not paused (status=${status})`;
-  }
+/** The model a run record names. */
+function modelLabel(spec: EntitySpec): { id: string; provider: string } {
+  if (spec.kind === 'workflow') return { id: 'builtin', provider: 'builtin' };
+  return spec.model.provider === 'openai'
+    ? { id: spec.model.id, provider: 'OpenAI' }
+    : { id: 'builtin', provider: 'builtin' };
 }
 
-const REJECTED_APPROVAL = new Set(['rejected', 'expired', 'cancelled']);
-
-/**
- * Applies decisions (and resolved approvals) to the paused tools of an agent run.
- * @returns the tools still without a decision
- */
-function applyToolDecisions(
-  rec: AgentRunRec,
-  decisions: readonly ToolDecision[],
-  approvals: ReadonlyMap<string, ApprovalRow>,
-): string[] {
-  const answered = new Set(rec.messages.filter((m) => m.role === 'tool').map((m) => m.tool_call_id));
-  const unresolved: string[] = [];
-  for (const t of rec.tools ?? []) {
-    if (answered.has(t.tool_call_id) || !t.requires_confirmation || (t.confirmed ?? null) !== null) continue;
-    const req = rec.requirements?.find((r) => r.tool_execution.tool_call_id === t.tool_call_id);
-    const d = decisions.find(
-      (x) =>
-        (x.toolCallId !== undefined && x.toolCallId === t.tool_call_id) ||
-        (x.requirementId !== undefined && req !== undefined && x.requirementId === req.id),
-    );
-    const a = t.approval_id ? approvals.get(t.approval_id) : undefined;
-    if (a && REJECTED_APPROVAL.has(a.status)) {
-      // An administrator's rejection wins over the caller's own decision.
-      t.confirmed = false;
-      const data = isObject(a.resolution_data) ? a.resolution_data : {};
-      const note =
-        typeof data.note === 'string' ? data.note : typeof data.reason === 'string' ? data.reason : null;
-      t.confirmation_note = note ?? `approval ${a.status}`;
-    } else if (d?.confirmed !== undefined) {
-      t.confirmed = d.confirmed;
-      if (d.note) t.confirmation_note = d.note;
-    } else if (a?.status === 'approved') {
-      t.confirmed = true;
-    }
-    if ((t.confirmed ?? null) === null) unresolved.push(t.tool_name);
-    if (req) {
-      req.tool_execution = structuredClone(t);
-      if (t.confirmed !== null && t.confirmed !== undefined) req.confirmation = t.confirmed;
-      if (t.confirmation_note) req.confirmation_note = t.confirmation_note;
-    }
-  }
-  return unresolved;
+/** What a segment knows of its top-level run. */
+function topInfo(
+  spec: EntitySpec,
+  runId: string,
+  sessionId: string,
+  userId: string | null,
+  input: string,
+): TopInfo {
+  return { kind: spec.kind, runId, sessionId, userId, entityId: spec.id, entityName: spec.name, input };
 }
-
-/** The paused agent run a decision applies to: the agent itself, or a team's paused member. */
-function pausedAgentOf(rec: AgentRunRec | TeamRunRec): AgentRunRec | undefined {
-  if (!isTeamRec(rec)) return rec.status === 'PAUSED' ? rec : undefined;
-  const last = rec.member_responses[rec.member_responses.length - 1];
-  return last && last.status === 'PAUSED' ? last : undefined;
-}
-
-/** Applies decisions to a paused agent or team run; answers the tools left without one. */
-function applyToRun(
-  rec: AgentRunRec | TeamRunRec,
-  decisions: readonly ToolDecision[],
-  approvals: ReadonlyMap<string, ApprovalRow>,
-): string[] {
-  const agent = pausedAgentOf(rec);
-  if (!agent) return [];
-  const unresolved = applyToolDecisions(agent, decisions, approvals);
-  if (isTeamRec(rec) && rec.requirements) {
-    for (const r of rec.requirements) {
-      const mine = agent.requirements?.find((x) => x.id === r.id);
-      if (!mine) continue;
-      r.tool_execution = structuredClone(mine.tool_execution);
-      if (mine.confirmation !== undefined) r.confirmation = mine.confirmation;
-      if (mine.confirmation_note !== undefined) r.confirmation_note = mine.confirmation_note;
-    }
-  }
-  return unresolved;
-}
-
-/** Applies step decisions to a paused workflow run; answers what is left without a decision. */
-function applyStepDecisions(
-  rec: WorkflowRunRec,
-  decisions: readonly StepDecision[],
-  approvals: ReadonlyMap<string, ApprovalRow>,
-): string[] {
-  const req = rec.step_requirements?.find((r) => r.step_index === rec.paused_step_index);
-  if (!req) return [];
-  const d = decisions.find(
-    (x) =>
-      (x.stepId !== undefined && x.stepId === req.step_id) ||
-      (x.stepIndex !== undefined && x.stepIndex === req.step_index),
-  );
-  if (rec.pause_kind === 'step') {
-    if (d?.confirmed !== undefined) {
-      req.confirmed = d.confirmed;
-      if (d.note) req.confirmation_note = d.note;
-    }
-    return req.confirmed === null ? [`step "${req.step_name}"`] : [];
-  }
-  const exec = rec.step_executor_runs[rec.step_executor_runs.length - 1];
-  if (!exec) return [];
-  const agent = pausedAgentOf(exec);
-  let toolDecisions: readonly ToolDecision[] = d?.executorDecisions ?? [];
-  if (toolDecisions.length === 0 && d?.confirmed !== undefined && agent) {
-    // A step-level decision applies to every paused tool of the executor.
-    toolDecisions = (agent.requirements ?? []).map((r) => ({
-      toolCallId: r.tool_execution.tool_call_id,
-      confirmed: d.confirmed,
-      note: d.note,
-    }));
-  }
-  const unresolved = applyToRun(exec, toolDecisions, approvals);
-  req.executor_requirements = structuredClone(exec.requirements ?? []);
-  req.confirmed =
-    unresolved.length === 0 ? !req.executor_requirements.some((r) => r.confirmation === false) : null;
-  return unresolved;
-}
-
-/** Approval ids stamped on the paused tools of a run (nested ones included). */
-function approvalIdsOf(rec: AnyRunRec): string[] {
-  const ids = new Set<string>();
-  for (const r of [rec, ...nestedRuns(rec)]) {
-    if (isTeamRec(r) || isWorkflowRec(r)) continue;
-    for (const t of r.tools ?? []) if (t.approval_id) ids.add(t.approval_id);
-  }
-  return [...ids];
-}
-
-function toSse(frame: RunFrame, withIndex: boolean, runId: string): RunSseEvent {
-  if (!withIndex) return { event: frame.event, data: frame.data };
-  return {
-    event: frame.event,
-    data: { ...frame.data, event_index: frame.index, run_id: frame.data.run_id ?? runId },
-  };
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /**
  * Creates the run engine.
@@ -300,82 +143,6 @@ export function createRunRuntime(options: RunRuntimeOptions): RunEngine {
     inflight.add(p);
     void p.finally(() => inflight.delete(p)).catch(() => {});
     return p;
-  }
-
-  async function executeSegment(
-    seg: Segment,
-    spec: EntitySpec,
-    rec: AnyRunRec,
-    continuing: boolean,
-    fromPending: boolean,
-  ): Promise<RunOnceResult> {
-    let status: RunStatus;
-    let error: string | null = null;
-    const stopWatching = seg.watchCancelIntents();
-    try {
-      if (fromPending) await transitionRun(deps.db, seg.top.runId, ['PENDING'], 'RUNNING', { now: now() });
-      await seg.checkCancel();
-      let outcome: Outcome;
-      if (spec.kind === 'agent') outcome = await runAgent(seg, spec, rec as AgentRunRec, TOP, continuing);
-      else if (spec.kind === 'team') outcome = await runTeam(seg, spec, rec as TeamRunRec, TOP, continuing);
-      else outcome = await runWorkflow(seg, spec, rec as WorkflowRunRec, continuing);
-      status = outcome === 'completed' ? 'COMPLETED' : outcome === 'paused' ? 'PAUSED' : 'CANCELLED';
-    } catch (err) {
-      if (err instanceof RunCancelledSignal || seg.live.cancelReason !== null) {
-        status = 'CANCELLED';
-        const reason =
-          seg.live.cancelReason ?? (err instanceof RunCancelledSignal ? err.reason : 'Run cancelled');
-        markUnfinished(rec, 'CANCELLED');
-        rec.status = 'CANCELLED';
-        if (!seg.ended) emitTopTerminal(seg, rec, 'CANCELLED', reason);
-      } else {
-        status = 'ERROR';
-        error = err instanceof Error ? err.message : String(err);
-        if (!(err instanceof ModelProviderError)) logger.error({ err, runId: seg.top.runId }, 'run failed');
-        markUnfinished(rec, 'ERROR');
-        rec.status = 'ERROR';
-        rec.content = error;
-        if (!seg.ended) {
-          emitTopTerminal(seg, rec, 'ERROR', error, err instanceof Error ? err.name : 'Error');
-        }
-      }
-    }
-    stopWatching();
-    rec.session_state = structuredClone(seg.sessionState);
-    seg.rootSpan?.end({ status: status === 'ERROR' ? 'ERROR' : 'OK' });
-    await seg.finalize(status, rec, error);
-    registry.release(seg.live);
-    return {
-      runId: seg.top.runId,
-      sessionId: seg.top.sessionId,
-      status,
-      content: rec.content ?? null,
-      output: publicOutput(rec),
-    };
-  }
-
-  function makeHandle(live: LiveRun, done: Promise<RunOnceResult>, initialStatus: RunStatus): RunHandle {
-    return {
-      runId: live.runId,
-      sessionId: live.sessionId,
-      kind: live.kind,
-      initialStatus,
-      events(opts = {}) {
-        const q = new EventQueue(
-          opts.cancelOnClose ? () => live.requestCancel('Client disconnected') : undefined,
-        );
-        const unsubscribe = live.subscribe(live.baseIndex, (f) => {
-          if (f === null) q.end();
-          else q.push(toSse(f, opts.withIndex === true, live.runId));
-        });
-        q.onFinally(unsubscribe);
-        return q;
-      },
-      done,
-      cancel(reason) {
-        live.requestCancel(reason ?? 'Run cancelled by user');
-      },
-    };
   }
 
   async function start(input: StartRunInput): Promise<RunHandle> {
@@ -473,23 +240,6 @@ export function createRunRuntime(options: RunRuntimeOptions): RunEngine {
     return makeHandle(live, done, initialStatus);
   }
 
-  function modelLabel(spec: EntitySpec): { id: string; provider: string } {
-    if (spec.kind === 'workflow') return { id: 'builtin', provider: 'builtin' };
-    return spec.model.provider === 'openai'
-      ? { id: spec.model.id, provider: 'OpenAI' }
-      : { id: 'builtin', provider: 'builtin' };
-  }
-
-  function topInfo(
-    spec: EntitySpec,
-    runId: string,
-    sessionId: string,
-    userId: string | null,
-    input: string,
-  ): TopInfo {
-    return { kind: spec.kind, runId, sessionId, userId, entityId: spec.id, entityName: spec.name, input };
-  }
-
   async function continueRun(input: ContinueRunInput): Promise<RunHandle> {
     if (closed) throw new RunRuntimeError('ERR_RUN_CLOSED', 'The run engine is shut down');
     const row = await getRun(deps.db, input.runId);
@@ -503,7 +253,7 @@ export function createRunRuntime(options: RunRuntimeOptions): RunEngine {
       throw new RunRuntimeError('ERR_RUN_NOT_FOUND', 'Run not found');
     }
     const spec = compileEntity(config, input.kind, input.id);
-    if (input.approvalGate && (await pendingRequiredApprovals(deps.db, row.run_id)).length > 0) {
+    if ((await pendingRequiredApprovals(deps.db, row.run_id)).length > 0) {
       throw new RunRuntimeError(
         'ERR_RUN_APPROVAL_PENDING',
         'This run requires admin approval before it can be continued',
@@ -515,10 +265,7 @@ export function createRunRuntime(options: RunRuntimeOptions): RunEngine {
       throw new RunRuntimeError('ERR_RUN_NOT_CONTINUABLE', 'run has no stored state');
     const rec = structuredClone(row.output) as unknown as AnyRunRec;
     const approvals = new Map((await getApprovals(deps.db, approvalIdsOf(rec))).map((a) => [a.id, a]));
-    if (
-      input.approvalGate &&
-      [...approvals.values()].some((a) => a.status === 'pending' && a.approval_type === 'required')
-    ) {
+    if ([...approvals.values()].some((a) => a.status === 'pending' && a.approval_type === 'required')) {
       // The approval stamped on the paused tools (a copied run, e.g. a forked session, still waits on it).
       throw new RunRuntimeError(
         'ERR_RUN_APPROVAL_PENDING',
@@ -572,188 +319,19 @@ export function createRunRuntime(options: RunRuntimeOptions): RunEngine {
       live.requestCancel('Run cancelled by user');
       return;
     }
-    const row = await getRun(deps.db, runId);
-    if (row?.status !== 'PAUSED' || row.parent_run_id !== null || !isObject(row.output)) return;
-    // A paused run executes nothing: it becomes CANCELLED at once.
-    const rec = structuredClone(row.output) as unknown as AnyRunRec;
-    for (const r of [rec, ...nestedRuns(rec)]) if (r.status === 'PAUSED') r.status = 'CANCELLED';
-    const t = now();
-    const index = Math.max(row.event_count, await countEvents(deps.db, runId));
-    const event = isWorkflowRec(rec)
-      ? 'WorkflowCancelled'
-      : isTeamRec(rec)
-        ? 'TeamRunCancelled'
-        : 'RunCancelled';
-    const frame: RunFrame = {
-      index,
-      event,
-      data: {
-        created_at: Math.floor(t.getTime() / 1000),
-        event,
-        ...topBase(rec),
-        reason: 'Run cancelled by user',
-      },
-    };
-    await deps.db.transaction().execute(async (trx) => {
-      if (!(await transitionRun(trx, runId, ['PAUSED'], 'CANCELLED', { output: publicOutput(rec), now: t })))
-        return;
-      await appendEvents(trx, runId, [frame], t);
-      // A cancelled run waits for nothing: its pending approvals are cancelled with it.
-      await cancelPendingApprovals(trx, runId);
-      for (const child of nestedRuns(rec)) {
-        await saveRun(trx, {
-          runId: child.run_id,
-          status: child.status,
-          output: publicOutput(child),
-          content: child.content ?? null,
-          metrics: child.metrics,
-          requirements: null,
-          now: t,
-        });
-      }
-    });
+    await cancelPausedRun(deps.db, runId, now());
     registry.forget(runId);
   }
 
-  function resume(input: ResumeRunInput): RunEventStream {
-    const q = new EventQueue();
-    const frameOf = (f: RunFrame) => toSse(f, true, input.runId);
-    const label = ENTITY_LABEL[input.kind];
-    const last = input.lastEventIndex ?? -1;
-    const replay = (status: string, frames: RunFrame[], total: number) => {
-      q.push({
-        event: 'replay',
-        data: {
-          event: 'replay',
-          run_id: input.runId,
-          status,
-          total_events: frames.length,
-          total_buffered: total,
-          last_event_index_requested: last,
-          message:
-            total === 0
-              ? 'Run completed but no events stored.'
-              : `Run ${status}. Replaying ${frames.length} missed events (of ${total} total).`,
-        },
-      });
-      for (const f of frames) q.push(frameOf(f));
-      q.end();
-    };
-    const produce = async () => {
-      const live = registry.get(input.runId);
-      if (live && live.runId === input.runId) {
-        const older = last + 1 < live.baseIndex ? await readEvents(deps.db, input.runId, last) : [];
-        const fromDb = older.filter((f) => f.index < live.baseIndex);
-        if (live.ended) {
-          replay(live.status, [...fromDb, ...live.frames.filter((f) => f.index > last)], live.nextIndex);
-          return;
-        }
-        // Subscribe first: the buffer replays synchronously, so nothing falls between catch-up and live.
-        const missed: RunFrame[] = [...fromDb];
-        let following = false;
-        let ended = false;
-        const unsubscribe = live.subscribe(Math.max(last + 1, live.baseIndex), (f) => {
-          if (!following) {
-            if (f === null) ended = true;
-            else missed.push(f);
-          } else if (f === null) q.end();
-          else q.push(frameOf(f));
-        });
-        q.onFinally(unsubscribe);
-        const current = live.nextIndex;
-        if (missed.length > 0) {
-          q.push({
-            event: 'catch_up',
-            data: {
-              event: 'catch_up',
-              run_id: input.runId,
-              status: 'running',
-              missed_events: missed.length,
-              current_event_count: current,
-              message: `Catching up on ${missed.length} missed events.`,
-            },
-          });
-          for (const f of missed) q.push(frameOf(f));
-        }
-        q.push({
-          event: 'subscribed',
-          data: {
-            event: 'subscribed',
-            run_id: input.runId,
-            status: 'running',
-            current_event_count: current,
-            message: `Subscribed to ${label} run. Receiving live events.`,
-          },
-        });
-        following = true;
-        if (ended) q.end();
-        return;
-      }
-      const row = await getRun(deps.db, input.runId);
-      if (!row || row.entity_type !== input.kind) {
-        q.push({
-          event: 'error',
-          data: { event: 'error', error: `Run ${input.runId} not found in buffer or database` },
-        });
-        q.end();
-        return;
-      }
-      if (SETTLED_STATUSES.has(row.status) || row.instance_id === instanceId) {
-        const frames = await readEvents(deps.db, input.runId, last);
-        replay(row.status, frames, await countEvents(deps.db, input.runId));
-        return;
-      }
-      // Another instance runs it: follow its stored events until it settles.
-      let sent = last;
-      const first = await readEvents(deps.db, input.runId, sent);
-      const total = await countEvents(deps.db, input.runId);
-      if (first.length > 0) {
-        q.push({
-          event: 'catch_up',
-          data: {
-            event: 'catch_up',
-            run_id: input.runId,
-            status: 'running',
-            missed_events: first.length,
-            current_event_count: total,
-            message: `Catching up on ${first.length} missed events.`,
-          },
-        });
-        for (const f of first) q.push(frameOf(f));
-        sent = first[first.length - 1]!.index;
-      }
-      q.push({
-        event: 'subscribed',
-        data: {
-          event: 'subscribed',
-          run_id: input.runId,
-          status: 'running',
-          current_event_count: total,
-          message: `Subscribed to ${label} run. Receiving live events.`,
-        },
-      });
-      const interval = input.pollIntervalMs ?? pollIntervalMs;
-      while (!q.isClosed && !closed) {
-        await sleep(interval);
-        const current = await getRun(deps.db, input.runId);
-        const settled = !current || SETTLED_STATUSES.has(current.status);
-        for (const f of await readEvents(deps.db, input.runId, sent)) {
-          q.push(frameOf(f));
-          sent = f.index;
-        }
-        if (settled) break;
-      }
-      q.end();
-    };
-    void track(
-      produce().catch((err) => {
-        logger.error({ err, runId: input.runId }, 'resume stream failed');
-        q.push({ event: 'error', data: { event: 'error', error: 'stream failed' } });
-        q.end();
-      }),
-    );
-    return q;
-  }
+  const resume = createResume({
+    db: () => deps.db,
+    registry,
+    logger,
+    instanceId,
+    pollIntervalMs,
+    isClosed: () => closed,
+    track,
+  });
 
   return {
     async runOnce(input: RunOnceInput): Promise<RunOnceResult> {

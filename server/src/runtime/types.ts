@@ -109,7 +109,11 @@ export interface StepDecision {
   readonly executorDecisions?: readonly ToolDecision[] | undefined;
 }
 
-/** Input of `continue`: resume a PAUSED run with human decisions. */
+/**
+ * Input of `continue`: resume a PAUSED run with human decisions. A run that waits on a pending
+ * `required` approval is refused (`ERR_RUN_APPROVAL_PENDING`) whoever continues it (contract.md
+ * §8.4: no bypass); resolved approvals count as decisions, a rejection winning over the caller's.
+ */
 export interface ContinueRunInput {
   readonly kind: EntityKind;
   readonly id: string;
@@ -117,11 +121,6 @@ export interface ContinueRunInput {
   readonly sessionId: string;
   readonly toolDecisions?: readonly ToolDecision[] | undefined;
   readonly stepDecisions?: readonly StepDecision[] | undefined;
-  /**
-   * Contract §7: when true, a run that waits on a pending `required` approval cannot be continued
-   * (`ERR_RUN_APPROVAL_PENDING`). The handler passes false for callers that may resolve approvals.
-   */
-  readonly approvalGate: boolean;
   readonly background?: boolean | undefined;
 }
 

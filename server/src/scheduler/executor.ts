@@ -8,8 +8,9 @@
  * (`PAUSED`, with its requirements) or failure. A background answer (`202 {run_id, session_id}`)
  * is polled until the run ends. Other endpoints get the payload as JSON and succeed on any 2xx.
  */
-import type { ServerContext } from '../context.js';
+
 import type { ScheduleRow, ScheduleRunRow } from '../db/schema.js';
+import type { ServerContext } from '../server-context.js';
 import { type AttemptOutcome, completeRun, insertRun } from './store.js';
 
 /** `POST /agents|teams|workflows/{id}/runs` (also with a trailing slash). */

@@ -4,8 +4,9 @@
  * next fire time computed in the schedule's time zone. `trigger` runs one schedule now (the
  * `POST /schedules/{id}/trigger` operation finds the running scheduler through `schedulerFor`).
  */
-import type { ServerContext } from '../context.js';
+
 import type { ScheduleRow, ScheduleRunRow } from '../db/schema.js';
+import type { ServerContext } from '../server-context.js';
 import { abortableSleep, createScheduleExecutor, type ExecutorOptions } from './executor.js';
 import { claimDue, releaseClaim } from './store.js';
 

@@ -10,9 +10,12 @@
  * - Authorization: each action is the REST operation it mirrors (`ACTION_OPERATIONS`), looked up
  *   in the compiled route table (with the runtime `scopeMappings` overrides) and decided by core's
  *   `decide`, exactly as the HTTP middleware does.
- * - Isolation: the run's user is the caller's (REST's rule); under `userIsolation` a non-admin
- *   must give `workflow_id` and `session_id` to reconnect or continue, and the run must be theirs
- *   (`ownedWorkflowRun`); continue honours the approval gate (`approvalGateApplies`).
+ * - Object-level rules: each action then goes through the authority layer as its REST operation
+ *   does (`authority.check`: user identity, the body's session, containment and ownership of the
+ *   run, the approval gate, run permission on every member), so REST and the socket cannot
+ *   disagree; a refusal answers REST's detail (a 404 reads `Run <id> not found`). Under
+ *   `userIsolation` a non-admin must also give `workflow_id` and `session_id` to reconnect or
+ *   continue (agno's protocol).
  * - Bounds: `maxPayloadBytes` per frame (close 1009), a token bucket of messages (close 1008),
  *   an authentication deadline and a cap on failed attempts (close 1008), a cap on concurrent run
  *   streams per socket, binary frames refused (close 1003), an `Origin` outside the CORS list
@@ -31,15 +34,16 @@ import {
 import type { JWTPayload } from 'jose';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { anonymousCallerContext, buildCallerContext } from '../auth/claims.js';
-import { AuthError } from '../auth/errors.js';
+import { AuthError, HttpError } from '../auth/errors.js';
 import { createGrantResolver } from '../auth/grants.js';
 import type { ManagedRoles } from '../auth/managed-roles.js';
 import type { CredentialVerifier, Principal } from '../auth/principal.js';
-import type { ServerContext } from '../context.js';
+import type { Authority } from '../authority/index.js';
+import { runs } from '../db/repos/index.js';
 import { stepDecisions } from '../handlers/runs-form.js';
 import { RunRuntimeError } from '../runtime/errors.js';
 import { isRunEngine, type RunEngine, type RunEventStream } from '../runtime/types.js';
-import { anyRun, approvalGateApplies, ownedWorkflowRun } from './checks.js';
+import type { ServerContext } from '../server-context.js';
 import { ACTION_OPERATIONS, CLOSE, MESSAGES, WORKFLOW_SOCKET_PATH } from './protocol.js';
 
 /** Limits of the workflow WebSocket (`createAgentOS({ workflowSocket })`). */
@@ -66,6 +70,8 @@ export interface WorkflowSocketDeps {
   readonly verifier: CredentialVerifier;
   /** The HTTP middleware's roles and user directory (contract.md §9): the same grants, the same disabled users. */
   readonly managed?: ManagedRoles | undefined;
+  /** The object-level authority layer REST's handlers are wrapped with. */
+  readonly authority: Pick<Authority, 'check'>;
   readonly options?: WorkflowSocketOptions | undefined;
 }
 
@@ -89,11 +95,11 @@ const obj = (v: unknown): Record<string, unknown> | undefined =>
 /**
  * Creates the endpoint; mount with `server.on('upgrade', ...)` (`createAgentOS` does).
  * @example
- * const sockets = createWorkflowSocket({ ctx, index, verifier });
+ * const sockets = createWorkflowSocket({ ctx, index, verifier, authority });
  * server.on('upgrade', (req, socket, head) => sockets.handleUpgrade(req, socket, head) || socket.destroy());
  */
 export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
-  const { ctx, index, verifier } = deps;
+  const { ctx, index, verifier, authority } = deps;
   const grantsOf = createGrantResolver(ctx.config.auth, deps.managed);
   const o = deps.options ?? {};
   const maxPayload = o.maxPayloadBytes ?? 64 * 1024;
@@ -273,16 +279,37 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
       })();
     }
 
-    function runError(e: unknown, workflowId: string): void {
+    function runError(e: unknown, workflowId: string, runId?: string): void {
       if (e instanceof RunRuntimeError) {
         if (e.code === 'ERR_RUN_ENTITY_NOT_FOUND') error(MESSAGES.workflowNotFound(workflowId));
         else if (e.code === 'ERR_RUN_SESSION_NOT_FOUND') error('Session not found');
-        else if (e.code === 'ERR_RUN_NOT_FOUND') error(e.message);
+        else if (e.code === 'ERR_RUN_NOT_FOUND') error(runId ? MESSAGES.runNotFound(runId) : e.message);
         else error(e.message);
         return;
       }
       logger.error({ err: e }, 'websocket action failed');
       error('Internal server error');
+    }
+
+    /**
+     * The authority layer's decision for the REST operation an action mirrors; on a refusal, sends
+     * REST's detail (a 404 as the run's not found) and answers false.
+     */
+    async function permitted(
+      route: CompiledRoute,
+      path: Record<string, string>,
+      body: Record<string, unknown>,
+      caller: CallerContext,
+      notFound: string,
+    ): Promise<boolean> {
+      try {
+        await authority.check(route.spec.operationId, { path, body, caller });
+        return true;
+      } catch (e) {
+        if (!(e instanceof HttpError)) throw e;
+        error(e.status === 404 ? notFound : e.message);
+        return false;
+      }
     }
 
     async function start(msg: Message): Promise<void> {
@@ -291,7 +318,9 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
       const route = routeOf('start-workflow');
       const caller = callerFor(route);
       if (!allowed(route, { workflow_id: workflowId }, caller)) return error(MESSAGES.forbiddenStart);
-      if (isolatedCaller(route, caller) && caller.userId === null) return error(MESSAGES.missingUserIdentity);
+      const sessionId = caller.sessionId ?? str(msg.session_id);
+      const body = sessionId === undefined ? {} : { session_id: sessionId };
+      if (!(await permitted(route, { workflow_id: workflowId }, body, caller, 'Session not found'))) return;
       if (streams.size >= maxActiveRuns) return error(MESSAGES.tooManyRuns);
       const message =
         typeof msg.message === 'string'
@@ -309,7 +338,7 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
           message,
           // As REST: isolated callers run as themselves; a token subject replaces the message's value.
           userId: caller.scopedUserId ?? caller.userId ?? str(msg.user_id) ?? null,
-          sessionId: caller.sessionId ?? str(msg.session_id),
+          sessionId,
           sessionOwner: caller.scopedUserId ?? undefined,
           sessionState: claimsState ?? obj(msg.session_state),
           dependencies: claimsDeps ?? obj(msg.dependencies),
@@ -334,27 +363,16 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
       if (last !== undefined && last !== null && !(Number.isInteger(last) && (last as number) >= -1))
         return error('last_event_index must be an integer >= -1');
       // Without workflow_id the run's own workflow is the one whose scope is needed.
-      const row = givenWorkflow ? undefined : await anyRun(ctx, runId);
+      const row = await runs.get(ctx.database.db, runId);
       const workflowId = givenWorkflow ?? (row?.entity_type === 'workflow' ? row.entity_id : undefined);
       if (!workflowId) return error(MESSAGES.runNotFoundAnywhere(runId));
-      if (!allowed(route, { workflow_id: workflowId, run_id: runId }, caller))
-        return error(MESSAGES.forbiddenReconnect);
+      const path = { workflow_id: workflowId, run_id: runId };
+      if (!allowed(route, path, caller)) return error(MESSAGES.forbiddenReconnect);
       const sessionId = str(msg.session_id);
-      if (isolated) {
-        if (!sessionId) return error(MESSAGES.sessionIdRequiredReconnect);
-        if (caller.userId === null) return error(MESSAGES.missingUserIdentity);
-        if (!(await ownedWorkflowRun(ctx, workflowId, runId, sessionId, caller.userId)))
-          return error(MESSAGES.runNotFound(runId));
-      } else {
-        const run = row ?? (await anyRun(ctx, runId));
-        if (
-          run &&
-          (run.entity_type !== 'workflow' ||
-            run.entity_id !== workflowId ||
-            (sessionId && run.session_id !== sessionId))
-        )
-          return error(MESSAGES.runNotFound(runId));
-      }
+      if (isolated && !sessionId) return error(MESSAGES.sessionIdRequiredReconnect);
+      if (!(await permitted(route, path, {}, caller, MESSAGES.runNotFound(runId)))) return;
+      // The run named with its session must be in it (REST's resume takes no session).
+      if (sessionId && row?.session_id !== sessionId) return error(MESSAGES.runNotFound(runId));
       if (streams.size >= maxActiveRuns) return error(MESSAGES.tooManyRuns);
       follow(
         engine().resume({
@@ -375,24 +393,15 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
         return error(MESSAGES.forbiddenContinue);
       if (!runId) return error(MESSAGES.runIdRequired);
       const isolated = isolatedCaller(route, caller);
-      let sessionId = caller.sessionId ?? str(msg.session_id);
-      if (isolated) {
-        if (!sessionId) return error(MESSAGES.sessionIdRequired);
-        if (caller.userId === null) return error(MESSAGES.missingUserIdentity);
-        if (!(await ownedWorkflowRun(ctx, workflowId, runId, sessionId, caller.userId)))
-          return error(MESSAGES.runNotFound(runId));
-      } else {
-        const run = await anyRun(ctx, runId);
-        if (
-          !run ||
-          run.entity_type !== 'workflow' ||
-          run.entity_id !== workflowId ||
-          run.parent_run_id !== null
-        )
-          return error(MESSAGES.runNotFound(runId));
-        if (sessionId && run.session_id !== sessionId) return error(MESSAGES.runNotFound(runId));
-        sessionId = run.session_id;
-      }
+      const givenSession = caller.sessionId ?? str(msg.session_id);
+      if (isolated && !givenSession) return error(MESSAGES.sessionIdRequired);
+      const path = { workflow_id: workflowId, run_id: runId };
+      const body = givenSession === undefined ? {} : { session_id: givenSession };
+      if (!(await permitted(route, path, body, caller, MESSAGES.runNotFound(runId)))) return;
+      // As REST's continue: without session_id, the run's own session; the engine refuses a run
+      // that is not a top-level run of this workflow in that session (not found).
+      const sessionId = givenSession ?? (await runs.get(ctx.database.db, runId))?.session_id;
+      if (sessionId === undefined) return error(MESSAGES.runNotFound(runId));
       if (msg.step_requirements !== undefined && !Array.isArray(msg.step_requirements))
         return error('Invalid step_requirements: expected a list');
       const decisions = stepDecisions(
@@ -408,12 +417,11 @@ export function createWorkflowSocket(deps: WorkflowSocketDeps): WorkflowSocket {
           runId,
           sessionId,
           stepDecisions: decisions,
-          approvalGate: approvalGateApplies(ctx, caller),
           background: true,
         });
         follow(handle.events({ withIndex: true, cancelOnClose: false }));
       } catch (e) {
-        runError(e, workflowId);
+        runError(e, workflowId, runId);
       }
     }
 

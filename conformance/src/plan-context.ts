@@ -1,5 +1,5 @@
 /**
- * @module context — what every probe module plans from: the resolved options (`PlanContext`),
+ * @module plan-context — what every probe module plans from: the resolved options (`PlanContext`),
  * discovery results, and the helpers that turn an operation into a request (ids, query, body).
  * The probe modules import this, never `plan.ts` (which imports them), so there is no import cycle.
  */

@@ -6,13 +6,13 @@
  * `x-scope-filter` (contract.md §3, core's `filterResponse`); `/config` is not filtered, as in the Python AgentOS (its description says so).
  */
 import type { EntityConfig } from '../config/options.js';
-import type { ServerContext } from '../context.js';
 import type { Handlers } from '../generated/server.js';
 import { HttpError } from '../generated/server.js';
 import { compact } from '../runtime/output.js';
+import type { ServerContext } from '../server-context.js';
 import { KNOWLEDGE_ID } from './knowledge.js';
 
-type CoreOperations =
+type ConfigurationOperations =
   | 'getRoot'
   | 'getHealth'
   | 'getInfo'
@@ -165,7 +165,7 @@ function find(kind: string, list: readonly EntityConfig[], id: string): EntityCo
 }
 
 /** Creates the configuration handlers. */
-export function createCoreHandlers(ctx: ServerContext): Pick<Handlers, CoreOperations> {
+export function createConfigurationHandlers(ctx: ServerContext): Pick<Handlers, ConfigurationOperations> {
   const { config } = ctx;
   const models = (): ModelRef[] => {
     const seen = new Map<string, ModelRef>();
