@@ -18,7 +18,8 @@ import {
 } from '../src/socket.js';
 
 const SECRET = 'a-very-long-secret-key-at-least-256-bits-long';
-const RUN = ['workflows:content-pipeline:run', 'workflows:review-pipeline:run'];
+// A workflow run needs run permission on every member it executes (contract §10.2), on the socket as on REST.
+const RUN = ['workflows:content-pipeline:run', 'workflows:review-pipeline:run', 'agents:*:run'];
 const WS = WebSocket as unknown as WebSocketConstructor;
 
 function token(sub: string, scopes: readonly string[]): Promise<string> {
