@@ -24,17 +24,18 @@ import {
   renameSync,
   rmdirSync,
   rmSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations/index.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Schema } from './schema.js';
-import { copyTemplate, findTemplate } from './template.js';
+import { copyTemplate, findTemplate, migrationsFingerprint } from './template.js';
 
 export { migrations } from './migrations/index.js';
 export * from './repos/index.js';
@@ -276,27 +277,63 @@ const PGLITE_PARSERS = {
 
 let template: Promise<Blob | File> | undefined;
 
+/**
+ * A dump of a migrated in-memory database kept across processes in `AGENTOS_PGLITE_CACHE` (a
+ * directory; the test runner sets it), named after the migrations fingerprint so a changed
+ * migration never loads an old one. Undefined without the variable or before the first dump.
+ */
+async function cachedMemoryDump(): Promise<{ file: string; dump?: Blob } | undefined> {
+  const dir = process.env.AGENTOS_PGLITE_CACHE;
+  if (!dir) return undefined;
+  const file = join(resolve(dir), `memory-${await migrationsFingerprint()}.tar`);
+  try {
+    return { file, dump: new Blob([readFileSync(file)]) };
+  } catch {
+    return { file };
+  }
+}
+
 /** The data directory of a fresh, migrated in-memory database (made once per process). */
 async function memoryTemplate(logger: DbLogger): Promise<Blob | File> {
   template ??= (async () => {
-    const pglite = new PGlite({
-      parsers: PGLITE_PARSERS,
-      relaxedDurability: false,
-      startParams: pgliteStartParams(),
-    });
-    const db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
-    try {
-      await runMigrations(db, logger);
-      return await pglite.dumpDataDir('none');
-    } finally {
-      await db.destroy();
+    const cached = await cachedMemoryDump();
+    if (cached?.dump) return cached.dump;
+    const dump = await makeMemoryDump(logger);
+    if (cached) {
+      // Written whole under a temporary name, then renamed: a reader never sees half a file.
+      const tmp = `${cached.file}.${process.pid}.tmp`;
+      try {
+        mkdirSync(dirname(cached.file), { recursive: true });
+        writeFileSync(tmp, new Uint8Array(await dump.arrayBuffer()));
+        renameSync(tmp, cached.file);
+      } catch (err) {
+        rmSync(tmp, { force: true });
+        logger.warn({ err, file: cached.file }, 'PGlite: the in-memory database dump could not be cached');
+      }
     }
+    return dump;
   })();
   try {
     return await template;
   } catch (err) {
     template = undefined;
     throw err;
+  }
+}
+
+/** Migrates a new in-memory database and dumps its data directory (an uncompressed tar). */
+async function makeMemoryDump(logger: DbLogger): Promise<Blob | File> {
+  const pglite = new PGlite({
+    parsers: PGLITE_PARSERS,
+    relaxedDurability: false,
+    startParams: pgliteStartParams(),
+  });
+  const db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
+  try {
+    await runMigrations(db, logger);
+    return await pglite.dumpDataDir('none');
+  } finally {
+    await db.destroy();
   }
 }
 
