@@ -7,6 +7,15 @@
  * conformance suite's (`conformance/src/oracle.ts`) for scope decisions, contract.md §1/§3 for
  * token validity, and a path matcher written here (not `@agentos/core`'s). Properties: never a
  * 5xx; never allowed where the oracle says deny (403) or where the token is invalid (401).
+ *
+ * The server runs with configured roles, a `role` claim and `trustTokenScopes` (contract.md §9.1):
+ * tokens also carry known and unknown role names (a string, an array, odd values), with and
+ * without scopes. The role plane's decision is computed here from the role table below by §9.2
+ * (allow by the §2 matching, deny beats allow across all the roles held, unknown roles grant
+ * nothing) and OR-ed with the token plane (the suite's oracle); where the contract leaves the
+ * answer open (a multi-scope operation met only by mixing the planes, a list whose grants are all
+ * denied), only a refusal with the documented 403 or an allowed answer that leaks no denied id is
+ * accepted. A quarter of the template paths aim at the approvals and schedules operations.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -40,6 +49,44 @@ const AUDIENCE = 'agentos-fuzz';
 /** Diagnosis only, while handlers are missing: treat 501 "Not implemented yet" as an allowed answer. */
 const TOLERATE_501 = process.env.RELIABILITY_FUZZ_TOLERATE_501 === '1';
 const AGENTS = ['research-agent', 'support-agent'];
+/** The roles the fuzzed server is configured with (`authorizationConfig.roles`, contract.md §9.1). */
+const ROLES: Record<string, { allow?: string[]; deny?: string[] } | string[]> = {
+  reader: {
+    allow: ['agents:*:read', 'approvals:read', 'schedules:read'],
+    deny: ['agents:support-agent:read'],
+  },
+  'support-reader': { allow: ['agents:support-agent:read'] },
+  operator: {
+    allow: [
+      'schedules:read',
+      'schedules:write',
+      'schedules:delete',
+      'approvals:read',
+      'approvals:write',
+      'approvals:delete',
+      'agents:research-agent:run',
+    ],
+    deny: ['approvals:delete'],
+  },
+  boss: { allow: ['agent_os:admin'], deny: ['agents:support-agent:read', 'schedules:delete'] },
+  legacy: ['system:read', 'sessions:read'],
+  'deny-only': { deny: ['agents:read'] },
+};
+/** Role names a token may carry: the configured ones, and names that must grant nothing. */
+const ROLE_NAMES = [
+  ...Object.keys(ROLES),
+  'ghost',
+  'Reader',
+  ' reader',
+  'reader ',
+  'agent_os:admin',
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  '*',
+  '',
+];
 
 // ------------------------------------------------------------------------ the independent router
 
@@ -172,6 +219,8 @@ type Form = 'Bearer' | 'bearer' | 'BEARER' | 'bare' | 'Basic' | 'double-space' |
 
 interface TokenChoice {
   scopes: unknown;
+  /** The `role` claim; undefined: absent. */
+  role: unknown;
   exp: Exp;
   aud: Aud;
   sub: Sub;
@@ -193,9 +242,27 @@ const scopesArb: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(undefined, 42, null, { agents: 'read' }, [1, 2], true) },
 );
 
+/** The `role` claim: absent, one name, a list (maybe with non-strings), or a value naming no role. */
+const roleArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 5, arbitrary: fc.constant(undefined) },
+  { weight: 4, arbitrary: fc.constantFrom(...ROLE_NAMES) },
+  { weight: 3, arbitrary: fc.subarray(ROLE_NAMES, { maxLength: 3 }) },
+  {
+    weight: 1,
+    arbitrary: fc.array(
+      fc.oneof(fc.constantFrom(...ROLE_NAMES), fc.constantFrom(1, null, true, ['reader'])),
+      {
+        maxLength: 3,
+      },
+    ),
+  },
+  { weight: 1, arbitrary: fc.constantFrom(42, null, true, { reader: true }, 'reader,boss', 'reader boss') },
+);
+
 /** Any token: every dimension varies independently (mostly invalid ones). */
 const anyTokenArb: fc.Arbitrary<TokenChoice> = fc.record({
   scopes: scopesArb,
+  role: roleArb,
   exp: fc.constantFrom<Exp>('future', 'within-leeway', 'past', 'missing'),
   aud: fc.constantFrom<Aud>('correct', 'array-with', 'wrong', 'missing', 'array-without'),
   sub: fc.constantFrom<Sub>(
@@ -224,6 +291,7 @@ const anyTokenArb: fc.Arbitrary<TokenChoice> = fc.record({
 /** A token the contract accepts, in every accepted form; only the scopes vary freely. */
 const validTokenArb: fc.Arbitrary<TokenChoice> = fc.record({
   scopes: scopesArb,
+  role: roleArb,
   exp: fc.constantFrom<Exp>('future', 'future', 'within-leeway'),
   aud: fc.constantFrom<Aud>('correct', 'correct', 'array-with'),
   sub: fc.constantFrom<Sub>('user', 'user', 'missing'),
@@ -233,7 +301,28 @@ const validTokenArb: fc.Arbitrary<TokenChoice> = fc.record({
   garbage: fc.constant(''),
 });
 
-const tokenArb = fc.oneof({ weight: 3, arbitrary: validTokenArb }, { weight: 2, arbitrary: anyTokenArb });
+/** A valid token whose grants come mostly from its roles: no scopes claim, an empty one, or a few scopes. */
+const roleTokenArb: fc.Arbitrary<TokenChoice> = fc.record({
+  scopes: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(undefined) },
+    { weight: 1, arbitrary: fc.constant([]) },
+    { weight: 2, arbitrary: fc.subarray(SCOPE_VOCABULARY, { maxLength: 2 }) },
+  ),
+  role: fc.oneof(fc.constantFrom(...ROLE_NAMES), fc.subarray(ROLE_NAMES, { minLength: 1, maxLength: 3 })),
+  exp: fc.constant<Exp>('future'),
+  aud: fc.constant<Aud>('correct'),
+  sub: fc.constantFrom<Sub>('user', 'user', 'missing'),
+  nbfFuture: fc.constant(false),
+  key: fc.constant<Key>('good'),
+  form: fc.constantFrom<Form>('Bearer', 'bearer', 'bare'),
+  garbage: fc.constant(''),
+});
+
+const tokenArb = fc.oneof(
+  { weight: 3, arbitrary: validTokenArb },
+  { weight: 2, arbitrary: roleTokenArb },
+  { weight: 2, arbitrary: anyTokenArb },
+);
 
 /**
  * Scopes aimed at the operation the path reaches, added to an array scopes claim (random scopes
@@ -340,12 +429,13 @@ const extraHeadersArb = fc.dictionary(
   { maxKeys: 3 },
 );
 
-function pathArb(opCount: number): fc.Arbitrary<PathChoice> {
+/** `focus`: indexes of operations picked more often (a quarter of the template paths). */
+function pathArb(opCount: number, focus: readonly number[]): fc.Arbitrary<PathChoice> {
   const value = fc.oneof(
     {
       weight: 4,
       arbitrary: fc
-        .constantFrom(...AGENTS, 'research-team', 'content-pipeline')
+        .constantFrom(...AGENTS, 'research-team', 'content-pipeline', 'apr-1', 'sched-1')
         .map((text) => ({ kind: 'known' as const, text })),
     },
     { weight: 3, arbitrary: fc.webSegment().map((text) => ({ kind: 'segment' as const, text })) },
@@ -366,7 +456,10 @@ function pathArb(opCount: number): fc.Arbitrary<PathChoice> {
       'template',
       'random',
     ),
-    op: fc.nat({ max: opCount - 1 }),
+    op: fc.oneof(
+      { weight: 3, arbitrary: fc.nat({ max: opCount - 1 }) },
+      { weight: 1, arbitrary: fc.constantFrom(...focus) },
+    ),
     values: fc.array(value, { minLength: 4, maxLength: 4 }),
     trailingSlash: fc.boolean(),
     encodeLiteral: fc.integer({ min: -4, max: 6 }),
@@ -456,6 +549,7 @@ async function mintFor(tokens: TokenFactory, t: TokenChoice): Promise<string> {
               ? '__oauth__:fuzz'
               : undefined;
   if (t.sub === 'number') claims.sub = 42;
+  if (t.role !== undefined) claims.role = t.role;
   const spec: TokenSpec = { scopes: t.scopes, claims, ...(sub !== undefined ? { sub } : {}) };
   if (t.key === 'foreign') spec.attack = { kind: 'foreign-key' };
   if (t.key === 'alg-none') spec.attack = { kind: 'alg-none', alg: 'none' };
@@ -488,12 +582,150 @@ function scopesOf(t: TokenChoice): string[] {
   return oracle.readScopesClaim(t.scopes, 'scopes');
 }
 
+/** The roles the `role` claim names (contract.md §9.1): a string is one, an array its non-empty strings. */
+function rolesOf(t: TokenChoice): string[] {
+  if (typeof t.role === 'string') return t.role === '' ? [] : [t.role];
+  if (Array.isArray(t.role)) return t.role.filter((r): r is string => typeof r === 'string' && r !== '');
+  return [];
+}
+
+interface Grants {
+  allow: oracle.ParsedScope[];
+  deny: oracle.ParsedScope[];
+}
+
+/** The role plane: the grants of the known roles named (unknown ones grant nothing). */
+function roleGrants(names: readonly string[]): Grants {
+  const g: Grants = { allow: [], deny: [] };
+  for (const name of names) {
+    if (!Object.hasOwn(ROLES, name)) continue;
+    const role = ROLES[name]!;
+    const { allow = [], deny = [] } = Array.isArray(role) ? { allow: role } : role;
+    g.allow.push(...allow.map((s) => oracle.parseScope(s)));
+    g.deny.push(...deny.map((s) => oracle.parseScope(s)));
+  }
+  return g;
+}
+
+/** Does deny grant `d` match requirement `r` bound to `values` (contract.md §9.2)? */
+function denyMatches(
+  r: oracle.RequiredScope,
+  values: Record<string, string>,
+  d: oracle.ParsedScope,
+): boolean {
+  switch (d.kind) {
+    case 'admin':
+      return true;
+    case 'global':
+    case 'wildcard':
+      return d.resource === r.resource && d.action === r.action;
+    case 'resource': {
+      if (d.resource !== r.resource || d.action !== r.action) return false;
+      const v = r.param !== undefined ? values[r.param] : r.id;
+      return v !== undefined && v === d.id;
+    }
+    default:
+      return false;
+  }
+}
+
+/** Per requirement of `op`: is it met by the role plane (an allow satisfies it, no deny matches it)? */
+function roleMet(op: Operation, values: Record<string, string>, g: Grants): boolean[] {
+  return (op.requiredScopes ?? []).map((required) => {
+    const r = oracle.parseRequired(required);
+    const allowed =
+      required === oracle.DEFAULT_ADMIN_SCOPE
+        ? g.allow.some((a) => a.kind === 'admin')
+        : g.allow.some((a) => oracle.satisfies(r, values, a));
+    return allowed && !g.deny.some((d) => denyMatches(r, values, d));
+  });
+}
+
+/**
+ * The ids a filtered list may show through the role plane (§9.2: allowed minus denied; every id
+ * not denied when the list's own requirement is met), or null when there is no filter.
+ */
+function roleListAccess(
+  op: Operation,
+  g: Grants,
+  listMet: boolean,
+): { all: boolean; ids: Set<string>; denied: Set<string>; allIdsDenied: boolean } | null {
+  const f = op.scopeFilter;
+  if (!f) return null;
+  const same = (s: oracle.ParsedScope) =>
+    s.kind !== 'admin' && s.kind !== 'unknown' && s.resource === f.resource && s.action === f.action;
+  const denied = new Set(g.deny.flatMap((d) => (d.kind === 'resource' && same(d) ? [d.id] : [])));
+  const none = g.deny.some(
+    (d) => d.kind === 'admin' || ((d.kind === 'global' || d.kind === 'wildcard') && same(d)),
+  );
+  const allowed = g.allow.flatMap((a) => (a.kind === 'resource' && same(a) ? [a.id] : []));
+  const ids = new Set(none ? [] : allowed.filter((id) => !denied.has(id)));
+  return { all: listMet && !none, ids, denied, allIdsDenied: allowed.length > 0 && ids.size === 0 };
+}
+
+type Combined =
+  | oracle.Decision
+  /** Allowed; a filtered list must not show an id for which `leak` holds. */
+  | { kind: 'allow'; leak: (id: string) => boolean }
+  /** Refused (403 with `required`) or allowed without leaking: the contract does not settle it. */
+  | { kind: 'open'; required: string[]; leak: (id: string) => boolean };
+
+/**
+ * The decision with roles and `trustTokenScopes` (contract.md §9.2): allowed when either plane
+ * meets every requirement, or (a filtered list) when either plane grants some ids; refused when
+ * neither does, even requirement by requirement across the planes; open in between (the planes
+ * mixed across the requirements of one operation, or a list whose role ids are all denied).
+ */
+function combine(
+  op: Operation,
+  values: Record<string, string>,
+  scopes: readonly string[],
+  grants: Grants,
+): Combined {
+  const tokenPlane = oracle.decide(op, values, scopes);
+  if (tokenPlane.kind === 'allow' || tokenPlane.kind === 'public') return tokenPlane;
+  const requirements = op.requiredScopes ?? [];
+  const required = requirements.map((r) => oracle.renderRequired(r, values));
+  const role = roleMet(op, values, grants);
+  const roleAll = role.every(Boolean);
+  const list = roleListAccess(op, grants, roleAll);
+  const tokenIds = tokenPlane.kind === 'filter' ? tokenPlane.ids : [];
+  // What a list may show: the token plane's ids, and the role plane's (every id but its denied
+  // ones when its requirement is met).
+  const leak = (id: string) => {
+    if (tokenIds.includes(id) || !list) return false;
+    return list.all ? list.denied.has(id) : !list.ids.has(id);
+  };
+  if (roleAll) return { kind: 'allow', leak };
+  if (tokenIds.length > 0 || (list && list.ids.size > 0)) return { kind: 'allow', leak };
+  if (list?.allIdsDenied) return { kind: 'open', required, leak };
+  const perRequirement = requirements.every(
+    (r, i) =>
+      role[i] ||
+      oracle.decide({ requiredScopes: [r], scopeFilter: undefined }, values, scopes).kind === 'allow',
+  );
+  if (perRequirement) return { kind: 'open', required, leak };
+  return { kind: 'deny', required };
+}
+
+/** A filtered list's answer shows no id for which `leak` holds. */
+function checkLeak(op: Operation, json: unknown, leak: (id: string) => boolean, where: string): void {
+  const f = op.scopeFilter;
+  const items = Array.isArray(json) ? json : (json as { data?: unknown } | undefined)?.data;
+  if (!f || !Array.isArray(items)) return;
+  for (const item of items as Record<string, unknown>[]) {
+    const id = String(item[f.id ?? 'id']);
+    if (leak(id)) throw new Error(`filtered list leaks ${id}: ${where}`);
+  }
+}
+
 // ------------------------------------------------------------------------------------- the test
 
 describe('reliability: property-based fuzzing', { skip: SKIP, timeout: 300_000 }, () => {
   let server: ServerProcess;
   let tokens: TokenFactory;
   let ops: Operation[];
+  let focus: number[];
   let match: ReturnType<typeof matcher>;
   const tmp = tempDir('agentos-rel-fuzz-');
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
@@ -513,6 +745,9 @@ describe('reliability: property-based fuzzing', { skip: SKIP, timeout: 300_000 }
         agents: AGENTS.map((id) => ({ id, name: id })),
         teams: [{ id: 'research-team', name: 'Research Team' }],
         workflows: [{ id: 'content-pipeline', name: 'Content Pipeline' }],
+        // Roles in force; the token's scopes stay a second plane (contract.md §9.1 item 3), so
+        // tokens without a role are decided by the suite's oracle as before.
+        authorizationConfig: { roles: ROLES, rolesClaim: 'role', trustTokenScopes: true },
       },
     });
     tokens = await createTokenFactory({
@@ -524,6 +759,8 @@ describe('reliability: property-based fuzzing', { skip: SKIP, timeout: 300_000 }
       lifetime: 3600,
     });
     ops = (await loadSpec(DEFAULT_SPEC)).operations;
+    focus = ops.flatMap((o, i) => (/^\/(approvals|schedules)(\/|$)/.test(o.path) ? [i] : []));
+    assert.ok(focus.length >= 10, `approvals and schedules operations: ${focus.length}`);
     match = matcher(ops);
   });
 
@@ -538,7 +775,7 @@ describe('reliability: property-based fuzzing', { skip: SKIP, timeout: 300_000 }
     const bump = (k: string) => stats.set(k, (stats.get(k) ?? 0) + 1);
     const property = fc.asyncProperty(
       tokenArb,
-      pathArb(ops.length),
+      pathArb(ops.length, focus),
       extraHeadersArb,
       grantArb,
       fc.nat({ max: 20 }),
@@ -565,9 +802,12 @@ describe('reliability: property-based fuzzing', { skip: SKIP, timeout: 300_000 }
           ...(body !== undefined ? { body } : {}),
         });
         const validity = tokenValidity(t);
-        const where = `${method} ${path} token=${tokens.describe({ scopes: t.scopes })} validity=${validity} (${t.form}/${t.key}/${t.exp}/${t.aud}/${t.sub}) → ${r.status} ${r.body.slice(0, 160)}`;
+        const where = `${method} ${path} token=${tokens.describe({ scopes: t.scopes })} role=${JSON.stringify(t.role)} validity=${validity} (${t.form}/${t.key}/${t.exp}/${t.aud}/${t.sub}) → ${r.status} ${r.body.slice(0, 160)}`;
         bump(`status ${r.status}`);
         bump(`validity ${validity}`);
+        if (t.role !== undefined) bump(validity === 'valid' ? 'role token valid' : 'role token other');
+        if (m.kind === 'op' && /^\/(approvals|schedules)(\/|$)/.test(m.op.path))
+          bump(`family ${m.op.path.split('/')[1]}`);
         // A 503 the operation documents is its answer, not a fault (`/queue` without a durable queue,
         // as agno answers); any other 5xx is one.
         const documented503 = r.status === 503 && m.kind === 'op' && m.op.responses.includes('503');
@@ -603,12 +843,30 @@ describe('reliability: property-based fuzzing', { skip: SKIP, timeout: 300_000 }
           }
           return;
         }
-        const decision = oracle.decide(m.op, m.values, scopesOf(t));
+        const grants = roleGrants(rolesOf(t));
+        const hasRolePlane = grants.allow.length > 0 || grants.deny.length > 0;
+        const decision: Combined = hasRolePlane
+          ? combine(m.op, m.values, scopesOf(t), grants)
+          : oracle.decide(m.op, m.values, scopesOf(t));
         bump(`decision ${decision.kind}`);
+        if (hasRolePlane) bump(`role plane ${decision.kind}`);
         if (validity === 'ambiguous') {
           // Either refused as a token (401) or decided as the oracle says; never allowed on a deny.
           if (decision.kind === 'deny' && allowed)
             throw new Error(`allowed where the oracle denies: ${where}`);
+          return;
+        }
+        if (decision.kind === 'open') {
+          // Not settled by the contract: refused with §3's answer, or allowed without a leak.
+          if (r.status === 403) {
+            const detail = (r.json as { detail?: unknown } | undefined)?.detail;
+            if (detail !== oracle.insufficientDetail(decision.required))
+              throw new Error(`403 detail ${JSON.stringify(detail)} on an open decision: ${where}`);
+          } else if (!allowed) {
+            throw new Error(`open decision answered ${r.status}: ${where}`);
+          } else {
+            checkLeak(m.op, r.json, decision.leak, where);
+          }
           return;
         }
         if (decision.kind === 'deny') {
@@ -623,16 +881,9 @@ describe('reliability: property-based fuzzing', { skip: SKIP, timeout: 300_000 }
           return;
         }
         if (!allowed) throw new Error(`refused where the oracle allows (${decision.kind}): ${where}`);
-        if (decision.kind === 'filter' && r.status === 200 && Array.isArray(r.json)) {
-          const idField = m.op.scopeFilter?.id ?? 'id';
-          for (const item of r.json as Record<string, unknown>[]) {
-            if (!decision.ids.includes(String(item[idField]))) {
-              throw new Error(
-                `filtered list leaks ${String(item[idField])} (allowed ${decision.ids.join(',')}): ${where}`,
-              );
-            }
-          }
-        }
+        if (decision.kind === 'filter') checkLeak(m.op, r.json, (id) => !decision.ids.includes(id), where);
+        const leak = (decision as { leak?: (id: string) => boolean }).leak;
+        if (decision.kind === 'allow' && leak) checkLeak(m.op, r.json, leak, where);
       },
     );
     const started = Date.now();
