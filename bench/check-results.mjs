@@ -82,8 +82,19 @@ if (kind === 'bench') {
     );
 } else {
   const need = {
-    load: (s) => s.wrong_decisions === 0 && s.five_xx === 0 && isNumber(s.requests) && s.requests > 0,
-    fuzz: (s) => isNumber(s.runs) && s.runs > 0,
+    // issue 15: the load mix and the fuzzing cover roles, approvals and schedules.
+    load: (s) =>
+      s.wrong_decisions === 0 &&
+      s.five_xx === 0 &&
+      isNumber(s.requests) &&
+      s.requests > 0 &&
+      ['role ', 'approvals: ', 'schedules: '].every((p) =>
+        Object.keys(s.per_case ?? {}).some((c) => c.startsWith(p) && s.per_case[c] > 0),
+      ),
+    fuzz: (s) =>
+      isNumber(s.runs) &&
+      s.runs > 0 &&
+      ['role token valid', 'family approvals', 'family schedules'].every((k) => s[k] > 0),
     jwks_outage: (s) =>
       typeof s.statuses_during_outage === 'object' &&
       !('401' in s.statuses_during_outage) &&

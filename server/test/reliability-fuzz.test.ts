@@ -911,5 +911,14 @@ describe('reliability: property-based fuzzing', { skip: SKIP, timeout: 300_000 }
     assert.ok(server.alive(), 'the server exited during fuzzing');
     assert.ok((stats.get('decision deny') ?? 0) > 20, 'too few deny decisions were exercised');
     assert.ok((stats.get('decision allow') ?? 0) > 20, 'too few allow decisions were exercised');
+    // Roles, approvals and schedules are really exercised (issue 15 item 4).
+    for (const k of [
+      'role token valid',
+      'role plane allow',
+      'role plane deny',
+      'family approvals',
+      'family schedules',
+    ])
+      assert.ok((stats.get(k) ?? 0) > 20, `too few runs: ${k} (${stats.get(k) ?? 0})`);
   });
 });
