@@ -17,14 +17,22 @@ const durations = args.includes('--durations');
 // `npm test` type-checks the whole workspace first and says so: the test files that would run tsc
 // again over a subset of it (sdk/test/typecheck.test.ts) skip instead.
 const typechecked = args.includes('--typechecked');
+// `--typecheck`: the root type check (tsc, ~40 s of one core) runs beside the tests instead of before
+// them, filling the cores the test files leave idle; the run fails if either fails.
+const typecheck = args.includes('--typecheck');
 const jobsArg = args.find((a) => a.startsWith('--jobs='));
-const ours = (a) => a === '--tap' || a === '--durations' || a === '--typechecked' || a.startsWith('--jobs=');
+const ours = (a) =>
+  a === '--tap' ||
+  a === '--durations' ||
+  a === '--typechecked' ||
+  a === '--typecheck' ||
+  a.startsWith('--jobs=');
 const env = {
   ...process.env,
   // Every Node process of the run, the server CLIs the tests spawn included (scripts/test-node-flags.mjs).
   NODE_OPTIONS:
     `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(join(root, 'scripts/test-node-flags.mjs'))}`.trim(),
-  ...(typechecked && { AGENTOS_TYPECHECKED: '1' }),
+  ...((typechecked || typecheck) && { AGENTOS_TYPECHECKED: '1' }),
   // A migrated in-memory PGlite database, dumped once and loaded by every later test process (and
   // the server CLIs they start) instead of initdb + migrations each time: ~2.5 s of CPU per file.
   // Named after the migrations fingerprint (server/src/db/index.ts), so a changed migration makes a new one.
@@ -64,12 +72,51 @@ if (files.length === 0) {
 }
 const runner = ['--conditions=@agentos/source', '--import', 'tsx', '--test'];
 if (durations) process.exit(await timeEachFile(Number(jobsArg?.slice(7) ?? 2)));
-const result = spawnSync(
-  process.execPath,
-  [...runner, '--test-concurrency=2', ...reporter, ...flags, ...files],
-  { cwd: root, stdio: 'inherit', env },
-);
-process.exit(result.status ?? 1);
+if (!typecheck) {
+  const result = spawnSync(
+    process.execPath,
+    [...runner, '--test-concurrency=2', ...reporter, ...flags, ...files],
+    { cwd: root, stdio: 'inherit', env },
+  );
+  process.exit(result.status ?? 1);
+}
+// The type check's output is held until the tests end, so the two never interleave.
+const tsc = new Promise((done) => {
+  const child = spawn(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    out += d;
+  });
+  child.on('error', (err) => done({ code: 1, out: String(err) }));
+  child.on('close', (code) => done({ code, out }));
+});
+const tests = new Promise((done) => {
+  const child = spawn(
+    process.execPath,
+    [...runner, '--test-concurrency=2', ...reporter, ...flags, ...files],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env,
+    },
+  );
+  child.on('close', (code) => done(code ?? 1));
+});
+const [checked, testStatus] = await Promise.all([tsc, tests]);
+if (checked.code !== 0)
+  process.stdout.write(`\ntype check failed (tsc -p tsconfig.json --noEmit):\n${checked.out}`);
+else process.stdout.write('type check: no errors (tsc -p tsconfig.json --noEmit)\n');
+process.exit(testStatus !== 0 ? testStatus : checked.code === 0 ? 0 : 1);
 
 /** Runs every file alone, `jobs` at a time; prints wall and CPU seconds per file and the totals. */
 async function timeEachFile(jobs) {
