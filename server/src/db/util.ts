@@ -2,7 +2,7 @@
  * Small helpers shared by the repositories: JSON parameters, pagination, transactions, sorting.
  */
 import { randomUUID } from 'node:crypto';
-import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, type SelectQueryBuilder, sql, type Transaction } from 'kysely';
 import type { JsonText, Schema } from './schema.js';
 
 /** The Kysely handle every repository function takes: the database or a transaction. */
@@ -38,6 +38,26 @@ export interface PageOptions {
 }
 
 export type SortOrder = 'asc' | 'desc';
+
+/**
+ * One page of a filtered query and the number of rows the filter matches (before paging), read
+ * side by side: `shape` selects and orders the page from the filtered `base`; the limit and offset
+ * are applied here. Every repository's list goes through it.
+ */
+export async function pageOf<DB, TB extends keyof DB, O>(
+  // biome-ignore lint/complexity/noBannedTypes: Kysely's type of a query that has selected nothing yet.
+  base: SelectQueryBuilder<DB, TB, {}>,
+  // biome-ignore lint/complexity/noBannedTypes: see base.
+  // biome-ignore lint/suspicious/noExplicitAny: the page may join other tables.
+  shape: (q: SelectQueryBuilder<DB, TB, {}>) => SelectQueryBuilder<DB, any, O>,
+  at: { limit: number; offset: number },
+): Promise<Page<O>> {
+  const [count, rows] = await Promise.all([
+    base.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow(),
+    shape(base).limit(at.limit).offset(at.offset).execute(),
+  ]);
+  return { rows, total: toCount((count as { n: unknown }).n) };
+}
 
 /** `{limit, offset}` for a 1-based page. */
 export function paging(opts: PageOptions, defaultLimit = 20): { limit: number; offset: number } {

@@ -4,7 +4,17 @@
  * resolvers racing (on any instances) cannot both win.
  */
 import type { ApprovalRow, ApprovalStatus } from '../schema.js';
-import { type Db, dbNow, json, newId, type Page, type PageOptions, paging, toCount } from '../util.js';
+import {
+  type Db,
+  dbNow,
+  json,
+  newId,
+  type Page,
+  type PageOptions,
+  pageOf,
+  paging,
+  toCount,
+} from '../util.js';
 
 export interface NewApproval {
   id?: string;
@@ -114,19 +124,17 @@ export async function list(db: Db, opts: ListApprovalsOptions = {}): Promise<Pag
     .$if(opts.scheduleId !== undefined, (q) => q.where('approvals.schedule_id', '=', opts.scheduleId!))
     .$if(opts.runId !== undefined, (q) => q.where('approvals.run_id', '=', opts.runId!))
     .$if(opts.sessionId !== undefined, (q) => q.where('approvals.session_id', '=', opts.sessionId!));
-  const [count, rows] = await Promise.all([
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    base
-      .leftJoin('runs', 'runs.run_id', 'approvals.run_id')
-      .selectAll('approvals')
-      .select('runs.status as run_status')
-      .orderBy('approvals.created_at', 'desc')
-      .orderBy('approvals.id', 'desc')
-      .limit(limit)
-      .offset(offset)
-      .execute(),
-  ]);
-  return { rows, total: toCount(count.n) };
+  return pageOf(
+    base,
+    (q) =>
+      q
+        .leftJoin('runs', 'runs.run_id', 'approvals.run_id')
+        .selectAll('approvals')
+        .select('runs.status as run_status')
+        .orderBy('approvals.created_at', 'desc')
+        .orderBy('approvals.id', 'desc'),
+    { limit, offset },
+  );
 }
 
 /** Number of pending approvals (of one user, if given). */

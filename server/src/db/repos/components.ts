@@ -20,8 +20,8 @@ import {
   type OwnerScope,
   type Page,
   type PageOptions,
+  pageOf,
   paging,
-  toCount,
   visibleTo,
 } from '../util.js';
 
@@ -150,17 +150,10 @@ export async function list(
       q.where('component_id', 'not in', opts.excludeIds!),
     )
     .$if(opts.visibleTo !== undefined, (q) => q.where(visibleTo(opts.visibleTo!)));
-  const [count, rows] = await Promise.all([
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    base
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .orderBy('component_id')
-      .limit(limit)
-      .offset(offset)
-      .execute(),
-  ]);
-  return { rows, total: toCount(count.n) };
+  return pageOf(base, (q) => q.selectAll().orderBy('created_at', 'desc').orderBy('component_id'), {
+    limit,
+    offset,
+  });
 }
 
 /**

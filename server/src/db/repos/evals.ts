@@ -14,9 +14,9 @@ import {
   order,
   type Page,
   type PageOptions,
+  pageOf,
   paging,
   sortColumn,
-  toCount,
   visibleTo,
 } from '../util.js';
 
@@ -127,17 +127,10 @@ export async function list(db: Db, opts: ListEvalRunsOptions = {}): Promise<Page
     .$if(opts.visibleTo !== undefined, (q) => q.where(visibleTo(opts.visibleTo!)));
   const sortBy = sortColumn(opts.sortBy, EVAL_SORT_COLUMNS, 'created_at');
   const direction = order(opts.sortOrder);
-  const [count, rows] = await Promise.all([
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    base
-      .selectAll()
-      .orderBy(sortBy, direction)
-      .orderBy('id', direction)
-      .limit(limit)
-      .offset(offset)
-      .execute(),
-  ]);
-  return { rows, total: toCount(count.n) };
+  return pageOf(base, (q) => q.selectAll().orderBy(sortBy, direction).orderBy('id', direction), {
+    limit,
+    offset,
+  });
 }
 
 /** Updates an evaluation run; answers the updated row, undefined if not found. */

@@ -27,9 +27,9 @@ import {
   order,
   type Page,
   type PageOptions,
+  pageOf,
   paging,
   sortColumn,
-  toCount,
   visibleTo,
 } from '../util.js';
 
@@ -184,17 +184,10 @@ export async function listContents(
     .$if(opts.visibleTo !== undefined, (q) => q.where(visibleTo(opts.visibleTo!)));
   const sortBy = sortColumn(opts.sortBy, CONTENT_SORT_COLUMNS, 'created_at');
   const direction = order(opts.sortOrder);
-  const [count, rows] = await Promise.all([
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    base
-      .selectAll()
-      .orderBy(sortBy, direction)
-      .orderBy('id', direction)
-      .limit(limit)
-      .offset(offset)
-      .execute(),
-  ]);
-  return { rows, total: toCount(count.n) };
+  return pageOf(base, (q) => q.selectAll().orderBy(sortBy, direction).orderBy('id', direction), {
+    limit,
+    offset,
+  });
 }
 
 /**

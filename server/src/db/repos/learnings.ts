@@ -15,6 +15,7 @@ import {
   order,
   type Page,
   type PageOptions,
+  pageOf,
   paging,
   sortColumn,
   toCount,
@@ -136,17 +137,10 @@ export async function list(db: Db, opts: ListLearningsOptions = {}): Promise<Pag
     .$if(opts.entityType !== undefined, (q) => q.where('entity_type', '=', opts.entityType!));
   const sortBy = sortColumn(opts.sortBy, LEARNING_SORT_COLUMNS, 'updated_at');
   const direction = order(opts.sortOrder);
-  const [count, rows] = await Promise.all([
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    base
-      .selectAll()
-      .orderBy(sortBy, direction)
-      .orderBy('learning_id', direction)
-      .limit(limit)
-      .offset(offset)
-      .execute(),
-  ]);
-  return { rows, total: toCount(count.n) };
+  return pageOf(base, (q) => q.selectAll().orderBy(sortBy, direction).orderBy('learning_id', direction), {
+    limit,
+    offset,
+  });
 }
 
 /** Replaces `content` and/or `metadata` (bumping `updated_at`); undefined if no row matched. */

@@ -13,6 +13,7 @@ import {
   order,
   type Page,
   type PageOptions,
+  pageOf,
   paging,
   sortColumn,
   toCount,
@@ -111,17 +112,10 @@ export async function list(db: Db, opts: ListMemoriesOptions = {}): Promise<Page
     .$if(!!opts.searchContent, (q) => q.where('memory', 'ilike', `%${likeEscape(opts.searchContent!)}%`));
   const sortBy = sortColumn(opts.sortBy, MEMORY_SORT_COLUMNS, 'updated_at');
   const direction = order(opts.sortOrder);
-  const [count, rows] = await Promise.all([
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    base
-      .selectAll()
-      .orderBy(sortBy, direction)
-      .orderBy('memory_id', direction)
-      .limit(limit)
-      .offset(offset)
-      .execute(),
-  ]);
-  return { rows, total: toCount(count.n) };
+  return pageOf(base, (q) => q.selectAll().orderBy(sortBy, direction).orderBy('memory_id', direction), {
+    limit,
+    offset,
+  });
 }
 
 /**

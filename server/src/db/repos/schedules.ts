@@ -19,8 +19,8 @@ import {
   order,
   type Page,
   type PageOptions,
+  pageOf,
   paging,
-  toCount,
 } from '../util.js';
 
 export interface NewSchedule {
@@ -105,17 +105,11 @@ export async function list(
     .selectFrom('schedules')
     .$if(opts.enabled !== undefined, (q) => q.where('enabled', '=', opts.enabled!))
     .$if(opts.userId !== undefined, (q) => q.where('user_id', '=', opts.userId!));
-  const [count, rows] = await Promise.all([
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    base
-      .selectAll()
-      .orderBy('created_at', order(opts.sortOrder, 'asc'))
-      .orderBy('id')
-      .limit(limit)
-      .offset(offset)
-      .execute(),
-  ]);
-  return { rows, total: toCount(count.n) };
+  return pageOf(
+    base,
+    (q) => q.selectAll().orderBy('created_at', order(opts.sortOrder, 'asc')).orderBy('id'),
+    { limit, offset },
+  );
 }
 
 /** Applies `patch`; undefined if the schedule does not exist. A duplicate name throws (409). */
@@ -313,17 +307,10 @@ export async function listRuns(
 ): Promise<Page<ScheduleRunRow>> {
   const { limit, offset } = paging(opts, 100);
   const base = db.selectFrom('schedule_runs').where('schedule_id', '=', scheduleId);
-  const [count, rows] = await Promise.all([
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    base
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit)
-      .offset(offset)
-      .execute(),
-  ]);
-  return { rows, total: toCount(count.n) };
+  return pageOf(base, (q) => q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), {
+    limit,
+    offset,
+  });
 }
 
 /** One run record, only if it belongs to the schedule. */

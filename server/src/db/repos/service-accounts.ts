@@ -12,9 +12,9 @@ import {
   order,
   type Page,
   type PageOptions,
+  pageOf,
   paging,
   sortColumn,
-  toCount,
 } from '../util.js';
 
 export interface NewServiceAccount {
@@ -108,17 +108,10 @@ export async function list(
       q.where((eb) => eb.or([eb('user_id', '=', visibleTo as string), eb('user_id', 'is', null)])),
     );
   const sortBy = sortColumn(opts.sortBy, SERVICE_ACCOUNT_SORT_COLUMNS, 'created_at');
-  const [count, rows] = await Promise.all([
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    base
-      .selectAll()
-      .orderBy(sortBy, order(opts.sortOrder))
-      .orderBy('id')
-      .limit(limit)
-      .offset(offset)
-      .execute(),
-  ]);
-  return { rows, total: toCount(count.n) };
+  return pageOf(base, (q) => q.selectAll().orderBy(sortBy, order(opts.sortOrder)).orderBy('id'), {
+    limit,
+    offset,
+  });
 }
 
 /** Records a use of the token. */
