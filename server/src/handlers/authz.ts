@@ -385,16 +385,8 @@ export function createAuthzHandlers(
     },
 
     async listAuthzAudit({ query }) {
-      const sortBy = auditSort(query.sort_by);
-      const p = pageRequest(query.page, Math.min(query.limit ?? 100, MAX_AUDIT_LIMIT));
-      const started = startTimer();
-      const { rows, total } = await authz.listChanges(db, {
-        limit: p.limit,
-        offset: p.offset,
-        search: query.search || undefined,
-        sortBy,
-        order: query.sort_order === 'asc' ? 'asc' : 'desc',
-      });
+      const { p, started, q } = auditQuery(query);
+      const { rows, total } = await authz.listChanges(db, q);
       return {
         status: 200,
         body: {
@@ -413,16 +405,8 @@ export function createAuthzHandlers(
 
     async listAuthzDecisions({ query }) {
       if (!options.decisionAudit) fail(404, 'Decision audit is not enabled');
-      const sortBy = auditSort(query.sort_by);
-      const p = pageRequest(query.page, Math.min(query.limit ?? 100, MAX_AUDIT_LIMIT));
-      const started = startTimer();
-      const { rows, total } = await decisions.page(db, {
-        limit: p.limit,
-        offset: p.offset,
-        search: query.search || undefined,
-        sortBy,
-        order: query.sort_order === 'asc' ? 'asc' : 'desc',
-      });
+      const { p, started, q } = auditQuery(query);
+      const { rows, total } = await decisions.page(db, q);
       return {
         status: 200,
         body: {
@@ -507,4 +491,23 @@ function auditSort(v: unknown): (typeof authz.AUDIT_SORT_FIELDS)[number] {
     fail(422, `sort_by must be one of ${JSON.stringify(authz.AUDIT_SORT_FIELDS)}`);
   }
   return s as (typeof authz.AUDIT_SORT_FIELDS)[number];
+}
+
+/** The page and filter of the two audit reads (`GET /authz/audit`, `GET /authz/decisions`). */
+function auditQuery(query: {
+  page?: number | undefined;
+  limit?: number | undefined;
+  search?: string | undefined;
+  sort_by?: string | undefined;
+  sort_order?: string | undefined;
+}) {
+  const p = pageRequest(query.page, Math.min(query.limit ?? 100, MAX_AUDIT_LIMIT));
+  const q = {
+    limit: p.limit,
+    offset: p.offset,
+    search: query.search || undefined,
+    sortBy: auditSort(query.sort_by),
+    order: query.sort_order === 'asc' ? ('asc' as const) : ('desc' as const),
+  };
+  return { p, started: startTimer(), q };
 }

@@ -5,7 +5,7 @@
  * these functions store what they are given.
  */
 import type { AuthzAuditRow, AuthzRoleRow } from '../schema.js';
-import { type Db, inTransaction, json, newId, toCount } from '../util.js';
+import { type Db, inTransaction, json, likeEscape, newId, pageOf } from '../util.js';
 
 export type Effect = 'allow' | 'deny';
 export interface ScopeEntry {
@@ -229,28 +229,19 @@ export interface AuditQuery {
   order: 'asc' | 'desc';
 }
 
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
 /** A page of the change trail and the number of matching rows. */
 export async function listChanges(db: Db, q: AuditQuery): Promise<{ rows: AuthzAuditRow[]; total: number }> {
   let base = db.selectFrom('authz_audit');
   if (q.search) {
-    const like = `%${escapeLike(q.search)}%`;
+    const like = `%${likeEscape(q.search)}%`;
     base = base.where((eb) =>
       eb.or([eb('actor', 'ilike', like), eb('action', 'ilike', like), eb('target', 'ilike', like)]),
     );
   }
-  const rows = await base
-    .selectAll()
-    .orderBy(q.sortBy, q.order)
-    .orderBy('id', q.order)
-    .limit(q.limit)
-    .offset(q.offset)
-    .execute();
-  const count = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-  return { rows, total: toCount(count.n) };
+  return pageOf(base, (b) => b.selectAll().orderBy(q.sortBy, q.order).orderBy('id', q.order), {
+    limit: q.limit,
+    offset: q.offset,
+  });
 }
 
 /** The auth layer's role-store port (auth/managed-roles.ts) over this database. */

@@ -4,7 +4,7 @@
  */
 import { sql } from 'kysely';
 import type { AuthzDecisionRow } from '../schema.js';
-import { type Db, json, newId } from '../util.js';
+import { type Db, json, likeEscape, newId, pageOf } from '../util.js';
 
 export interface NewDecision {
   created_at: Date;
@@ -92,7 +92,7 @@ export async function page(
 ): Promise<{ rows: AuthzDecisionRow[]; total: number }> {
   let base = db.selectFrom('authz_decisions');
   if (q.search) {
-    const like = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = `%${likeEscape(q.search)}%`;
     base = base.where((eb) =>
       eb.or([
         eb('principal', 'ilike', like),
@@ -101,13 +101,12 @@ export async function page(
       ]),
     );
   }
-  const rows = await base
-    .selectAll()
-    .orderBy(DECISION_COLUMN[q.sortBy], q.order)
-    .orderBy('id', q.order)
-    .limit(q.limit)
-    .offset(q.offset)
-    .execute();
-  const count = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-  return { rows, total: Number(count.n ?? 0) };
+  return pageOf(
+    base,
+    (b) => b.selectAll().orderBy(DECISION_COLUMN[q.sortBy], q.order).orderBy('id', q.order),
+    {
+      limit: q.limit,
+      offset: q.offset,
+    },
+  );
 }

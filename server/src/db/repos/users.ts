@@ -4,7 +4,7 @@
  */
 import { sql } from 'kysely';
 import type { AuthzUserRow } from '../schema.js';
-import { type Db, toCount } from '../util.js';
+import { type Db, likeEscape, pageOf, toCount } from '../util.js';
 
 /** Sort fields of `GET /users` (agno `USER_SORT_FIELDS`). */
 export const USER_SORT_FIELDS = ['created_at', 'updated_at', 'id', 'email', 'name'] as const;
@@ -81,20 +81,15 @@ export async function list(db: Db, q: UserQuery): Promise<{ rows: AuthzUserRow[]
   let base = db.selectFrom('authz_users');
   if (!q.includeDisabled) base = base.where('disabled', '=', false);
   if (q.search) {
-    const like = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = `%${likeEscape(q.search)}%`;
     base = base.where((eb) =>
       eb.or([eb('id', 'ilike', like), eb('email', 'ilike', like), eb('name', 'ilike', like)]),
     );
   }
-  const rows = await base
-    .selectAll()
-    .orderBy(q.sortBy, q.order)
-    .orderBy('id', q.order)
-    .limit(q.limit)
-    .offset(q.offset)
-    .execute();
-  const count = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-  return { rows, total: toCount(count.n) };
+  return pageOf(base, (b) => b.selectAll().orderBy(q.sortBy, q.order).orderBy('id', q.order), {
+    limit: q.limit,
+    offset: q.offset,
+  });
 }
 
 /** Every user id (metrics by role). */
