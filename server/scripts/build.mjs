@@ -100,7 +100,8 @@ export async function build() {
     metafile: true,
     legalComments: 'none',
     // Smaller source to parse and keep in memory; identifiers stay readable in stack traces.
-    minifyWhitespace: true,
+    // AGENTOS_BUILD_READABLE=1 keeps one statement per line (CPU profiles name a line, not a module).
+    minifyWhitespace: process.env.AGENTOS_BUILD_READABLE !== '1',
     minifySyntax: true,
     keepNames: true,
     logLevel: 'warning',
