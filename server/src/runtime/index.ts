@@ -83,6 +83,11 @@ export interface RunRuntimeOptions {
    * 500); it also looks between steps. A cancel received by this instance acts at once.
    */
   readonly cancelPollMs?: number | undefined;
+  /**
+   * How long a running run's events wait to be stored together (ms, default 25): a run that ends
+   * sooner stores them with its final state, in one transaction. Live streams are not delayed.
+   */
+  readonly eventFlushMs?: number | undefined;
 }
 
 const ENTITY_LABEL: Record<EntityKind, string> = { agent: 'agent', team: 'team', workflow: 'workflow' };
@@ -133,6 +138,7 @@ export function createRunRuntime(options: RunRuntimeOptions): RunEngine {
     registry,
     maxSteps: options.maxSteps ?? 10,
     cancelPollMs: options.cancelPollMs ?? 500,
+    eventFlushMs: options.eventFlushMs ?? 25,
   };
   const inflight = new Set<Promise<unknown>>();
   let closed = false;
