@@ -176,29 +176,6 @@ export function createRunRuntime(options: RunRuntimeOptions): RunEngine {
       ...stored,
       ...(input.sessionState ?? {}),
     });
-    if (!session) {
-      const created = await insertSession(deps.db, {
-        sessionId,
-        kind: input.kind,
-        entityId: input.id,
-        userId: input.userId,
-        sessionState,
-        entityData:
-          spec.kind === 'workflow'
-            ? { workflow_id: spec.id, name: spec.name }
-            : {
-                [`${spec.kind}_id`]: spec.id,
-                name: spec.name,
-                model: { id: spec.model.id, provider: spec.model.provider },
-              },
-        now: t0,
-      });
-      if (!created) {
-        // Another request created it in between: it must pass the same checks.
-        session = await getSession(deps.db, sessionId);
-        checkSession(session);
-      }
-    }
     const runId = newRunId(t0);
     const recInput = { runId, sessionId, userId: input.userId, input: input.message, now: t0 };
     const rec: AnyRunRec =
@@ -219,19 +196,45 @@ export function createRunRuntime(options: RunRuntimeOptions): RunEngine {
     const background = input.background === true;
     const initialStatus: RunStatus = background ? 'PENDING' : 'RUNNING';
     rec.status = initialStatus;
-    await insertRun(deps.db, {
-      runId,
-      sessionId,
-      parentRunId: null,
-      kind: input.kind,
-      entityId: input.id,
-      userId: input.userId,
-      status: initialStatus,
-      input: isWorkflowRec(rec) ? input.message : rec.input,
-      output: publicOutput(rec),
-      background,
-      instanceId,
-      now: t0,
+    // The new session (if any) and the run are stored together: one commit.
+    await deps.db.transaction().execute(async (trx) => {
+      if (!session) {
+        const created = await insertSession(trx, {
+          sessionId,
+          kind: input.kind,
+          entityId: input.id,
+          userId: input.userId,
+          sessionState,
+          entityData:
+            spec.kind === 'workflow'
+              ? { workflow_id: spec.id, name: spec.name }
+              : {
+                  [`${spec.kind}_id`]: spec.id,
+                  name: spec.name,
+                  model: { id: spec.model.id, provider: spec.model.provider },
+                },
+          now: t0,
+        });
+        if (!created) {
+          // Another request created it in between: it must pass the same checks.
+          session = await getSession(trx, sessionId);
+          checkSession(session);
+        }
+      }
+      await insertRun(trx, {
+        runId,
+        sessionId,
+        parentRunId: null,
+        kind: input.kind,
+        entityId: input.id,
+        userId: input.userId,
+        status: initialStatus,
+        input: isWorkflowRec(rec) ? input.message : rec.input,
+        output: publicOutput(rec),
+        background,
+        instanceId,
+        now: t0,
+      });
     });
     const live = new LiveRun(runId, sessionId, input.kind, 0);
     registry.add(live);
