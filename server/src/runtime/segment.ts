@@ -215,8 +215,9 @@ export class Segment {
   /**
    * Writes the run's final state, nested runs, session state and metrics, approvals, events and
    * trace in one transaction, then releases the held terminal event and ends the live run.
+   * Answers whether that transaction committed (a failure is logged, not thrown).
    */
-  async finalize(status: RunStatus, rec: AnyRunRec, error: string | null): Promise<void> {
+  async finalize(status: RunStatus, rec: AnyRunRec, error: string | null): Promise<boolean> {
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flushTimer = null;
@@ -226,6 +227,7 @@ export class Segment {
     const now = this.deps.now();
     const output = publicOutput(rec);
     const { db, instanceId } = this.deps;
+    let stored = true;
     try {
       await db.transaction().execute(async (trx) => {
         await appendEvents(trx, this.top.runId, frames, now);
@@ -302,10 +304,12 @@ export class Segment {
       });
     } catch (err) {
       this.deps.logger.error({ err, runId: this.top.runId }, 'the final state of a run could not be stored');
+      stored = false;
     }
     for (const f of this.held) this.live.publish(f);
     this.held = [];
     this.live.finish(status);
+    return stored;
   }
 }
 
