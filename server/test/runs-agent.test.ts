@@ -64,7 +64,7 @@ describe('JSON run (stream=false)', () => {
     assert.equal(run.content, out.content);
     assert.equal(run.background, false);
     // The answer is the output the run stored (answered without reading it back).
-    assert.deepEqual(out, { ...(run.output as object), status: run.status });
+    assert.deepEqual({ ...out }, { ...(run.output as object), status: run.status });
 
     const events = await db()
       .selectFrom('run_events')
