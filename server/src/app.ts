@@ -289,6 +289,10 @@ export async function createAgentOS(options: CreateAgentOSOptions = {}): Promise
 
   const app = express();
   app.disable('x-powered-by');
+  // No ETag (a SHA-1 of every answer body, about 2% of the CPU of a small answer): the Python
+  // AgentOS sends none, the API's clients make no conditional requests, and answers under user
+  // isolation differ per caller for the same URL.
+  app.set('etag', false);
   // Paths are case-sensitive everywhere (contract.md §3), custom routes included: a
   // case-insensitive router would reach a route whose scope mapping did not match.
   app.set('case sensitive routing', true);

@@ -91,6 +91,26 @@ describe('GET /config, entities', () => {
     const agents = await get('/agents');
     assert.deepEqual(nulls(agents.body), []);
   });
+
+  test('entity answers are the same on every request (built once, shared frozen), with no ETag', async () => {
+    const first = await fetch(`${srv.base}/agents`, { headers: { authorization: `Bearer ${adminToken}` } });
+    assert.equal(first.headers.get('etag'), null, 'no ETag, as the Python AgentOS');
+    const body = await first.json();
+    for (const path of [
+      '/agents',
+      '/agents/research-agent',
+      '/teams',
+      '/teams/research-team',
+      '/workflows',
+    ]) {
+      const a = await get(path);
+      const b = await get(path);
+      assert.equal(a.status, 200, path);
+      assert.deepEqual(a.body, b.body, path);
+    }
+    assert.deepEqual((await get('/agents')).body, body);
+    assert.equal((await get('/agents/research-agent')).body.id, 'research-agent');
+  });
 });
 
 describe('runs', () => {

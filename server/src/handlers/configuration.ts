@@ -158,6 +158,15 @@ function dbSection(...tables: string[]) {
   return { dbs: [tables.length > 0 ? { ...db, tables } : db] };
 }
 
+/** `value` and everything in it, frozen. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 function find(kind: string, list: readonly EntityConfig[], id: string): EntityConfig {
   const found = list.find((e) => e.id === id);
   if (!found) throw new HttpError(404, `${kind} not found`);
@@ -178,6 +187,22 @@ export function createConfigurationHandlers(ctx: ServerContext): Pick<Handlers, 
   // Answers are cast once here: the entity objects carry every field the spec lists and the
   // router validates responses against the spec in the tests.
   const ok = (body: unknown) => ({ status: 200 as const, body: body as never });
+  // The configuration does not change while the server runs: each entity's answer is built once,
+  // on its first request, and shared (frozen: nothing downstream may change it).
+  const views = new WeakMap<EntityConfig, unknown>();
+  const viewOf =
+    <T>(build: (e: EntityConfig) => T) =>
+    (e: EntityConfig): T => {
+      let v = views.get(e) as T | undefined;
+      if (v === undefined) {
+        v = deepFreeze(structuredClone(build(e)));
+        views.set(e, v);
+      }
+      return v;
+    };
+  const agentView = viewOf(agent);
+  const teamView = viewOf((t) => team(t, config.agents));
+  const workflowSummaryView = viewOf(workflowSummary);
   return {
     getRoot: () => ok({ name: 'AgentOS API', id: config.id, version: SERVER_VERSION }),
     getHealth: () => ok({ status: 'ok', instantiated_at: ctx.startedAt.toISOString() }),
@@ -222,11 +247,11 @@ export function createConfigurationHandlers(ctx: ServerContext): Pick<Handlers, 
       ),
     listModels: () => ok(models().map((m) => ({ id: m.id, provider: m.provider }))),
     // Lists answer every item: the router keeps those the caller may see, by `x-scope-filter`.
-    listAgents: () => ok(config.agents.map(agent)),
-    getAgent: ({ path }) => ok(agent(find('Agent', config.agents, path.agent_id))),
-    listTeams: () => ok(config.teams.map((t) => team(t, config.agents))),
-    getTeam: ({ path }) => ok(team(find('Team', config.teams, path.team_id), config.agents)),
-    listWorkflows: () => ok(config.workflows.map(workflowSummary)),
+    listAgents: () => ok(config.agents.map(agentView)),
+    getAgent: ({ path }) => ok(agentView(find('Agent', config.agents, path.agent_id))),
+    listTeams: () => ok(config.teams.map(teamView)),
+    getTeam: ({ path }) => ok(teamView(find('Team', config.teams, path.team_id))),
+    listWorkflows: () => ok(config.workflows.map(workflowSummaryView)),
     getWorkflow: ({ path }) =>
       ok(workflow(find('Workflow', config.workflows, path.workflow_id), config.agents, config.teams)),
   };
