@@ -336,6 +336,7 @@ export async function startReferenceServer(options: ReferenceServerOptions = {})
   // Started as `npm start` starts it (its Node options).
   const nodeArgs = [
     ...SERVER_NODE_OPTIONS,
+    ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     ...(options.memoryProbe ? ['--expose-gc', '--import', MEM_PROBE] : []),
   ];
   const child = spawn(
