@@ -56,6 +56,12 @@ export interface TokenVerifier {
    * @throws {AuthError} 401 for every token fault, 503 when the key source is unreachable
    */
   verify(token: string): Promise<JWTPayload>;
+  /**
+   * The claims of a token `verify` accepted and still holds in its cache (frozen, the same object
+   * on every hit), read synchronously; undefined when it must be verified (`verify`).
+   * @throws {AuthError} 401 "Token has expired" when the cached token's `exp` has passed
+   */
+  cached(token: string): JWTPayload | undefined;
   /** Fetches remote keys now (discovery + JWKS) so the first request does not wait; never throws. */
   warmUp(): Promise<boolean>;
   /** Warnings from importing the keys. */
@@ -310,6 +316,11 @@ export async function createTokenVerifier(
         );
         return false;
       }
+    },
+    cached(token) {
+      const hit = cache.get(token);
+      if (hit === 'expired') throw tokenExpired();
+      return hit;
     },
     async verify(token) {
       const cached = cache.get(token);
