@@ -1,14 +1,19 @@
 /**
- * @module Synchronous JWS signature checks with node:crypto (RFC 7518 §3), for keys imported at
- * start. jose 6 verifies through WebCrypto (`crypto.subtle.verify`): one thread-pool round trip
- * and several promise hops per token, which under load costs the event loop far more than the
- * signature itself. node:crypto's `verify` / `createHmac` with a `KeyObject` run the same OpenSSL
- * operations synchronously. jose still parses the token, imports the keys and validates the
- * claims (`verify.ts`); only the signature operation is done here, by Node's own crypto.
+ * @module JWS signature checks with node:crypto (RFC 7518 §3), for keys imported at start. jose 6
+ * verifies through WebCrypto (`crypto.subtle.verify`): algorithm normalisation, WebIDL
+ * conversions, CryptoKey checks and a chain of promises around one thread-pool job per token.
+ * node:crypto's one-shot `verify` with a `KeyObject` runs the same OpenSSL operation on the same
+ * thread pool (its callback form) with none of those layers; HMACs are computed in place. jose
+ * still parses the token, judges `crit`, imports the keys and validates the claims (`verify.ts`);
+ * only the signature operation is done here, by Node's own crypto.
+ *
+ * Why not the synchronous form: measured in the reference server under the benchmark's load
+ * (issue 18), a synchronous RSA-2048 verify cost the event loop 66 µs per token (19 µs in a
+ * micro-benchmark, 25 µs in a bare node:http server, cause not found) and lowered the uncached
+ * throughput below jose's; posted to the pool it costs the event loop about 7 µs.
  *
  * Each check is bound to one algorithm and one key of the type that algorithm needs (checked
- * here once more), so a check cannot be reached with another algorithm's key (RFC 8725 §3.1).
- */
+ * here once more), so a check cannot be reached with another algorithm's key (RFC 8725 §3.1). */
 import {
   constants,
   createHmac,
@@ -20,7 +25,30 @@ import {
 import type { JwsAlgorithm } from '../config/options.js';
 
 /** Whether `signature` is the signature of `signingInput` (`base64url(header).base64url(payload)`). */
-export type SignatureCheck = (signingInput: Buffer, signature: Buffer) => boolean;
+export type SignatureCheck = (signingInput: Buffer, signature: Buffer) => Promise<boolean>;
+
+/**
+ * One public-key verification with node:crypto's one-shot `verify` in its callback form: OpenSSL
+ * runs on the libuv thread pool (the event loop pays only for posting the job), as WebCrypto's
+ * does, without WebCrypto's layers (algorithm normalisation, WebIDL conversions, CryptoKey checks,
+ * promise chains). Measured in the reference server under the benchmark's load, the synchronous
+ * form costs the event loop far more per token than this (see bench/RESULTS notes of issue 18).
+ */
+function verifyOnPool(
+  hash: string | null,
+  data: Buffer,
+  key: VerifyKeyObjectInput | KeyObject,
+  signature: Buffer,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      verify(hash, data, key, signature, (err, ok) => resolve(err === null && ok === true));
+    } catch {
+      // OpenSSL refuses some malformed signatures by throwing: a failed check, like WebCrypto's `false`.
+      resolve(false);
+    }
+  });
+}
 
 const HASHES = { '256': 'sha256', '384': 'sha384', '512': 'sha512' } as const;
 
@@ -43,7 +71,8 @@ export function createSignatureCheck(alg: JwsAlgorithm, key: CryptoKey | Uint8Ar
     if (!(key instanceof Uint8Array) || key.byteLength === 0) return null;
     const hash = HASHES[bits];
     const secret = Buffer.from(key);
-    return (input, signature) => {
+    // An HMAC is cheaper than a thread-pool round trip: computed here.
+    return async (input, signature) => {
       const mac = createHmac(hash, secret).update(input).digest();
       return mac.length === signature.length && timingSafeEqual(mac, signature);
     };
@@ -68,7 +97,7 @@ export function createSignatureCheck(alg: JwsAlgorithm, key: CryptoKey | Uint8Ar
           padding: constants.RSA_PKCS1_PSS_PADDING,
           saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
         };
-    return (data, signature) => safely(() => verify(hash, data, input, signature));
+    return (data, signature) => verifyOnPool(hash, data, input, signature);
   }
   const ec = EC[alg];
   if (ec) {
@@ -76,22 +105,12 @@ export function createSignatureCheck(alg: JwsAlgorithm, key: CryptoKey | Uint8Ar
     const hash = HASHES[bits];
     // JWS carries r ‖ s (IEEE P1363), never DER; any other length is not a signature of this curve.
     const input: VerifyKeyObjectInput = { key: object, dsaEncoding: 'ieee-p1363' };
-    return (data, signature) =>
-      signature.length === ec.length && safely(() => verify(hash, data, input, signature));
+    return async (data, signature) =>
+      signature.length === ec.length && verifyOnPool(hash, data, input, signature);
   }
   if (alg === 'EdDSA' || alg === 'Ed25519') {
     if (type !== 'ed25519') return null;
-    return (data, signature) =>
-      signature.length === 64 && safely(() => verify(null, data, object, signature));
+    return async (data, signature) => signature.length === 64 && verifyOnPool(null, data, object, signature);
   }
   return null;
-}
-
-/** OpenSSL refuses some malformed signatures by throwing: that is a failed check, like WebCrypto's `false`. */
-function safely(check: () => boolean): boolean {
-  try {
-    return check();
-  } catch {
-    return false;
-  }
 }

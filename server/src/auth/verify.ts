@@ -235,16 +235,16 @@ export async function createTokenVerifier(
   ): Promise<JWTPayload> {
     let lastError: unknown = null;
     // Extensions (`crit`) are jose's to judge: such a token takes jose's path for every key.
-    const sync = crit === undefined;
+    const ownCheck = crit === undefined;
     let input: Buffer | undefined;
     let signature: Buffer | undefined;
     for (const k of candidates(alg, kid)) {
-      if (sync && k.check) {
+      if (ownCheck && k.check) {
         // The token is canonical base64url (checked by the caller), so ASCII: its bytes are its characters.
         const dot = token.lastIndexOf('.');
         input ??= Buffer.from(token.slice(0, dot), 'latin1');
         signature ??= Buffer.from(token.slice(dot + 1), 'base64url');
-        if (k.check(input, signature)) return validatedClaims(token, options());
+        if (await k.check(input, signature)) return validatedClaims(token, options());
         lastError = new errors.JWSSignatureVerificationFailed();
         continue;
       }
