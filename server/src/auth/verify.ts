@@ -3,6 +3,10 @@
  * `kid` with rotation, JWKS URL with caching and OpenID discovery, required `exp`, `nbf`/`iat`
  * with leeway, audience and issuer. Every failure becomes a fixed, short `AuthError`; an
  * unreachable key source becomes 503, never a 401 for a possibly good token.
+ *
+ * The signature of a key imported at start is checked by node:crypto (`signature.ts`), jose
+ * judging the header before and validating the claims after, as `jwtVerify` does; remote JWKS keys
+ * and tokens with `crit` go through `jwtVerify` itself.
  */
 import {
   base64url,
