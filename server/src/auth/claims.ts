@@ -29,13 +29,30 @@ export interface CallerInput {
   readonly isolate: boolean;
 }
 
-/** The context of an authenticated caller. */
-export function buildCallerContext(input: CallerInput): CallerContext {
-  const { claims, grants, userId } = input;
+/** What a caller context holds that depends only on the credential (claims, grants), not on the operation. */
+export type CallerBase = Pick<
+  CallerContext,
+  | 'userId'
+  | 'sessionId'
+  | 'scopes'
+  | 'grants'
+  | 'roles'
+  | 'claims'
+  | 'dependencies'
+  | 'sessionState'
+  | 'isAdmin'
+>;
+
+/** The credential's part of a caller context, frozen: computed once per cached token by the middleware. */
+export function buildCallerBase(
+  input: Pick<
+    CallerInput,
+    'claims' | 'grants' | 'userId' | 'sessionIdClaim' | 'dependenciesClaims' | 'sessionStateClaims'
+  >,
+): CallerBase {
+  const { claims, grants } = input;
   return Object.freeze({
-    operationId: input.operationId,
-    authenticated: true,
-    userId,
+    userId: input.userId,
     sessionId: str(claims[input.sessionIdClaim]),
     scopes: Object.freeze([...grants.scopes]),
     grants,
@@ -44,8 +61,31 @@ export function buildCallerContext(input: CallerInput): CallerContext {
     dependencies: pick(claims, input.dependenciesClaims),
     sessionState: pick(claims, input.sessionStateClaims),
     isAdmin: grants.admin,
+  });
+}
+
+/**
+ * The context of an authenticated caller.
+ * @param base the credential's part when already built (`buildCallerBase` of the same input)
+ */
+export function buildCallerContext(
+  input: CallerInput,
+  base: CallerBase = buildCallerBase(input),
+): CallerContext {
+  return Object.freeze({
+    operationId: input.operationId,
+    authenticated: true,
+    userId: base.userId,
+    sessionId: base.sessionId,
+    scopes: base.scopes,
+    grants: base.grants,
+    roles: base.roles,
+    claims: base.claims,
+    dependencies: base.dependencies,
+    sessionState: base.sessionState,
+    isAdmin: base.isAdmin,
     accessibleIds: input.accessibleIds,
-    scopedUserId: input.isolate && !grants.admin ? userId : null,
+    scopedUserId: input.isolate && !base.isAdmin ? base.userId : null,
   });
 }
 

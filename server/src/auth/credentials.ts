@@ -5,6 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { NextFunction, Request, Response } from 'express';
+import type { JWTPayload } from 'jose';
 import { AuthError } from './errors.js';
 import type { InternalToken } from './internal-token.js';
 import type { CredentialVerifier, Principal } from './principal.js';
@@ -47,6 +48,17 @@ export function createCredentialVerifier(
 ): CredentialVerifier {
   const { serviceAccounts, internal } = options;
   const userIdClaim = options.userIdClaim ?? 'sub';
+  // One principal per cached claims object (frozen, as the claims are).
+  const principals = new WeakMap<JWTPayload, Principal>();
+  const principalOf = (claims: JWTPayload): Principal => {
+    let p = principals.get(claims);
+    if (p === undefined) {
+      const sub = claims[userIdClaim];
+      p = Object.freeze({ kind: 'jwt', subject: typeof sub === 'string' ? sub : null, claims });
+      if (Object.isFrozen(claims)) principals.set(claims, p);
+    }
+    return p;
+  };
   return {
     get warnings() {
       return jwt.warnings;
@@ -68,9 +80,13 @@ export function createCredentialVerifier(
       }
       if (internal?.matches(token))
         return { kind: 'internal', subject: internal.userId, scopes: internal.scopes };
-      const claims = await jwt.verify(token);
-      const sub = claims[userIdClaim];
-      return { kind: 'jwt', subject: typeof sub === 'string' ? sub : null, claims };
+      return principalOf(await jwt.verify(token));
+    },
+    cached(token: string): Principal | undefined {
+      // Service-account and internal tokens are never in the JWT cache: `verify` never saw them.
+      if (isServiceAccountToken(token) || internal?.matches(token)) return undefined;
+      const claims = jwt.cached(token);
+      return claims === undefined ? undefined : principalOf(claims);
     },
   };
 }

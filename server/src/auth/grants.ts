@@ -4,6 +4,7 @@
  * the socket grant one token the same scopes.
  */
 import {
+  type CompiledRoles,
   compileGrants,
   type Grants,
   type RoleDefinition,
@@ -14,6 +15,26 @@ import {
 import type { ResolvedAuthConfig } from '../config/options.js';
 import { createManagedRoles, type ManagedRoles } from './managed-roles.js';
 import type { Principal } from './principal.js';
+
+/** A principal's grants: `grantsOf(principal)`; `grantsOf.now(principal)` when they are known without waiting. */
+export interface GrantResolver {
+  (principal: Principal): Promise<Grants>;
+  /**
+   * The grants of a JWT principal whose claims are frozen (a cached token's, the same object on
+   * every hit) when the roles never change (no role store): computed once per claims object and
+   * reused, frozen. Undefined otherwise (use the call).
+   */
+  now(principal: Principal): Grants | undefined;
+}
+
+/** Freezes compiled grants and their lists (the sets inside are typed read-only), to share them between requests. */
+function freezeGrants(grants: Grants): Grants {
+  for (const plane of grants.planes) Object.freeze(plane);
+  Object.freeze(grants.planes);
+  Object.freeze(grants.scopes);
+  Object.freeze(grants.roles);
+  return Object.freeze(grants);
+}
 
 /**
  * Returns the resolver of a principal's grants: a JWT's from its scopes and roles claims, else its
@@ -28,7 +49,7 @@ export function createGrantResolver(
     'adminScope' | 'roles' | 'trustTokenScopes' | 'rolesClaim' | 'scopesClaim'
   >,
   managed?: ManagedRoles | undefined,
-): (principal: Principal) => Promise<Grants> {
+): GrantResolver {
   const scopeOptions = { adminScope: config.adminScope };
   const source =
     managed ??
@@ -37,7 +58,12 @@ export function createGrantResolver(
       adminScope: config.adminScope,
     });
   const rolesClaim = config.rolesClaim ?? undefined;
-  return async function grantsOf(principal: Principal): Promise<Grants> {
+  const resolveOptions = (roles: CompiledRoles) => ({
+    ...scopeOptions,
+    roles,
+    trustTokenScopes: config.trustTokenScopes,
+  });
+  async function grantsOf(principal: Principal): Promise<Grants> {
     if (principal.kind !== 'jwt') return compileGrants(principal.scopes, scopeOptions);
     const { claims, subject: sub } = principal;
     const scopes = readScopesClaim(claims, config.scopesClaim);
@@ -49,9 +75,30 @@ export function createGrantResolver(
       roles.size > 0 && named.length === 0 && sub !== null && roles.get(sub) === undefined
         ? await source.assigned(sub)
         : [];
-    return resolveGrants(
-      { scopes, roles: named, assigned },
-      { ...scopeOptions, roles, trustTokenScopes: config.trustTokenScopes },
-    );
-  };
+    return resolveGrants({ scopes, roles: named, assigned }, resolveOptions(roles));
+  }
+  // Without a role store the grants are a function of the claims alone (no stored assignment
+  // exists): a cached token's frozen claims object keys them for as long as it lives.
+  const fixed = source.fixed;
+  const memo = new WeakMap<object, Grants>();
+  function now(principal: Principal): Grants | undefined {
+    if (fixed === null || principal.kind !== 'jwt' || !Object.isFrozen(principal.claims)) return undefined;
+    const { claims } = principal;
+    let grants = memo.get(claims);
+    if (grants === undefined) {
+      grants = freezeGrants(
+        resolveGrants(
+          {
+            scopes: readScopesClaim(claims, config.scopesClaim),
+            roles: readRolesClaim(claims, rolesClaim),
+            assigned: [],
+          },
+          resolveOptions(fixed),
+        ),
+      );
+      memo.set(claims, grants);
+    }
+    return grants;
+  }
+  return Object.assign(grantsOf, { now });
 }

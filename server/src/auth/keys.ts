@@ -9,6 +9,7 @@ import { importJWK, type JWK } from 'jose';
 import { IssueCollector } from '../config/errors.js';
 import type { JwsAlgorithm, ResolvedAuthConfig } from '../config/options.js';
 import { publicKeyLookalike } from './key-confusion.js';
+import { createSignatureCheck, type SignatureCheck } from './signature.js';
 
 /** One imported key, usable for exactly one algorithm. */
 export interface LocalKey {
@@ -16,6 +17,8 @@ export interface LocalKey {
   readonly kid: string | null;
   readonly alg: JwsAlgorithm;
   readonly key: CryptoKey | Uint8Array;
+  /** The synchronous node:crypto check of `key` for `alg` (`signature.ts`); null: jose verifies. */
+  readonly check: SignatureCheck | null;
   /** `keys`: from verificationKeys (any may verify); `jwks`: from the JWKS file (chosen by kid). */
   readonly pool: 'keys' | 'jwks';
   /** Where it was configured, for logs (never the key itself). */
@@ -140,7 +143,14 @@ async function importVerificationKey(
     return [];
   }
   const bytes = new TextEncoder().encode(value);
-  return hs.map((alg) => ({ kid: null, alg, key: bytes, pool: 'keys' as const, where }));
+  return hs.map((alg) => ({
+    kid: null,
+    alg,
+    key: bytes,
+    check: createSignatureCheck(alg, bytes),
+    pool: 'keys' as const,
+    where,
+  }));
 }
 
 function pemToJwk(pem: string, where: string, issues: IssueCollector): JWK | null {
@@ -241,7 +251,7 @@ async function importJwk(
           return [];
         }
       }
-      out.push({ kid, alg, key, pool, where });
+      out.push({ kid, alg, key, check: createSignatureCheck(alg, key), pool, where });
     } catch {
       issues.add(where, `could not be imported as a ${alg} verification key`);
       return [];

@@ -55,6 +55,13 @@ export interface ManagedRolesOptions {
 export interface ManagedRoles {
   /** Whether roles are in force: configured roles exist, or the role store is on (feature `authz`). */
   readonly inForce: boolean;
+  /**
+   * The roles when they never change (no role store): configured roles only, and no subject holds a
+   * stored assignment. Null with a role store (read `roles()` and `assigned()`).
+   */
+  readonly fixed: CompiledRoles | null;
+  /** Whether a user directory is configured (`disabled()` answers null without one). */
+  readonly hasDirectory: boolean;
   /** Configured and stored roles, compiled (configured win on a shared name). @throws when the store fails */
   roles(): Promise<CompiledRoles>;
   /** The roles held by a subject through stored assignments. @throws when the store fails */
@@ -123,6 +130,8 @@ export function createManagedRoles(options: ManagedRolesOptions): ManagedRoles {
 
   return {
     inForce,
+    fixed: store ? null : fixed,
+    hasDirectory: directory !== undefined,
     roles() {
       if (!store) return Promise.resolve(fixed);
       if (compiled && compiled.generation === generation && fresh(compiled.at)) return compiled.value;

@@ -18,7 +18,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { JWTPayload } from 'jose';
 import type { Logger } from 'pino';
 import type { ResolvedAuthConfig } from '../config/options.js';
-import { anonymousCallerContext, buildCallerContext } from './claims.js';
+import { anonymousCallerContext, buildCallerBase, buildCallerContext, type CallerBase } from './claims.js';
 import './request-state.js';
 import { AuthError, HttpError, insufficientScope } from './errors.js';
 import { createPathExcluder } from './excluded.js';
@@ -59,6 +59,8 @@ export interface AuthDecisionEvent {
   readonly jti: unknown;
 }
 
+const EMPTY_CLAIMS: JWTPayload = Object.freeze({});
+
 /** Outcome codes of the decision log line. */
 export type AuthDecisionLog =
   | 'allowed'
@@ -98,6 +100,7 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
   const isExcluded = createPathExcluder(config.excludedRoutePaths);
   const tokenOptions = { tokenSource: config.tokenSource, cookieName: config.cookieName };
   const rbac = config.mode === 'rbac';
+  const varyOn = config.tokenSource === 'header' ? 'Authorization' : 'Authorization, Cookie';
 
   function resolveTarget(
     method: string,
@@ -148,6 +151,7 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
     sub: string | null,
     required?: readonly string[],
   ): void {
+    if (!logger.isLevelEnabled(level)) return;
     logger[level](
       {
         auth: {
@@ -164,51 +168,164 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
     );
   }
 
-  return async function agentosAuth(req: Request, res: Response, next: NextFunction): Promise<void> {
-    const { target, match } = resolveTarget(req.method, req.path);
-    if (match.kind === 'found' && target?.route) req.agentos = { route: target.route, params: target.params };
-    const filterAll = target?.filter ? ('*' as const) : null;
+  /** Refuses the request with a credential error (logged as its kind). */
+  function refuse(caught: unknown, req: Request, target: Target | null, next: NextFunction): void {
+    const e = config.method === 'security_key' ? securityKeyError(caught) : caught;
+    if (e instanceof AuthError) {
+      const decision: AuthDecisionLog =
+        e.code === 'ERR_KEYS_UNAVAILABLE'
+          ? 'unavailable'
+          : e.code === 'ERR_AUTH_INVALID_REQUEST'
+            ? 'invalid_request'
+            : 'unauthenticated';
+      log(decision === 'unavailable' ? 'error' : 'info', req, target, decision, e.reason, null);
+    }
+    next(e);
+  }
 
-    // Public operations and excluded paths ignore any credential, even a garbage one.
-    if (config.mode === 'open' || isExcluded(req.path) || target?.public) {
-      req.auth = anonymousCallerContext(target?.operationId ?? '', filterAll);
-      // Health checks and docs are frequent and carry no decision: debug level.
-      log(
-        'debug',
-        req,
-        target,
-        'public',
-        config.mode === 'open' ? 'auth_off' : target?.public ? 'public_operation' : 'excluded_path',
-        null,
+  // The credential's part of the caller context, once per shared (frozen) grants object: a cached
+  // token's grants are computed once (`grantsOf.now`), so is this.
+  const bases = new WeakMap<Grants, CallerBase>();
+  function baseOf(principal: Principal, claims: JWTPayload, grants: Grants): CallerBase {
+    const shared = Object.isFrozen(grants);
+    let base = shared ? bases.get(grants) : undefined;
+    if (base === undefined) {
+      base = buildCallerBase({
+        claims,
+        grants,
+        userId: principal.subject,
+        sessionIdClaim: config.sessionIdClaim,
+        dependenciesClaims: config.dependenciesClaims,
+        sessionStateClaims: config.sessionStateClaims,
+      });
+      if (shared) bases.set(grants, base);
+    }
+    return base;
+  }
+
+  /** The user directory (contract.md §9.4) applies to this principal: a JWT with a subject. */
+  const directoryApplies = (principal: Principal): boolean =>
+    managed?.hasDirectory === true &&
+    principal.kind === 'jwt' &&
+    principal.subject !== null &&
+    principal.subject !== '';
+
+  /**
+   * The route decision for an authenticated principal with its grants, synchronous: sets
+   * `req.auth` and calls `next` (with the error on a deny).
+   */
+  function authorize(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    target: Target | null,
+    match: ReturnType<RouteIndex['match']>,
+    principal: Principal,
+    grants: Grants,
+    token: string,
+  ): void {
+    const sub = principal.subject;
+    const claims: JWTPayload = principal.kind === 'jwt' ? principal.claims : EMPTY_CLAIMS;
+    // Authenticated answers vary by credential; keep them out of shared caches.
+    if (res.getHeader('Vary') === undefined) res.setHeader('Vary', varyOn);
+    else res.vary(varyOn);
+    res.setHeader('Cache-Control', 'private, no-store');
+
+    const base = baseOf(principal, claims, grants);
+    const caller = (accessibleIds: CallerContext['accessibleIds']) =>
+      buildCallerContext(
+        {
+          operationId: target?.operationId ?? '',
+          claims,
+          grants,
+          userId: sub,
+          sessionIdClaim: config.sessionIdClaim,
+          dependenciesClaims: config.dependenciesClaims,
+          sessionStateClaims: config.sessionStateClaims,
+          accessibleIds,
+          isolate: config.userIsolation && (target?.userOwned ?? false),
+        },
+        base,
       );
+
+    if (!target) {
+      // Unknown path or method: the caller is authenticated, so a custom route or the 404/405
+      // fallback answers. Without a valid token the request never got here (401).
+      req.auth = caller(null);
+      const reason = match.kind === 'method-not-allowed' ? 'method_not_allowed' : 'unmatched';
+      log('info', req, null, 'allowed', reason, sub);
       next();
       return;
     }
+    const filterAll = target.filter ? ('*' as const) : null;
+    if (!rbac) {
+      req.auth = caller(filterAll);
+      log('info', req, target, 'allowed', 'rbac_off', sub);
+      next();
+      return;
+    }
+    const decision = decide(
+      { requirements: target.requirements, filter: target.filter, anyOf: target.anyOf },
+      target.params,
+      grants,
+    );
+    const audit = (allowed: boolean, reason: string, required: () => readonly string[]) =>
+      onDecision?.({
+        allowed,
+        principal: sub,
+        method: req.method,
+        path: req.path,
+        operationId: target.operationId,
+        required: required(),
+        scopes: grants.scopes,
+        reason,
+        token,
+        jti: claims.jti,
+      });
+    if (decision.effect === 'deny') {
+      log('info', req, target, 'denied', 'insufficient_scope', sub, decision.required);
+      audit(false, 'insufficient_scope', () => decision.required);
+      next(insufficientScope(decision.required));
+      return;
+    }
+    req.auth = caller(decision.accessibleIds);
+    const filtered = decision.effect === 'filter';
+    audit(true, filtered ? 'per_resource_scopes' : 'scopes_satisfied', () =>
+      target.requirements.map((r) => renderRequirement(r, target.params)),
+    );
+    log(
+      'info',
+      req,
+      target,
+      filtered ? 'filtered' : 'allowed',
+      filtered ? 'per_resource_scopes' : 'scopes_satisfied',
+      sub,
+    );
+    next();
+  }
 
+  /** The path that waits: verification, the user directory, stored roles. */
+  async function authenticateAndAuthorize(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    target: Target | null,
+    match: ReturnType<RouteIndex['match']>,
+    token: string,
+    known: Principal | undefined,
+  ): Promise<void> {
     let principal: Principal;
-    let token = '';
     try {
-      token = extractToken(req, tokenOptions);
-      principal = await verifier.authenticate(token);
+      principal = known ?? (await verifier.authenticate(token));
     } catch (caught) {
-      const e = config.method === 'security_key' ? securityKeyError(caught) : caught;
-      if (e instanceof AuthError) {
-        const decision: AuthDecisionLog =
-          e.code === 'ERR_KEYS_UNAVAILABLE'
-            ? 'unavailable'
-            : e.code === 'ERR_AUTH_INVALID_REQUEST'
-              ? 'invalid_request'
-              : 'unauthenticated';
-        log(decision === 'unavailable' ? 'error' : 'info', req, target, decision, e.reason, null);
-      }
-      next(e);
+      refuse(caught, req, target, next);
       return;
     }
     const sub = principal.subject;
-    const claims: JWTPayload = principal.kind === 'jwt' ? principal.claims : {};
     // The user directory (contract.md §9.4): a JWT subject is provisioned on first sight, and a
     // disabled one is refused on every operation, whatever it holds (the admin scope included).
-    if (managed && principal.kind === 'jwt' && sub !== null && sub !== '') {
+    if (managed && directoryApplies(principal) && sub !== null) {
+      const claims: JWTPayload = principal.kind === 'jwt' ? principal.claims : EMPTY_CLAIMS;
       let disabled: boolean | null;
       try {
         disabled = await managed.disabled(sub, {
@@ -240,7 +357,7 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
     }
     let grants: Grants;
     try {
-      grants = await grantsOf(principal);
+      grants = grantsOf.now(principal) ?? (await grantsOf(principal));
     } catch (e) {
       log('error', req, target, 'unavailable', 'role_assignments_unavailable', sub);
       next(
@@ -251,77 +368,50 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): RequestHan
       );
       return;
     }
-    // Authenticated answers vary by credential; keep them out of shared caches.
-    res.vary(config.tokenSource === 'header' ? 'Authorization' : 'Authorization, Cookie');
-    res.setHeader('Cache-Control', 'private, no-store');
+    authorize(req, res, next, target, match, principal, grants, token);
+  }
 
-    const caller = (accessibleIds: CallerContext['accessibleIds']) =>
-      buildCallerContext({
-        operationId: target?.operationId ?? '',
-        claims,
-        grants,
-        userId: sub,
-        sessionIdClaim: config.sessionIdClaim,
-        dependenciesClaims: config.dependenciesClaims,
-        sessionStateClaims: config.sessionStateClaims,
-        accessibleIds,
-        isolate: config.userIsolation && (target?.userOwned ?? false),
-      });
+  /**
+   * A cached token with fixed roles and no user directory is decided synchronously (no promise
+   * on the way: `verifier.cached`, `grantsOf.now`); everything else waits in
+   * `authenticateAndAuthorize`. Both run the same checks in the same order.
+   */
+  return function agentosAuth(req: Request, res: Response, next: NextFunction): Promise<void> | undefined {
+    const { target, match } = resolveTarget(req.method, req.path);
+    if (match.kind === 'found' && target?.route) req.agentos = { route: target.route, params: target.params };
 
-    if (!target) {
-      // Unknown path or method: the caller is authenticated, so a custom route or the 404/405
-      // fallback answers. Without a valid token the request never got here (401).
-      req.auth = caller(null);
-      const reason = match.kind === 'method-not-allowed' ? 'method_not_allowed' : 'unmatched';
-      log('info', req, null, 'allowed', reason, sub);
+    // Public operations and excluded paths ignore any credential, even a garbage one.
+    if (config.mode === 'open' || isExcluded(req.path) || target?.public) {
+      req.auth = anonymousCallerContext(target?.operationId ?? '', target?.filter ? '*' : null);
+      // Health checks and docs are frequent and carry no decision: debug level.
+      log(
+        'debug',
+        req,
+        target,
+        'public',
+        config.mode === 'open' ? 'auth_off' : target?.public ? 'public_operation' : 'excluded_path',
+        null,
+      );
       next();
-      return;
+      return undefined;
     }
-    if (!rbac) {
-      req.auth = caller(filterAll);
-      log('info', req, target, 'allowed', 'rbac_off', sub);
-      next();
-      return;
+
+    let token: string;
+    let principal: Principal | undefined;
+    try {
+      token = extractToken(req, tokenOptions);
+      principal = verifier.cached?.(token);
+    } catch (caught) {
+      refuse(caught, req, target, next);
+      return undefined;
     }
-    const decision = decide(
-      { requirements: target.requirements, filter: target.filter, anyOf: target.anyOf },
-      target.params,
-      grants,
-    );
-    const audit = (allowed: boolean, reason: string, required: readonly string[]) =>
-      onDecision?.({
-        allowed,
-        principal: sub,
-        method: req.method,
-        path: req.path,
-        operationId: target.operationId,
-        required,
-        scopes: grants.scopes,
-        reason,
-        token,
-        jti: claims.jti,
-      });
-    if (decision.effect === 'deny') {
-      log('info', req, target, 'denied', 'insufficient_scope', sub, decision.required);
-      audit(false, 'insufficient_scope', decision.required);
-      next(insufficientScope(decision.required));
-      return;
+    if (principal !== undefined && !directoryApplies(principal)) {
+      const grants = grantsOf.now(principal);
+      if (grants !== undefined) {
+        authorize(req, res, next, target, match, principal, grants, token);
+        return undefined;
+      }
     }
-    req.auth = caller(decision.accessibleIds);
-    const filtered = decision.effect === 'filter';
-    audit(
-      true,
-      filtered ? 'per_resource_scopes' : 'scopes_satisfied',
-      target.requirements.map((r) => renderRequirement(r, target.params)),
-    );
-    log(
-      'info',
-      req,
-      target,
-      filtered ? 'filtered' : 'allowed',
-      filtered ? 'per_resource_scopes' : 'scopes_satisfied',
-      sub,
-    );
-    next();
+    return authenticateAndAuthorize(req, res, next, target, match, token, principal);
   };
 }

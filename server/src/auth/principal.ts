@@ -32,6 +32,12 @@ export type Principal =
 /** Turns a credential into a principal, or throws an `AuthError` (401/429/503) the error handler renders. */
 export interface CredentialVerifier {
   authenticate(token: string): Promise<Principal>;
+  /**
+   * The principal of a JWT verified before and still cached, read synchronously (the same frozen
+   * object on every hit); undefined when `authenticate` must run. Optional.
+   * @throws {AuthError} 401 when the cached token has expired
+   */
+  cached?(token: string): Principal | undefined;
   /** Start-up warnings of the key sources. */
   readonly warnings: readonly string[];
   /** Fetches remote keys ahead of the first request; never throws. */

@@ -3,8 +3,13 @@
  * `kid` with rotation, JWKS URL with caching and OpenID discovery, required `exp`, `nbf`/`iat`
  * with leeway, audience and issuer. Every failure becomes a fixed, short `AuthError`; an
  * unreachable key source becomes 503, never a 401 for a possibly good token.
+ *
+ * The signature of a key imported at start is checked by node:crypto (`signature.ts`), jose
+ * judging the header before and validating the claims after, as `jwtVerify` does; remote JWKS keys
+ * and tokens with `crit` go through `jwtVerify` itself.
  */
 import {
+  base64url,
   createRemoteJWKSet,
   decodeProtectedHeader,
   errors,
@@ -12,6 +17,7 @@ import {
   type JWTVerifyGetKey,
   type JWTVerifyOptions,
   jwtVerify,
+  UnsecuredJWT,
 } from 'jose';
 import type { Logger } from 'pino';
 import type { ResolvedAuthConfig } from '../config/options.js';
@@ -32,6 +38,21 @@ export const MAX_TOKEN_LENGTH = 16 * 1024;
 /** 9999-12-31T23:59:59Z: NumericDates beyond it (e.g. 1e300) are refused rather than trusted. */
 const MAX_NUMERIC_DATE = 253402300799;
 
+/** The protected header `{"alg":"none"}` under which jose validates a payload already authenticated here. */
+const NONE_HEADER = base64url.encode('{"alg":"none"}');
+
+/**
+ * The claims of a token whose signature node:crypto has just checked (`signature.ts`), validated by
+ * jose exactly as `jwtVerify` validates them after its own signature check: `UnsecuredJWT.decode`
+ * is jose's public entry to that validation (`validateClaimsSet`: JSON object, required claims,
+ * `iss`, `aud`, `nbf`, `exp` with the clock tolerance). It reads the protected header only for
+ * the `typ` option, which is never set here; the real header was checked before the signature.
+ */
+function validatedClaims(token: string, options: JWTVerifyOptions): JWTPayload {
+  const payload = token.slice(token.indexOf('.') + 1, token.lastIndexOf('.'));
+  return UnsecuredJWT.decode(`${NONE_HEADER}.${payload}.`, options).payload;
+}
+
 /** Verifies tokens; built once at start. */
 export interface TokenVerifier {
   /**
@@ -39,6 +60,12 @@ export interface TokenVerifier {
    * @throws {AuthError} 401 for every token fault, 503 when the key source is unreachable
    */
   verify(token: string): Promise<JWTPayload>;
+  /**
+   * The claims of a token `verify` accepted and still holds in its cache (frozen, the same object
+   * on every hit), read synchronously; undefined when it must be verified (`verify`).
+   * @throws {AuthError} 401 "Token has expired" when the cached token's `exp` has passed
+   */
+  cached(token: string): JWTPayload | undefined;
   /** Fetches remote keys now (discovery + JWKS) so the first request does not wait; never throws. */
   warmUp(): Promise<boolean>;
   /** Warnings from importing the keys. */
@@ -208,9 +235,23 @@ export async function createTokenVerifier(
     token: string,
     alg: string,
     kid: string | undefined,
+    crit: unknown,
   ): Promise<JWTPayload> {
     let lastError: unknown = null;
+    // Extensions (`crit`) are jose's to judge: such a token takes jose's path for every key.
+    const ownCheck = crit === undefined;
+    let input: Buffer | undefined;
+    let signature: Buffer | undefined;
     for (const k of candidates(alg, kid)) {
+      if (ownCheck && k.check) {
+        // The token is canonical base64url (checked by the caller), so ASCII: its bytes are its characters.
+        const dot = token.lastIndexOf('.');
+        input ??= Buffer.from(token.slice(0, dot), 'latin1');
+        signature ??= Buffer.from(token.slice(dot + 1), 'base64url');
+        if (await k.check(input, signature)) return validatedClaims(token, options());
+        lastError = new errors.JWSSignatureVerificationFailed();
+        continue;
+      }
       try {
         return (await jwtVerify(token, k.key, options())).payload;
       } catch (e) {
@@ -280,6 +321,11 @@ export async function createTokenVerifier(
         return false;
       }
     },
+    cached(token) {
+      const hit = cache.get(token);
+      if (hit === 'expired') throw tokenExpired();
+      return hit;
+    },
     async verify(token) {
       const cached = cache.get(token);
       if (cached === 'expired') throw tokenExpired();
@@ -289,8 +335,9 @@ export async function createTokenVerifier(
       if (token.split('.').length !== 3) throw invalidToken('malformed token', 'malformed');
       let alg: unknown;
       let kid: unknown;
+      let crit: unknown;
       try {
-        ({ alg, kid } = decodeProtectedHeader(token));
+        ({ alg, kid, crit } = decodeProtectedHeader(token));
       } catch (e) {
         throw invalidToken('malformed token', 'malformed', { cause: e });
       }
@@ -310,7 +357,7 @@ export async function createTokenVerifier(
       }
       let payload: JWTPayload;
       try {
-        payload = await verifySignatureAndClaims(token, alg, typeof kid === 'string' ? kid : undefined);
+        payload = await verifySignatureAndClaims(token, alg, typeof kid === 'string' ? kid : undefined, crit);
       } catch (e) {
         throw mapVerifyError(e, config, deps.logger);
       }
