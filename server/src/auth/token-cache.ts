@@ -10,6 +10,7 @@
  * `maxEntries × maxTokenLength` characters of token text plus the claims).
  */
 import type { JWTPayload } from 'jose';
+import { deepFreeze } from '../deep-freeze.js';
 
 /** Verified tokens kept by default (least recently used dropped first). */
 export const TOKEN_CACHE_ENTRIES = 1024;
@@ -33,15 +34,6 @@ interface Entry {
   readonly exp: number;
   /** Epoch ms after which the token is verified again. */
   readonly until: number;
-}
-
-/** Freezes a claims object and everything in it, so a cached payload cannot be changed by a request. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 export class TokenCache {

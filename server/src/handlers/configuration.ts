@@ -6,6 +6,7 @@
  * `x-scope-filter` (contract.md §3, core's `filterResponse`); `/config` is not filtered, as in the Python AgentOS (its description says so).
  */
 import type { EntityConfig } from '../config/options.js';
+import { deepFreeze } from '../deep-freeze.js';
 import type { Handlers } from '../generated/server.js';
 import { HttpError } from '../generated/server.js';
 import { compact } from '../runtime/output.js';
@@ -156,15 +157,6 @@ function workflow(e: EntityConfig, agents: readonly EntityConfig[], teams: reado
 function dbSection(...tables: string[]) {
   const db = { db_id: DB_ID, domain_config: { display_name: DB_ID } };
   return { dbs: [tables.length > 0 ? { ...db, tables } : db] };
-}
-
-/** `value` and everything in it, frozen. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 function find(kind: string, list: readonly EntityConfig[], id: string): EntityConfig {
