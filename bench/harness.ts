@@ -332,6 +332,9 @@ export async function startReferenceServer(options: ReferenceServerOptions = {})
     // No newcomer mode: a server started without a key must really run with auth off.
     AGENTOS_DEV: '0',
   };
+  // The benchmark measures the bundle, never the TypeScript sources (a source edited during a run
+  // would otherwise fall back to them): bench/run.ts and bench/profile.ts set BENCH_REQUIRE_DIST.
+  if (process.env.BENCH_REQUIRE_DIST === '1') env.AGENTOS_REQUIRE_DIST = '1';
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
   // Started as `npm start` starts it (its Node options).
   const nodeArgs = [

@@ -145,6 +145,7 @@ const tmp = tempDir();
 process.env.AGENTOS_BUILD_READABLE = '1';
 await buildServer();
 delete process.env.AGENTOS_BUILD_READABLE;
+process.env.BENCH_REQUIRE_DIST = '1';
 const keys = rsaKeyPair();
 const factory = await createTokenFactory({
   alg: 'RS256',

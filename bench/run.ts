@@ -715,19 +715,29 @@ async function section<T>(
   }
 }
 
+/** Python, agno and uvicorn versions of the agno 2.9.0 venv the HTTP section ran (the benchmark's, else the conformance target's). */
 function pythonVersions(): { python: string | null; agno: string | null; uvicorn: string | null } {
-  try {
-    const cfg = readFileSync(join(AGNO_TARGET, '2.9.0', '.venv/pyvenv.cfg'), 'utf8');
-    const py = /version(?:_info)?\s*=\s*(\S+)/.exec(cfg)?.[1] ?? null;
-    const req = readFileSync(join(AGNO_TARGET, '2.9.0', 'requirements.txt'), 'utf8');
-    return {
-      python: py,
-      agno: /^agno==(\S+)/m.exec(req)?.[1] ?? null,
-      uvicorn: /^uvicorn==(\S+)/m.exec(req)?.[1] ?? null,
-    };
-  } catch {
-    return { python: null, agno: null, uvicorn: null };
+  const candidates = [
+    { cfg: join(PYTHON_DIR, '.venv-2.9.0/pyvenv.cfg'), req: join(PYTHON_DIR, 'requirements-2.9.0.txt') },
+    {
+      cfg: join(AGNO_TARGET, '2.9.0', '.venv/pyvenv.cfg'),
+      req: join(AGNO_TARGET, '2.9.0', 'requirements.txt'),
+    },
+  ];
+  for (const { cfg, req } of candidates) {
+    try {
+      const py = /version(?:_info)?\s*=\s*(\S+)/.exec(readFileSync(cfg, 'utf8'))?.[1] ?? null;
+      const pins = readFileSync(req, 'utf8');
+      return {
+        python: py,
+        agno: /^agno==(\S+)/m.exec(pins)?.[1] ?? null,
+        uvicorn: /^uvicorn==(\S+)/m.exec(pins)?.[1] ?? null,
+      };
+    } catch {
+      // not set up: the next candidate
+    }
   }
+  return { python: null, agno: null, uvicorn: null };
 }
 
 async function main(): Promise<void> {
@@ -741,6 +751,7 @@ async function main(): Promise<void> {
 
   // Every reference server of the run starts from the compiled bundle (server/dist), as `npm start` does.
   const built = await section('build server/dist', () => buildServer());
+  process.env.BENCH_REQUIRE_DIST = '1';
   const http = await section('HTTP: GET /agents', () => httpSection(tmp.dir), 'http');
   const workloads = await section(
     'database workloads, cost, scale-out',

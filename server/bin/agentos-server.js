@@ -15,6 +15,13 @@ if (existsSync(new URL('../src/cli.ts', import.meta.url))) {
   const dist = distEntry('cli');
   if (dist) {
     await import(dist);
+  } else if (process.env.AGENTOS_REQUIRE_DIST === '1') {
+    // The benchmark measures the bundle: a source changed since `npm run build` must not turn its
+    // figures into those of the TypeScript sources compiled at start.
+    process.stderr.write(
+      'agentos-server: server/dist is older than the sources (AGENTOS_REQUIRE_DIST=1): run npm run build\n',
+    );
+    process.exit(78);
   } else {
     await import('../../scripts/dev-source.mjs');
     await import('../src/cli.ts');
