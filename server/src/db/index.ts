@@ -34,6 +34,7 @@ import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import type pg from 'pg';
 import { migrationProvider } from './migrations/index.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { removeLeftOut, trimmedBundle } from './pglite-fs.js';
 import type { Schema } from './schema.js';
 import { copyTemplate, findTemplate, migrationsFingerprint } from './template.js';
 
@@ -510,18 +511,23 @@ async function openPGlite(options: OpenDatabaseOptions, logger: DbLogger): Promi
           (p) => p !== '-F',
         )
       : pgliteStartParams(PGliteClass);
+    // The data directory exists (made above, or earlier): PostgreSQL's initdb inputs and the
+    // other files it never reads need not be in memory (pglite-fs.ts).
+    const bundle = trimmedBundle();
     try {
       pglite = new PGliteClass({
         dataDir,
         parsers,
         relaxedDurability: false,
         startParams,
+        ...(bundle ? { fsBundle: bundle.fsBundle } : {}),
       });
       await pglite.waitReady;
     } catch (err) {
       unlock();
       throw err;
     }
+    if (bundle) removeLeftOut(pglite, bundle.leftOut);
     if (fsync) {
       synced = installFsync(pglite);
       if (!synced) {
