@@ -15,7 +15,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SERVER = resolve(fileURLToPath(import.meta.url), '../..');
@@ -37,6 +37,28 @@ const EXTERNAL = /^(@electric-sql\/pglite|pg-native)(\/|$)/;
  * `JSON.parse` once instead: only the object stays (about −2 MB of heap at idle).
  */
 const OPENAPI_JSON = join(SERVER, 'src/generated/openapi.json');
+
+/**
+ * express-openapi-validator requires multer (and its own copies of busboy, type-is and mime-db:
+ * about 0.8 MB of heap) when it is loaded, though only the validators of the operations that take
+ * a multipart body use it. The bundle requires it on first use instead: the same calls, made through
+ * a getter. The build fails if the module no longer reads as expected.
+ */
+const EOV_MULTIPART = /[\\/]express-openapi-validator[\\/]dist[\\/]middlewares[\\/]openapi\.multipart\.js$/;
+function lazyMulter(source) {
+  const eager = "const multer = require('multer');";
+  if (
+    !source.includes(eager) ||
+    /\bmulter\b(?!\(|\.MulterError\b)/.test(source.replace(eager, '').replace(/\/\/.*$/gm, ''))
+  )
+    throw new Error(
+      'express-openapi-validator: openapi.multipart.js changed, the lazy multer transform does not apply',
+    );
+  return source
+    .replace(eager, "let multerModule; const multerLazy = () => (multerModule ??= require('multer'));")
+    .replace(/\bmulter\(/g, 'multerLazy()(')
+    .replace(/\bmulter\.MulterError\b/g, 'multerLazy().MulterError');
+}
 const OPENAPI_MODULE = `import { readFileSync } from 'node:fs';
 export default JSON.parse(readFileSync(new URL('./openapi.json', import.meta.url), 'utf8'));
 `;
@@ -124,6 +146,11 @@ export async function build() {
         name: 'agentos-external',
         setup(b) {
           b.onResolve({ filter: EXTERNAL }, (a) => ({ path: a.path, external: true }));
+          b.onLoad({ filter: EOV_MULTIPART }, (a) => ({
+            contents: lazyMulter(readFileSync(a.path, 'utf8')),
+            loader: 'js',
+            resolveDir: dirname(a.path),
+          }));
           b.onLoad({ filter: /[\\/]generated[\\/]openapi\.json$/ }, (a) =>
             resolve(a.path) === OPENAPI_JSON ? { contents: OPENAPI_MODULE, loader: 'js' } : undefined,
           );
