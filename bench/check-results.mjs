@@ -71,6 +71,12 @@ if (kind === 'bench') {
   for (const [id, t] of Object.entries(data.workloads?.targets ?? {})) {
     if (t?.workloads?.seed?.lost) problems.push(`${id}: ${t.workloads.seed.lost} acknowledged sessions lost`);
   }
+  // issue 18: every goal judged (its figure measured), whether met or not.
+  if (!Array.isArray(data.goals) || data.goals.length === 0) problems.push('goals: missing');
+  else
+    for (const g of data.goals)
+      if (!isNumber(g?.value) || typeof g?.met !== 'boolean')
+        problems.push(`goal "${g?.goal}" not measured: ${JSON.stringify(g)}`);
   const m = data.machine ?? {};
   if (!isNumber(m.cores) || typeof m.node !== 'string' || typeof m.date !== 'string')
     problems.push(`machine lacks cores/node/date: ${JSON.stringify(m)}`);

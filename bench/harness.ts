@@ -336,6 +336,8 @@ export async function startReferenceServer(options: ReferenceServerOptions = {})
   // Started as `npm start` starts it (its Node options).
   const nodeArgs = [
     ...SERVER_NODE_OPTIONS,
+    // Extra Node flags for profiling a benchmark server (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`).
+    ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     ...(options.memoryProbe ? ['--expose-gc', '--import', MEM_PROBE] : []),
   ];
   const child = spawn(

@@ -121,6 +121,44 @@ function makeTemplate() {
   return why;
 }
 
+/**
+ * express-openapi-validator compiles a validator of the whole OpenAPI 3.1 meta-schema at every
+ * start (`OpenAPISchemaValidator`'s constructor), even with `validateApiSpec: false`, which is how
+ * the server runs it (the spec is linted at build time; its validator is never called): about
+ * 0.15 s of start and 5 MB of idle RSS for nothing. In the bundle the compile happens only when the
+ * spec is to be validated. The file is matched by its path and its one line; a different version
+ * of the library is bundled unchanged, with a warning.
+ */
+const SCHEMA_VALIDATOR_FILE =
+  /express-openapi-validator[\\/]dist[\\/]framework[\\/]openapi\.schema\.validator\.js$/;
+const SCHEMA_VALIDATOR_COMPILE = 'this.validator = ajvInstance.compile(schema);';
+export const lazyOpenApiSchemaValidator = {
+  name: 'agentos-lazy-openapi-schema-validator',
+  setup(b) {
+    b.onLoad({ filter: SCHEMA_VALIDATOR_FILE }, (a) => {
+      const source = readFileSync(a.path, 'utf8');
+      if (!source.includes(SCHEMA_VALIDATOR_COMPILE)) {
+        return {
+          contents: source,
+          loader: 'js',
+          warnings: [
+            {
+              text: `${a.path}: its compile line changed; bundled as is (the meta-schema compiles at start)`,
+            },
+          ],
+        };
+      }
+      return {
+        contents: source.replace(
+          SCHEMA_VALIDATOR_COMPILE,
+          'this.validator = opts.validateApiSpec ? ajvInstance.compile(schema) : () => { throw new Error("OpenAPISchemaValidator: validateApiSpec is off"); };',
+        ),
+        loader: 'js',
+      };
+    });
+  },
+};
+
 /** Bundles every entry into dist/ (written to temporary names, then renamed: concurrent builds are safe). */
 export async function build() {
   const { build: esbuild } = await import('esbuild');
@@ -143,7 +181,8 @@ export async function build() {
     metafile: true,
     legalComments: 'none',
     // Smaller source to parse and keep in memory; identifiers stay readable in stack traces.
-    minifyWhitespace: true,
+    // AGENTOS_BUILD_READABLE=1 keeps one statement per line (CPU profiles name a line, not a module).
+    minifyWhitespace: process.env.AGENTOS_BUILD_READABLE !== '1',
     minifySyntax: true,
     keepNames: true,
     logLevel: 'warning',
@@ -166,6 +205,7 @@ export async function build() {
           );
         },
       },
+      lazyOpenApiSchemaValidator,
     ],
   });
   const inputs = {};

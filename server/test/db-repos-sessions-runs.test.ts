@@ -416,9 +416,15 @@ describeEachBackend('repositories: sessions and runs', (t) => {
     assert.deepEqual([numbered[0]!.data, numbered[1]!.data], [{ run_id: 'run-2' }, null]);
     assert.deepEqual(numbered[0]!.created_at, stamp);
     await assert.rejects(
-      runs.insertEvents(db, 'run-2', [{ event_index: 1, event: 'RunContent' }]),
+      runs.insertEvents(db, 'run-2', [
+        { event_index: 7, event: 'RunContent' },
+        { event_index: 1, event: 'RunContent' },
+      ]),
       isUniqueViolation,
     );
+    // Nothing of a rejected batch stays: neither its new event nor a raised count.
+    assert.equal((await runs.get(db, 'run-2'))?.event_count, 6);
+    assert.equal(await runs.countEvents(db, 'run-2'), 4);
     await assert.rejects(
       runs.insertEvents(db, 'no-such-run', [{ event_index: 0, event: 'RunStarted' }]),
       isForeignKeyViolation,

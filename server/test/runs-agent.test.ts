@@ -63,6 +63,8 @@ describe('JSON run (stream=false)', () => {
     assert.equal(run.user_id, 'alice');
     assert.equal(run.content, out.content);
     assert.equal(run.background, false);
+    // The answer is the output the run stored (answered without reading it back).
+    assert.deepEqual({ ...out }, { ...(run.output as object), status: run.status });
 
     const events = await db()
       .selectFrom('run_events')

@@ -199,7 +199,15 @@ export function createRunHandlers(ctx: ServerContext): RunHandlers {
         body: { run_id: handle.runId, session_id: handle.sessionId, status: handle.initialStatus },
       };
     }
-    await handle.done;
+    const result = await handle.done;
+    // The output the run just stored, without reading it back; the stored row when the final
+    // state could not be stored (the answer then says what the store holds).
+    if (result.persisted && result.output) {
+      const out: Dict = { ...result.output, status: result.status };
+      out.run_id ??= result.runId;
+      out.session_id ??= result.sessionId;
+      return { status: 200, body: out };
+    }
     const run = await runs.get(db(), handle.runId);
     if (!run) toHttp(new RunRuntimeError('ERR_RUN_NOT_FOUND', 'Run not found'), kind);
     return { status: 200, body: outputOf(run) };

@@ -64,14 +64,14 @@ export function inputText(input: unknown): string | null {
 }
 
 /** The stored name, else the first message of the session (as the Python AgentOS derives it). */
-function sessionName(row: SessionWithInput): string {
+function sessionName(row: sessions.SessionListRow): string {
   if (row.session_name !== null) return row.session_name;
   const fromData = asString(asObject(row.session_data)?.session_name);
   if (fromData !== null) return fromData;
   return inputText(row.first_input) ?? '';
 }
 
-function summaryOf(row: SessionRow): Schemas['SessionSummary'] | null {
+function summaryOf(row: Pick<SessionRow, 'summary'>): Schemas['SessionSummary'] | null {
   const s = asObject(row.summary);
   if (!s) return null;
   const out: JsonRecord = { ...s };
@@ -88,12 +88,12 @@ function summaryOf(row: SessionRow): Schemas['SessionSummary'] | null {
   return out as Schemas['SessionSummary'];
 }
 
-function totalTokens(row: SessionRow): number | null {
+function totalTokens(row: Pick<SessionRow, 'metrics'>): number | null {
   return asInteger(asObject(row.metrics)?.total_tokens);
 }
 
 /** A session in a list, as agno sends it: null ids and summary omitted, `metrics` and `metadata` objects. */
-function toListItem(row: SessionWithInput): Schemas['SessionSchema'] {
+function toListItem(row: sessions.SessionListRow): Schemas['SessionSchema'] {
   return {
     session_id: row.session_id,
     session_name: sessionName(row),

@@ -69,7 +69,7 @@ export async function executeSegment(
   stopWatching();
   rec.session_state = structuredClone(seg.sessionState);
   seg.rootSpan?.end({ status: status === 'ERROR' ? 'ERROR' : 'OK' });
-  await seg.finalize(status, rec, error);
+  const persisted = await seg.finalize(status, rec, error);
   seg.deps.registry.release(seg.live);
   return {
     runId: seg.top.runId,
@@ -77,6 +77,7 @@ export async function executeSegment(
     status,
     content: rec.content ?? null,
     output: publicOutput(rec),
+    persisted,
   };
 }
 

@@ -83,6 +83,11 @@ export interface RunRuntimeOptions {
    * 500); it also looks between steps. A cancel received by this instance acts at once.
    */
   readonly cancelPollMs?: number | undefined;
+  /**
+   * How long a running run's events wait to be stored together (ms, default 25): a run that ends
+   * sooner stores them with its final state, in one transaction. Live streams are not delayed.
+   */
+  readonly eventFlushMs?: number | undefined;
 }
 
 const ENTITY_LABEL: Record<EntityKind, string> = { agent: 'agent', team: 'team', workflow: 'workflow' };
@@ -133,6 +138,7 @@ export function createRunRuntime(options: RunRuntimeOptions): RunEngine {
     registry,
     maxSteps: options.maxSteps ?? 10,
     cancelPollMs: options.cancelPollMs ?? 500,
+    eventFlushMs: options.eventFlushMs ?? 25,
   };
   const inflight = new Set<Promise<unknown>>();
   let closed = false;
@@ -170,29 +176,6 @@ export function createRunRuntime(options: RunRuntimeOptions): RunEngine {
       ...stored,
       ...(input.sessionState ?? {}),
     });
-    if (!session) {
-      const created = await insertSession(deps.db, {
-        sessionId,
-        kind: input.kind,
-        entityId: input.id,
-        userId: input.userId,
-        sessionState,
-        entityData:
-          spec.kind === 'workflow'
-            ? { workflow_id: spec.id, name: spec.name }
-            : {
-                [`${spec.kind}_id`]: spec.id,
-                name: spec.name,
-                model: { id: spec.model.id, provider: spec.model.provider },
-              },
-        now: t0,
-      });
-      if (!created) {
-        // Another request created it in between: it must pass the same checks.
-        session = await getSession(deps.db, sessionId);
-        checkSession(session);
-      }
-    }
     const runId = newRunId(t0);
     const recInput = { runId, sessionId, userId: input.userId, input: input.message, now: t0 };
     const rec: AnyRunRec =
@@ -213,19 +196,45 @@ export function createRunRuntime(options: RunRuntimeOptions): RunEngine {
     const background = input.background === true;
     const initialStatus: RunStatus = background ? 'PENDING' : 'RUNNING';
     rec.status = initialStatus;
-    await insertRun(deps.db, {
-      runId,
-      sessionId,
-      parentRunId: null,
-      kind: input.kind,
-      entityId: input.id,
-      userId: input.userId,
-      status: initialStatus,
-      input: isWorkflowRec(rec) ? input.message : rec.input,
-      output: publicOutput(rec),
-      background,
-      instanceId,
-      now: t0,
+    // The new session (if any) and the run are stored together: one commit.
+    await deps.db.transaction().execute(async (trx) => {
+      if (!session) {
+        const created = await insertSession(trx, {
+          sessionId,
+          kind: input.kind,
+          entityId: input.id,
+          userId: input.userId,
+          sessionState,
+          entityData:
+            spec.kind === 'workflow'
+              ? { workflow_id: spec.id, name: spec.name }
+              : {
+                  [`${spec.kind}_id`]: spec.id,
+                  name: spec.name,
+                  model: { id: spec.model.id, provider: spec.model.provider },
+                },
+          now: t0,
+        });
+        if (!created) {
+          // Another request created it in between: it must pass the same checks.
+          session = await getSession(trx, sessionId);
+          checkSession(session);
+        }
+      }
+      await insertRun(trx, {
+        runId,
+        sessionId,
+        parentRunId: null,
+        kind: input.kind,
+        entityId: input.id,
+        userId: input.userId,
+        status: initialStatus,
+        input: isWorkflowRec(rec) ? input.message : rec.input,
+        output: publicOutput(rec),
+        background,
+        instanceId,
+        now: t0,
+      });
     });
     const live = new LiveRun(runId, sessionId, input.kind, 0);
     registry.add(live);

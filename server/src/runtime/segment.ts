@@ -41,6 +41,12 @@ export interface EngineDeps {
   readonly maxSteps: number;
   /** Interval of the background look for cancel intents stored by other instances (ms). */
   readonly cancelPollMs: number;
+  /**
+   * How long emitted events wait to be stored together (ms; 0: a write as soon as the last one
+   * ended). Live subscribers get every event at once from the run's in-memory buffer; the store
+   * serves other instances and reads after the buffer expired.
+   */
+  readonly eventFlushMs: number;
 }
 
 /** The top-level run of a segment. */
@@ -74,6 +80,7 @@ export class Segment {
   private pending: RunFrame[] = [];
   private held: RunFrame[] = [];
   private flushing: Promise<void> | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
   private flushBroken = false;
   private readonly modelCache = new Map<string, Model>();
 
@@ -110,12 +117,21 @@ export class Segment {
     this.scheduleFlush();
   }
 
+  /**
+   * Stores the pending events `eventFlushMs` after the first of them (one write for all that
+   * came meanwhile); a run that ends sooner stores them in its final transaction instead.
+   */
   private scheduleFlush(): void {
-    if (this.flushing || this.flushBroken) return;
-    this.flushing = this.flushAll().finally(() => {
-      this.flushing = null;
-      if (this.pending.length > 0 && !this.flushBroken) this.scheduleFlush();
-    });
+    if (this.flushing || this.flushTimer || this.flushBroken) return;
+    const flush = () => {
+      this.flushTimer = null;
+      this.flushing = this.flushAll().finally(() => {
+        this.flushing = null;
+        if (this.pending.length > 0 && !this.flushBroken) this.scheduleFlush();
+      });
+    };
+    if (this.deps.eventFlushMs > 0) this.flushTimer = setTimeout(flush, this.deps.eventFlushMs);
+    else flush();
   }
 
   private async flushAll(): Promise<void> {
@@ -199,13 +215,19 @@ export class Segment {
   /**
    * Writes the run's final state, nested runs, session state and metrics, approvals, events and
    * trace in one transaction, then releases the held terminal event and ends the live run.
+   * Answers whether that transaction committed (a failure is logged, not thrown).
    */
-  async finalize(status: RunStatus, rec: AnyRunRec, error: string | null): Promise<void> {
+  async finalize(status: RunStatus, rec: AnyRunRec, error: string | null): Promise<boolean> {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
     while (this.flushing) await this.flushing;
     const frames = [...this.pending.splice(0), ...this.held];
     const now = this.deps.now();
     const output = publicOutput(rec);
     const { db, instanceId } = this.deps;
+    let stored = true;
     try {
       await db.transaction().execute(async (trx) => {
         await appendEvents(trx, this.top.runId, frames, now);
@@ -282,10 +304,12 @@ export class Segment {
       });
     } catch (err) {
       this.deps.logger.error({ err, runId: this.top.runId }, 'the final state of a run could not be stored');
+      stored = false;
     }
     for (const f of this.held) this.live.publish(f);
     this.held = [];
     this.live.finish(status);
+    return stored;
   }
 }
 

@@ -34,6 +34,8 @@ export interface RunOnceResult {
   readonly content: unknown;
   /** The whole run output (`RunOutput`, `TeamRunOutput` or `WorkflowRunOutput` as the API answers it). */
   readonly output?: Readonly<Record<string, unknown>> | undefined;
+  /** True when `output` is what the store holds (the final transaction committed). */
+  readonly persisted?: boolean | undefined;
 }
 
 /** One event of a run: its name, its JSON payload (a `RunEvent`) and its 0-based index in the run. */

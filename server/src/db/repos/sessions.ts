@@ -71,6 +71,30 @@ export interface SessionScope {
 /** A session with the input of its first top-level run (the API derives a missing name from it). */
 export type SessionWithFirstInput = SessionRow & { first_input: JsonValue | null };
 
+/**
+ * The columns of a session in a list: all but the component snapshots (`agent_data`, `team_data`,
+ * `workflow_data`), which a list item does not show and which are the largest values of a row.
+ */
+const LIST_COLUMNS = [
+  'session_id',
+  'session_type',
+  'agent_id',
+  'team_id',
+  'workflow_id',
+  'user_id',
+  'session_name',
+  'session_state',
+  'session_data',
+  'metadata',
+  'summary',
+  'metrics',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof SessionRow)[];
+
+/** A session as a list answers it (LIST_COLUMNS), with the input of its first top-level run. */
+export type SessionListRow = Pick<SessionRow, (typeof LIST_COLUMNS)[number]> & { first_input: JsonValue | null };
+
 export const SESSION_SORT_COLUMNS = [
   'created_at',
   'updated_at',
@@ -184,7 +208,7 @@ export async function getWithFirstInput(
 }
 
 /** Whether a listed session has a name to show: `session_name`, else a string `session_data.session_name`. */
-function named(row: SessionRow): boolean {
+function named(row: Pick<SessionRow, 'session_name' | 'session_data'>): boolean {
   if (row.session_name !== null) return true;
   const data = row.session_data;
   return (
@@ -218,7 +242,7 @@ async function firstInputs(db: Db, ids: readonly string[]): Promise<Map<string, 
  * A page of sessions (each with the input of its first top-level run, or with
  * `firstInputUnlessNamed` only those without a name) and the number matching.
  */
-export async function list(db: Db, opts: ListSessionsOptions = {}): Promise<Page<SessionWithFirstInput>> {
+export async function list(db: Db, opts: ListSessionsOptions = {}): Promise<Page<SessionListRow>> {
   const { limit, offset } = paging(opts);
   const { componentId, type } = opts;
   const base = db
@@ -243,7 +267,10 @@ export async function list(db: Db, opts: ListSessionsOptions = {}): Promise<Page
     .$if(!!opts.sessionName, (q) => q.where('s.session_name', 'ilike', `%${likeEscape(opts.sessionName!)}%`));
   const sortBy = sortColumn(opts.sortBy, SESSION_SORT_COLUMNS, 'created_at');
   const direction = order(opts.sortOrder);
-  const page = base.selectAll('s').orderBy(`s.${sortBy}`, direction).orderBy('s.session_id', direction);
+  const page = base
+    .select(LIST_COLUMNS.map((c) => `s.${c}` as const))
+    .orderBy(`s.${sortBy}`, direction)
+    .orderBy('s.session_id', direction);
   if (!opts.firstInputUnlessNamed) {
     const [count, rows] = await Promise.all([
       base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
