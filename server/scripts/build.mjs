@@ -45,20 +45,30 @@ const OPENAPI_JSON = join(SERVER, 'src/generated/openapi.json');
  * a getter. The build fails if the module no longer reads as expected.
  */
 const EOV_MULTIPART = /[\\/]express-openapi-validator[\\/]dist[\\/]middlewares[\\/]openapi\.multipart\.js$/;
-function lazyMulter(source) {
-  const eager = "const multer = require('multer');";
-  if (
-    !source.includes(eager) ||
-    /\bmulter\b(?!\(|\.MulterError\b)/.test(source.replace(eager, '').replace(/\/\/.*$/gm, ''))
-  )
-    throw new Error(
-      'express-openapi-validator: openapi.multipart.js changed, the lazy multer transform does not apply',
-    );
-  return source
-    .replace(eager, "let multerModule; const multerLazy = () => (multerModule ??= require('multer'));")
-    .replace(/\bmulter\(/g, 'multerLazy()(')
-    .replace(/\bmulter\.MulterError\b/g, 'multerLazy().MulterError');
-}
+const EAGER_MULTER = "const multer = require('multer');";
+export const lazyMulter = {
+  name: 'agentos-lazy-multer',
+  setup(b) {
+    b.onLoad({ filter: EOV_MULTIPART }, (a) => {
+      const source = readFileSync(a.path, 'utf8');
+      const rest = source.replace(EAGER_MULTER, '').replace(/\/\/.*$/gm, '');
+      // Every other use must be a call `multer(` or `multer.MulterError`: else the module changed.
+      if (!source.includes(EAGER_MULTER) || /\bmulter\b(?!\(|\.MulterError\b)/.test(rest))
+        throw new Error(`${a.path} changed: the lazy multer transform does not apply`);
+      return {
+        contents: source
+          .replace(
+            EAGER_MULTER,
+            "let multerModule; const multerLazy = () => (multerModule ??= require('multer'));",
+          )
+          .replace(/\bmulter\(/g, 'multerLazy()(')
+          .replace(/\bmulter\.MulterError\b/g, 'multerLazy().MulterError'),
+        loader: 'js',
+        resolveDir: dirname(a.path),
+      };
+    });
+  },
+};
 const OPENAPI_MODULE = `import { readFileSync } from 'node:fs';
 export default JSON.parse(readFileSync(new URL('./openapi.json', import.meta.url), 'utf8'));
 `;
@@ -195,17 +205,13 @@ export async function build() {
         name: 'agentos-external',
         setup(b) {
           b.onResolve({ filter: EXTERNAL }, (a) => ({ path: a.path, external: true }));
-          b.onLoad({ filter: EOV_MULTIPART }, (a) => ({
-            contents: lazyMulter(readFileSync(a.path, 'utf8')),
-            loader: 'js',
-            resolveDir: dirname(a.path),
-          }));
           b.onLoad({ filter: /[\\/]generated[\\/]openapi\.json$/ }, (a) =>
             resolve(a.path) === OPENAPI_JSON ? { contents: OPENAPI_MODULE, loader: 'js' } : undefined,
           );
         },
       },
       lazyOpenApiSchemaValidator,
+      lazyMulter,
     ],
   });
   const inputs = {};
