@@ -226,9 +226,10 @@ interface OperationPlan {
 function planOperations(apiSpec: unknown, routes: readonly RouteSpec[]): OperationPlan[] {
   if (!isObject(apiSpec) || !isObject(apiSpec.paths))
     throw new TypeError('createRouter: apiSpec has no "paths"');
-  // One private copy, changed below and shared (read-only) by the documents built from it.
-  const doc = structuredClone(apiSpec);
-  const resolve = (value: unknown): unknown => {
+  // Read only: no copy of the whole document is kept (it is hundreds of kB of objects); each
+  // operation's document is a private copy of its part, made on its first request.
+  const doc = apiSpec;
+  const resolveIn = (root: Json, value: unknown): unknown => {
     let v = value;
     for (let i = 0; i < 16 && isObject(v) && typeof v.$ref === 'string' && v.$ref.startsWith('#/'); i++) {
       v = v.$ref
@@ -236,18 +237,19 @@ function planOperations(apiSpec: unknown, routes: readonly RouteSpec[]): Operati
         .split('/')
         .reduce<unknown>(
           (o, k) => (isObject(o) ? o[k.replaceAll('~1', '/').replaceAll('~0', '~')] : undefined),
-          doc,
+          root,
         );
     }
     return v;
   };
+  const resolve = (value: unknown): unknown => resolveIn(doc, value);
   // Accept unencoded reserved characters in query values (`?start_time=2026-11-01T10:00:00Z`,
   // `eval_types=a,b`), as the Python AgentOS does; the validator refuses them unless
   // `allowReserved` is set. The copy given to the validator changes, not the published document.
-  const tolerateReserved = (list: unknown) => {
+  const tolerateReserved = (root: Json, list: unknown) => {
     if (!Array.isArray(list)) return;
     for (const p of list) {
-      const param = resolve(p);
+      const param = resolveIn(root, p);
       if (isObject(param) && param.in === 'query') param.allowReserved = true;
     }
   };
@@ -280,8 +282,6 @@ function planOperations(apiSpec: unknown, routes: readonly RouteSpec[]): Operati
       );
     }
     const operation = item[method] as Json;
-    tolerateReserved(item.parameters);
-    tolerateReserved(operation.parameters);
     const shared = Array.isArray(item.parameters) ? item.parameters : undefined;
     return {
       route,
@@ -294,14 +294,19 @@ function planOperations(apiSpec: unknown, routes: readonly RouteSpec[]): Operati
       arrayFields: multipartArrayFields(operation),
       document: (): Json => {
         const pathItem: Json = { ...(shared ? { parameters: shared } : {}), [method]: operation };
-        // HEAD is answered by the GET operation (compileRoutes), so it is validated as one.
-        if (method === 'get' && !isObject(item.head)) pathItem.head = structuredClone(operation);
-        return {
+        // One private deep copy: the validator completes (changes) the document it is given.
+        const own = structuredClone({
           ...top,
           servers: [{ url: '/' }],
           paths: { [route.path]: pathItem },
           components: reachableComponents(components, pathItem),
-        };
+        }) as Json;
+        const ownItem = (own.paths as Json)[route.path] as Json;
+        tolerateReserved(own, ownItem.parameters);
+        tolerateReserved(own, (ownItem[method] as Json).parameters);
+        // HEAD is answered by the GET operation (compileRoutes), so it is validated as one.
+        if (method === 'get' && !isObject(item.head)) ownItem.head = structuredClone(ownItem.get);
+        return own;
       },
     };
   });

@@ -1,17 +1,19 @@
 /**
- * The server bundle's build-time change to express-openapi-validator (server/scripts/build.mjs
- * `lazyOpenApiSchemaValidator`): the OpenAPI meta-schema validator is compiled only when the spec
- * is to be validated, and validates as before when it is.
+ * The server bundle's build-time changes to express-openapi-validator (server/scripts/build.mjs):
+ * `lazyOpenApiSchemaValidator`: the OpenAPI meta-schema validator is compiled only when the spec
+ * is to be validated, and validates as before when it is; `lazyMulter`: multer is required when the
+ * first multipart validator is made, not when the module loads, and still parses uploads.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 // @ts-expect-error: a plain ES module without types
-import { lazyOpenApiSchemaValidator } from '../scripts/build.mjs';
+import { lazyMulter, lazyOpenApiSchemaValidator } from '../scripts/build.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -49,6 +51,48 @@ test('the meta-schema validator compiles only when the spec is validated', async
       on.validate({ openapi: '3.1.0', paths: {} }).errors.length > 0,
       'a spec without info is refused',
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('multer is required by the first multipart validator, not when the validator module loads', async () => {
+  // Inside the repository: the bundle's external require('multer') resolves from there.
+  const dir = mkdtempSync(join(fileURLToPath(new URL('.', import.meta.url)), '.build-'));
+  try {
+    const entry = join(dir, 'entry.cjs');
+    const file = require.resolve('express-openapi-validator/dist/middlewares/openapi.multipart.js');
+    writeFileSync(entry, `module.exports = require(${JSON.stringify(file)});`);
+    const out = join(dir, 'out.cjs');
+    // multer left external: whether (and when) it is required shows in require.cache.
+    await build({
+      entryPoints: [entry],
+      outfile: out,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      logLevel: 'silent',
+      external: ['multer'],
+      plugins: [lazyMulter],
+    });
+    const multerPath = require.resolve('multer', { paths: [dirname(file)] });
+    delete require.cache[multerPath];
+    const { multipart } = require(out) as {
+      multipart: (apiDoc: unknown, options: { multerOpts: object; ajvOpts: object }) => unknown;
+    };
+    assert.equal(require.cache[multerPath], undefined, 'not required when the module loads');
+    const apiDoc = {
+      openapi: '3.1.0',
+      info: { title: 't', version: '1' },
+      paths: {},
+      components: { schemas: {} },
+    };
+    const middleware = multipart(apiDoc, {
+      multerOpts: { limits: { fileSize: 10 } },
+      ajvOpts: { formats: {} },
+    });
+    assert.equal(typeof middleware, 'function');
+    assert.ok(require.cache[multerPath], 'required by the first multipart validator');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

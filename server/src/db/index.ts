@@ -29,11 +29,12 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { migrationProvider } from './migrations/index.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { removeLeftOut, trimmedBundle } from './pglite-fs.js';
 import type { Schema } from './schema.js';
 import { copyTemplate, findTemplate, migrationsFingerprint } from './template.js';
 
@@ -99,6 +100,14 @@ const OID_DATE = 1082;
 
 const silent: DbLogger = { info() {}, warn() {}, error() {} };
 
+/**
+ * The two drivers are imported when a database of their kind is opened, not at start: a server
+ * on PGlite never loads the `pg` driver, one on PostgreSQL never loads PGlite's JavaScript (each is
+ * megabytes of heap once evaluated, for nothing).
+ */
+const loadPg = async (): Promise<typeof pg> => (await import('pg')).default;
+const loadPGlite = async (): Promise<typeof PGlite> => (await import('@electric-sql/pglite')).PGlite;
+
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   const logger = options.logger ?? silent;
   const opened = options.url ? await openPostgres(options, logger) : await openPGlite(options, logger);
@@ -151,15 +160,16 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 async function openPostgres(options: OpenDatabaseOptions, logger: DbLogger): Promise<Opened> {
   const schema = options.schema;
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  const driver = await loadPg();
   const types = {
     getTypeParser(oid: number, format?: 'text' | 'binary') {
       if (oid === OID_INT8) return (v: string) => Number(v);
       if (oid === OID_DATE) return (v: string) => v;
       // biome-ignore lint/suspicious/noExplicitAny: pg's overloads do not accept a union format.
-      return pg.types.getTypeParser(oid, format as any);
+      return driver.types.getTypeParser(oid, format as any);
     },
   };
-  const pool = new pg.Pool({
+  const pool = new driver.Pool({
     connectionString: options.url,
     max: Math.max(2, options.poolSize ?? 10),
     // Fail (→ 503) rather than hang when the server is unreachable; keep idle sockets alive.
@@ -266,8 +276,8 @@ const PGLITE_MEMORY_PARAMS = [
 ];
 
 /** PGlite's start parameters with this server's memory settings (and `extra` after them). */
-function pgliteStartParams(extra: readonly string[] = []): string[] {
-  return [...PGlite.defaultStartParams, ...PGLITE_MEMORY_PARAMS, ...extra];
+function pgliteStartParams(PGliteClass: typeof PGlite, extra: readonly string[] = []): string[] {
+  return [...PGliteClass.defaultStartParams, ...PGLITE_MEMORY_PARAMS, ...extra];
 }
 
 const PGLITE_PARSERS = {
@@ -323,10 +333,11 @@ async function memoryTemplate(logger: DbLogger): Promise<Blob | File> {
 
 /** Migrates a new in-memory database and dumps its data directory (an uncompressed tar). */
 async function makeMemoryDump(logger: DbLogger): Promise<Blob | File> {
-  const pglite = new PGlite({
+  const PGliteClass = await loadPGlite();
+  const pglite = new PGliteClass({
     parsers: PGLITE_PARSERS,
     relaxedDurability: false,
-    startParams: pgliteStartParams(),
+    startParams: pgliteStartParams(PGliteClass),
   });
   const db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
   try {
@@ -467,6 +478,7 @@ function processAlive(pid: number): boolean {
 }
 
 async function openPGlite(options: OpenDatabaseOptions, logger: DbLogger): Promise<Opened> {
+  const PGliteClass = await loadPGlite();
   const parsers = PGLITE_PARSERS;
   let pglite: PGlite;
   let dataDir: string | undefined;
@@ -476,10 +488,10 @@ async function openPGlite(options: OpenDatabaseOptions, logger: DbLogger): Promi
     // A fresh in-memory database is initdb'd in WebAssembly (seconds); later ones in the same
     // process load a migrated template instead (well under a second).
     const template = options.migrate === false ? undefined : await memoryTemplate(logger);
-    pglite = new PGlite({
+    pglite = new PGliteClass({
       parsers,
       relaxedDurability: false,
-      startParams: pgliteStartParams(),
+      startParams: pgliteStartParams(PGliteClass),
       ...(template ? { loadDataDir: template } : {}),
     });
     await pglite.waitReady;
@@ -495,20 +507,27 @@ async function openPGlite(options: OpenDatabaseOptions, logger: DbLogger): Promi
     }
     const fsync = options.fsync !== false;
     const startParams = fsync
-      ? pgliteStartParams(['-c', 'fsync=on', '-c', 'wal_sync_method=fsync']).filter((p) => p !== '-F')
-      : pgliteStartParams();
+      ? pgliteStartParams(PGliteClass, ['-c', 'fsync=on', '-c', 'wal_sync_method=fsync']).filter(
+          (p) => p !== '-F',
+        )
+      : pgliteStartParams(PGliteClass);
+    // The data directory exists (made above, or earlier): PostgreSQL's initdb inputs and the
+    // other files it never reads need not be in memory (pglite-fs.ts).
+    const bundle = trimmedBundle();
     try {
-      pglite = new PGlite({
+      pglite = new PGliteClass({
         dataDir,
         parsers,
         relaxedDurability: false,
         startParams,
+        ...(bundle ? { fsBundle: bundle.fsBundle } : {}),
       });
       await pglite.waitReady;
     } catch (err) {
       unlock();
       throw err;
     }
+    if (bundle) removeLeftOut(pglite, bundle.leftOut);
     if (fsync) {
       synced = installFsync(pglite);
       if (!synced) {
