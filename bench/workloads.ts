@@ -412,6 +412,9 @@ export async function runWorkloads(o: WorkloadOptions): Promise<WorkloadResults>
         contentType: 'application/x-www-form-urlencoded',
         connections: runConnections,
         durationSeconds: runSeconds,
+        // A run of the Python AgentOS 2.9.0 takes up to ~5 s under this load (p99): counted, not
+        // cut off by the 5 s default and turned into socket errors (which void the ratio).
+        timeoutSeconds: 30,
       })
     : null;
   let stream: StreamResult | null = null;

@@ -81,15 +81,16 @@ export default JSON.parse(readFileSync(new URL('./openapi.json', import.meta.url
  *
  * Two V8 worker threads instead of four: each worker keeps its own C heap arena (compile and GC
  * scratch memory), −2 to −3 MB idle, with no measurable cost in GC time or CPU per request under
- * the benchmark's load. The young generation may grow to 16 MB semi-spaces: a scavenge here costs
+ * the benchmark's load. The young generation may grow to 8 MB semi-spaces: a scavenge here costs
  * about 2 ms whatever its size, so fewer of them is less GC time per request (`GET /agents`, 3
- * interleaved rounds: 4 MB 4,867-5,185 req/s, 16 MB 5,214-5,561; 1 or 2 MB: GC time per request ×2
- * and ×4). Idle RSS is the same (122-123 MB: start-up does not fill 4 MB); the peak under load
- * grows by ~25 MB (137 → 161 MB under `GET /agents`).
+ * interleaved rounds: 4 MB 4,867-5,185 req/s, 8 MB 4,796-5,424, 16 MB 5,214-5,561; 1 or 2 MB: GC
+ * time per request ×2 and ×4). Idle RSS is the same (122-123 MB: start-up does not fill 4 MB); the
+ * peak under load grows with it (`GET /agents`: 137, 145, 161 MB; the full benchmark's workloads at
+ * 16 MB: 213.6 MB, over the 200 MB goal, hence 8).
  */
 export const SERVER_NODE_OPTIONS = [
   '--max-old-space-size=128',
-  '--max-semi-space-size=16',
+  '--max-semi-space-size=8',
   '--v8-pool-size=2',
 ];
 
