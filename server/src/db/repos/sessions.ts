@@ -93,7 +93,9 @@ const LIST_COLUMNS = [
 ] as const satisfies readonly (keyof SessionRow)[];
 
 /** A session as a list answers it (LIST_COLUMNS), with the input of its first top-level run. */
-export type SessionListRow = Pick<SessionRow, (typeof LIST_COLUMNS)[number]> & { first_input: JsonValue | null };
+export type SessionListRow = Pick<SessionRow, (typeof LIST_COLUMNS)[number]> & {
+  first_input: JsonValue | null;
+};
 
 export const SESSION_SORT_COLUMNS = [
   'created_at',
