@@ -18,11 +18,10 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createTokenFactory } from '@agentos/conformance';
 // @ts-expect-error: a plain ES module without types (server/scripts/build.mjs)
 import { build as buildServer } from '../server/scripts/build.mjs';
 import { ROOT, rsaKeyPair, startReferenceServer, tempDir } from './harness.js';
-import { runWorkloads, WORKLOAD_SCOPES } from './workloads.js';
+import { runWorkloads, workloadServerEnv, workloadTokens } from './workloads.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -147,29 +146,11 @@ await buildServer();
 delete process.env.AGENTOS_BUILD_READABLE;
 process.env.BENCH_REQUIRE_DIST = '1';
 const keys = rsaKeyPair();
-const factory = await createTokenFactory({
-  alg: 'RS256',
-  signingKey: keys.privatePem,
-  audience: 'agentos-conformance',
-  scopesClaim: 'scopes',
-  userIdClaim: 'sub',
-  lifetime: 6 * 3600,
-});
-const userTokens: string[] = [];
-for (let i = 0; i < 10; i++)
-  userTokens.push(await factory.mint({ sub: `user_${i}`, scopes: WORKLOAD_SCOPES }));
+const userTokens = await workloadTokens(keys.privatePem, 10);
 const env: Record<string, string> =
   values.auth === 'off'
     ? { AUTHORIZATION_ENABLED: 'false', AGENTOS_SCHEDULER: 'off' }
-    : {
-        AUTHORIZATION_ENABLED: 'true',
-        JWT_VERIFICATION_KEY: keys.publicPem,
-        JWT_ALGORITHM: 'RS256',
-        JWT_VERIFY_AUDIENCE: 'true',
-        JWT_AUDIENCE: 'agentos-conformance',
-        AGENTOS_USER_ISOLATION: 'true',
-        AGENTOS_SCHEDULER: 'off',
-      };
+    : workloadServerEnv(keys.publicPem);
 if (values.postgres) env.DATABASE_URL = values.postgres;
 process.env.BENCH_SERVER_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${out}`;
 const proc = await startReferenceServer({ env, cwd: join(tmp.dir, 'server') });

@@ -42,14 +42,17 @@ import {
 import { type LoadResult, runLoad, wrkPath, wrkVersion } from './load.js';
 import { privatePostgresProblem, startPrivatePostgres } from './pg.js';
 import {
+  BENCH_AUDIENCE,
+  BENCH_ISSUER,
   idleRss,
   lostWrites,
   runWorkloads,
   seedSessions,
   startRoundRobin,
   timedStart,
-  WORKLOAD_SCOPES,
   type WorkloadResults,
+  workloadServerEnv,
+  workloadTokens,
 } from './workloads.js';
 
 const env = process.env;
@@ -59,8 +62,8 @@ const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 32);
 const ROUNDS = Math.max(1, Math.min(5, Number(env.BENCH_ROUNDS ?? 2)));
 const DEFAULT_OUT = join(ROOT, 'bench');
 const OUT = env.BENCH_OUT ?? DEFAULT_OUT;
-const AUDIENCE = 'agentos-conformance';
-const AGNO_ISSUER = 'https://issuer.conformance.example';
+const AUDIENCE = BENCH_AUDIENCE;
+const AGNO_ISSUER = BENCH_ISSUER;
 /** Sessions seeded through the API before the database workloads (10 users). */
 const SESSIONS = Number(env.BENCH_SESSIONS ?? 1000);
 const USERS = 10;
@@ -361,28 +364,8 @@ async function workloadSection(tmp: string) {
   const keys = rsaKeyPair();
   const publicPath = join(tmp, 'workloads-public.pem');
   writeFileSync(publicPath, keys.publicPem);
-  const factory = await createTokenFactory({
-    alg: 'RS256',
-    signingKey: keys.privatePem,
-    audience: AUDIENCE,
-    // agno 3.x pins the issuer (conformance/targets/agno/app.py's default); 2.9 and ours ignore it.
-    issuer: AGNO_ISSUER,
-    scopesClaim: 'scopes',
-    userIdClaim: 'sub',
-    lifetime: 6 * 3600,
-  });
-  const userTokens: string[] = [];
-  for (let i = 0; i < USERS; i++)
-    userTokens.push(await factory.mint({ sub: `user_${i}`, scopes: WORKLOAD_SCOPES }));
-  const serverEnv = {
-    AUTHORIZATION_ENABLED: 'true',
-    JWT_VERIFICATION_KEY: keys.publicPem,
-    JWT_ALGORITHM: 'RS256',
-    JWT_VERIFY_AUDIENCE: 'true',
-    JWT_AUDIENCE: AUDIENCE,
-    AGENTOS_USER_ISOLATION: 'true',
-    AGENTOS_SCHEDULER: 'off',
-  };
+  const userTokens = await workloadTokens(keys.privatePem, USERS);
+  const serverEnv = workloadServerEnv(keys.publicPem);
   const common = {
     userTokens,
     tmp,

@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
+import { createTokenFactory } from '@agentos/conformance';
 import { freePort, HOST, ROOT, type ServerProcess, sleep, treeRss, waitFor } from './harness.js';
 import { type LoadResult, runLoad } from './load.js';
 
@@ -31,6 +32,41 @@ export const WORKLOAD_SCOPES = [
   `agents:${AGENT_ID}:run`,
   'agents:run',
 ];
+
+/** The audience of every benchmark token and server. */
+export const BENCH_AUDIENCE = 'agentos-conformance';
+/** agno 3.x pins the issuer (conformance/targets/agno/app.py's default); 2.9 and ours ignore it. */
+export const BENCH_ISSUER = 'https://issuer.conformance.example';
+
+/** One RS256 token per user (`user_0` …), each with `WORKLOAD_SCOPES`, signed with `privatePem`. */
+export async function workloadTokens(privatePem: string, users: number): Promise<string[]> {
+  const factory = await createTokenFactory({
+    alg: 'RS256',
+    signingKey: privatePem,
+    audience: BENCH_AUDIENCE,
+    issuer: BENCH_ISSUER,
+    scopesClaim: 'scopes',
+    userIdClaim: 'sub',
+    lifetime: 6 * 3600,
+  });
+  const tokens: string[] = [];
+  for (let i = 0; i < users; i++)
+    tokens.push(await factory.mint({ sub: `user_${i}`, scopes: WORKLOAD_SCOPES }));
+  return tokens;
+}
+
+/** The reference server's environment for the workloads: RS256 with `publicPem`, audience, user isolation. */
+export function workloadServerEnv(publicPem: string): Record<string, string> {
+  return {
+    AUTHORIZATION_ENABLED: 'true',
+    JWT_VERIFICATION_KEY: publicPem,
+    JWT_ALGORITHM: 'RS256',
+    JWT_VERIFY_AUDIENCE: 'true',
+    JWT_AUDIENCE: BENCH_AUDIENCE,
+    AGENTOS_USER_ISOLATION: 'true',
+    AGENTOS_SCHEDULER: 'off',
+  };
+}
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const r2 = (x: number) => Math.round(x * 100) / 100;

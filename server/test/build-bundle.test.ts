@@ -11,29 +11,39 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 // @ts-expect-error: a plain ES module without types
 import { lazyMulter, lazyOpenApiSchemaValidator } from '../scripts/build.mjs';
 
 const require = createRequire(import.meta.url);
 
+/** Bundles one dependency file (CommonJS, into `dir`) as the server build would, with `options`. */
+async function bundleDependency(
+  dir: string,
+  file: string,
+  options: Pick<BuildOptions, 'external' | 'plugins'>,
+): Promise<{ out: string; warnings: unknown[] }> {
+  const entry = join(dir, 'entry.cjs');
+  writeFileSync(entry, `module.exports = require(${JSON.stringify(file)});`);
+  const out = join(dir, 'out.cjs');
+  const result = await build({
+    entryPoints: [entry],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    logLevel: 'silent',
+    ...options,
+  });
+  return { out, warnings: result.warnings };
+}
+
 test('the meta-schema validator compiles only when the spec is validated', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'agentos-build-'));
   try {
-    const entry = join(dir, 'entry.cjs');
     const file = require.resolve('express-openapi-validator/dist/framework/openapi.schema.validator.js');
-    writeFileSync(entry, `module.exports = require(${JSON.stringify(file)});`);
-    const out = join(dir, 'out.cjs');
-    const result = await build({
-      entryPoints: [entry],
-      outfile: out,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      logLevel: 'silent',
-      plugins: [lazyOpenApiSchemaValidator],
-    });
-    assert.deepEqual(result.warnings, [], 'the line to change was found');
+    const { out, warnings } = await bundleDependency(dir, file, { plugins: [lazyOpenApiSchemaValidator] });
+    assert.deepEqual(warnings, []);
     const { OpenAPISchemaValidator } = require(out) as {
       OpenAPISchemaValidator: new (o: {
         version: string;
@@ -60,21 +70,9 @@ test('multer is required by the first multipart validator, not when the validato
   // Inside the repository: the bundle's external require('multer') resolves from there.
   const dir = mkdtempSync(join(fileURLToPath(new URL('.', import.meta.url)), '.build-'));
   try {
-    const entry = join(dir, 'entry.cjs');
     const file = require.resolve('express-openapi-validator/dist/middlewares/openapi.multipart.js');
-    writeFileSync(entry, `module.exports = require(${JSON.stringify(file)});`);
-    const out = join(dir, 'out.cjs');
     // multer left external: whether (and when) it is required shows in require.cache.
-    await build({
-      entryPoints: [entry],
-      outfile: out,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      logLevel: 'silent',
-      external: ['multer'],
-      plugins: [lazyMulter],
-    });
+    const { out } = await bundleDependency(dir, file, { external: ['multer'], plugins: [lazyMulter] });
     const multerPath = require.resolve('multer', { paths: [dirname(file)] });
     delete require.cache[multerPath];
     const { multipart } = require(out) as {
